@@ -1,0 +1,89 @@
+"""The `commons` command."""
+
+from __future__ import annotations
+
+import signal
+import sys
+from typing import NoReturn
+
+import click
+import uvicorn
+
+from engine.child_process import ChildStartError
+from engine.config import ConfigError, load_settings
+from engine.graph.store import StoreUnavailable
+from engine.objects.store import ObjectStoreUnavailable
+
+
+def _exit_on_sigterm() -> None:
+    """SIGTERM becomes SystemExit, so `with` blocks stop the child servers on the way out."""
+
+    def handler(signum: int, frame: object) -> NoReturn:
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, handler)
+
+
+def fail(message: str) -> NoReturn:
+    click.secho(f"Error: {message}", fg="red", err=True)
+    sys.exit(1)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="commons")
+def main() -> None:
+    """Commons: a graph-based metadata engine for research data commons.
+
+    Configuration comes from environment variables or a commons.yaml file
+    (see the README). With no NEO4J_URI and no S3_ENDPOINT set, Commons runs
+    its own embedded graph and object stores under COMMONS_DATA_DIR.
+    """
+
+
+@main.command()
+@click.option(
+    "--host", default=None, help="Interface to listen on  [default: COMMONS_HOST or 127.0.0.1]"
+)
+@click.option(
+    "--port", type=int, default=None, help="Port to listen on  [default: COMMONS_PORT or 8000]"
+)
+@click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Where embedded stores keep data  [default: COMMONS_DATA_DIR or .commons]",
+)
+@click.option(
+    "--demo", is_flag=True, help="Load the default dictionary and the demo data on start."
+)
+def serve(host: str | None, port: int | None, data_dir: str | None, demo: bool) -> None:
+    """Start the stores (embedded ones when none are configured) and the API server."""
+    from engine.api.app import create_app
+    from engine.stores import open_stores
+
+    _exit_on_sigterm()
+    try:
+        settings = load_settings(
+            overrides={"commons_host": host, "commons_port": port, "commons_data_dir": data_dir}
+        )
+    except ConfigError as error:
+        fail(str(error))
+    click.echo("Starting stores...", err=True)
+    try:
+        with open_stores(settings) as stores:
+            app = create_app(stores, settings)
+            url = f"http://{settings.commons_host}:{settings.commons_port}/"
+            click.secho(
+                f"Commons is serving on {url}  (graph: {stores.graph.dialect.name} "
+                f"{stores.graph.dialect.version}, objects: {stores.objects.name} at {stores.objects.endpoint})",
+                fg="green",
+                err=True,
+            )
+            server = uvicorn.Server(
+                uvicorn.Config(
+                    app, host=settings.commons_host, port=settings.commons_port, log_level="info"
+                )
+            )
+            server.run()
+    except (StoreUnavailable, ObjectStoreUnavailable, ChildStartError) as error:
+        fail(str(error))

@@ -1,0 +1,113 @@
+"""Settings: the one place that reads the environment and `commons.yaml`.
+
+Every knob is an environment variable; a `commons.yaml` in the working
+directory (or the file named by `COMMONS_CONFIG`) may set the same names, and
+the environment wins. Nothing else in the engine reads `os.environ`.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+class ConfigError(Exception):
+    """A setting is missing or malformed; the message says which and how to fix it."""
+
+
+def _as_bool(name: str, value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in {"1", "true", "yes", "on"}:
+        return True
+    if text in {"0", "false", "no", "off", ""}:
+        return False
+    raise ConfigError(f"{name}: expected true or false, got {value!r}")
+
+
+def _as_int(name: str, value: Any) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{name}: expected a whole number, got {value!r}") from None
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Each field is read from the upper-case environment variable of the same name."""
+
+    commons_data_dir: Path = Path(".commons")
+    commons_dictionary: Path = REPO_ROOT / "dictionaries" / "default"
+    commons_host: str = "127.0.0.1"
+    commons_port: int = 8000
+    commons_max_body_mb: int = 100
+    neo4j_uri: str = ""
+    neo4j_user: str = "neo4j"
+    neo4j_password: str = ""
+    neo4j_database: str = "neo4j"
+    arcadedb_bolt_port: int = 0
+    arcadedb_heap: str = "512m"
+    s3_endpoint: str = ""
+    s3_access_key: str = ""
+    s3_secret_key: str = ""
+    s3_bucket: str = "commons"
+    s3_secure: bool = False
+    s3_region: str = "us-east-1"
+    seaweedfs_s3_port: int = 0
+
+    @property
+    def embedded_graph(self) -> bool:
+        """No Neo4j named: Commons runs its own ArcadeDB server."""
+        return not self.neo4j_uri
+
+    @property
+    def embedded_objects(self) -> bool:
+        """No S3 endpoint named: Commons runs its own SeaweedFS server."""
+        return not self.s3_endpoint
+
+
+_CONVERTERS = {bool: _as_bool, int: _as_int}
+
+
+def _read_file(path: Path) -> dict[str, Any]:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as error:
+        raise ConfigError(f"{path}: not valid YAML: {error}") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected a mapping of setting names to values")
+    return {str(key).lower(): value for key, value in data.items()}
+
+
+def load_settings(
+    environ: dict[str, str] | None = None, overrides: dict[str, Any] | None = None
+) -> Settings:
+    """Defaults, then `commons.yaml`, then the environment, then explicit overrides."""
+    environ = dict(os.environ if environ is None else environ)
+    config_file = Path(environ.get("COMMONS_CONFIG", "commons.yaml"))
+    values: dict[str, Any] = _read_file(config_file) if config_file.is_file() else {}
+    known = {field.name: field for field in fields(Settings)}
+    unknown = sorted(set(values) - set(known))
+    if unknown:
+        raise ConfigError(f"{config_file}: unknown settings {', '.join(unknown)}")
+    for name in known:
+        if name.upper() in environ:
+            values[name] = environ[name.upper()]
+    values.update({k: v for k, v in (overrides or {}).items() if v is not None})
+    converted: dict[str, Any] = {}
+    for name, value in values.items():
+        kind = type(known[name].default)
+        if kind in _CONVERTERS:
+            converted[name] = _CONVERTERS[kind](name.upper(), value)
+        elif isinstance(known[name].default, Path):
+            converted[name] = Path(value).expanduser()
+        else:
+            converted[name] = str(value)
+    return Settings(**converted)

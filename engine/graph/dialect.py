@@ -1,0 +1,48 @@
+"""Where ArcadeDB's Cypher over Bolt differs from Neo4j's: the one place that knows.
+
+Everything else sends the same Cypher text to both. The differences found so
+far (each covered by tests/test_cypher_compat.py or tests/test_graph_store.py):
+
+- Two writers MERGE-ing the same key at once: Neo4j makes the second wait on
+  the lock; ArcadeDB fails it with ConstraintValidationFailed. No duplicate
+  is created either way, so the engine retries such an upsert.
+- Auto-commit statements: ArcadeDB deadlocks on batched relationship MERGE
+  and keeps the rows written before a failing statement. The store therefore
+  runs every statement inside a managed transaction, on both.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from neo4j.exceptions import ConstraintError, Neo4jError
+
+
+@dataclass(frozen=True)
+class Dialect:
+    name: str
+    version: str
+
+    @property
+    def merge_conflicts_fail(self) -> bool:
+        """Concurrent MERGE of one key fails one writer instead of making it wait."""
+        return self.name == "arcadedb"
+
+
+def detect_dialect(agent: str) -> Dialect:
+    """From the Bolt server agent, e.g. 'Neo4j/5.26.0 compatible (ArcadeDB 26.10.2)'."""
+    arcade = re.search(r"ArcadeDB\s+([\w.\-]+)", agent)
+    if arcade:
+        return Dialect("arcadedb", arcade.group(1))
+    neo = re.search(r"Neo4j/([\w.\-]+)", agent)
+    return Dialect("neo4j", neo.group(1) if neo else "unknown")
+
+
+def is_merge_conflict(dialect: Dialect, error: Exception) -> bool:
+    """True when `error` is the lost race of a concurrent MERGE, worth a retry."""
+    return (
+        dialect.merge_conflicts_fail
+        and isinstance(error, ConstraintError | Neo4jError)
+        and getattr(error, "code", "") == "Neo.ClientError.Schema.ConstraintValidationFailed"
+    )

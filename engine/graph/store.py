@@ -1,0 +1,149 @@
+"""The graph store: Cypher over Bolt with the official neo4j driver.
+
+One code path serves Neo4j 5 and the embedded ArcadeDB. Every statement
+runs in a managed transaction (see dialect.py for why), every value travels
+as a parameter, and every statement sent is counted in `round_trips`, so
+tests can prove that a request's cost is bounded by its shape, not its rows.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import neo4j
+from neo4j.exceptions import AuthError, Neo4jError, ServiceUnavailable, SessionExpired
+
+from engine.graph.dialect import Dialect, detect_dialect, is_merge_conflict
+
+T = TypeVar("T")
+Row = dict[str, Any]
+MERGE_RETRIES = 8
+
+
+class StoreUnavailable(Exception):
+    """The graph store cannot be reached; the message says where and how to configure it."""
+
+
+@dataclass(frozen=True)
+class Health:
+    name: str
+    ok: bool
+    version: str = ""
+    error: str = ""
+
+
+class Transaction:
+    """A transaction whose `run` materialises rows and counts the round trip."""
+
+    def __init__(self, tx: neo4j.ManagedTransaction | neo4j.Transaction, store: GraphStore) -> None:
+        self._tx = tx
+        self._store = store
+
+    def run(self, query: str, params: dict[str, Any] | None = None) -> list[Row]:
+        self._store._count_round_trip()
+        return self._tx.run(query, params or {}).data()
+
+
+def _unreachable(uri: str, error: Exception) -> StoreUnavailable:
+    return StoreUnavailable(
+        f"graph store at {uri} is not reachable ({error}). Start it, or set NEO4J_URI, "
+        "NEO4J_USER and NEO4J_PASSWORD to a running Neo4j 5; leave NEO4J_URI unset to use "
+        "the embedded ArcadeDB."
+    )
+
+
+class GraphStore:
+    """A Bolt connection to one database; thread-safe, like the driver it wraps."""
+
+    def __init__(self, uri: str, user: str, password: str, database: str) -> None:
+        self.uri = uri
+        self.database = database
+        self._driver = neo4j.GraphDatabase.driver(
+            uri, auth=(user, password), connection_acquisition_timeout=10
+        )
+        self._lock = threading.Lock()
+        self.round_trips = 0
+        try:
+            info = self._driver.get_server_info()
+        except (ServiceUnavailable, SessionExpired, OSError) as error:
+            self._driver.close()
+            raise _unreachable(uri, error) from None
+        except AuthError as error:
+            self._driver.close()
+            raise StoreUnavailable(
+                f"graph store at {uri} refused the credentials ({error.message}); "
+                "check NEO4J_USER and NEO4J_PASSWORD."
+            ) from None
+        self.dialect: Dialect = detect_dialect(info.agent)
+
+    def _count_round_trip(self) -> None:
+        with self._lock:
+            self.round_trips += 1
+
+    @contextmanager
+    def _session(self) -> Iterator[neo4j.Session]:
+        try:
+            with self._driver.session(database=self.database) as session:
+                yield session
+        except (ServiceUnavailable, SessionExpired) as error:
+            raise _unreachable(self.uri, error) from None
+
+    def read(self, query: str, params: dict[str, Any] | None = None) -> list[Row]:
+        return self.execute_read(lambda tx: tx.run(query, params))
+
+    def write(
+        self, query: str, params: dict[str, Any] | None = None, *, upsert: bool = False
+    ) -> list[Row]:
+        return self.execute_write(lambda tx: tx.run(query, params), upsert=upsert)
+
+    def execute_read(self, work: Callable[[Transaction], T]) -> T:
+        with self._session() as session:
+            return session.execute_read(lambda tx: work(Transaction(tx, self)))
+
+    def execute_write(self, work: Callable[[Transaction], T], *, upsert: bool = False) -> T:
+        """Run `work` in one write transaction: all of it commits or none of it does.
+
+        The driver retries transient errors. With `upsert=True` the work is an
+        idempotent MERGE, so a lost MERGE race on ArcadeDB is retried too.
+        """
+        for attempt in itertools.count():
+            try:
+                with self._session() as session:
+                    return session.execute_write(lambda tx: work(Transaction(tx, self)))
+            except Neo4jError as error:
+                if not (
+                    upsert and attempt < MERGE_RETRIES and is_merge_conflict(self.dialect, error)
+                ):
+                    raise
+                time.sleep(0.005 * 2**attempt)
+        raise AssertionError("unreachable")
+
+    def write_batches(
+        self, query: str, rows: Iterable[Row], batch_size: int = 5000, *, upsert: bool = False
+    ) -> int:
+        """`UNWIND $rows AS row ...` over `rows`, one transaction per batch; returns the rows sent."""
+        sent = 0
+        iterator = iter(rows)
+        while batch := list(itertools.islice(iterator, batch_size)):
+            self.write(query, {"rows": batch}, upsert=upsert)
+            sent += len(batch)
+        return sent
+
+    def health(self) -> Health:
+        try:
+            # A bare statement, not a managed transaction: a down store must be
+            # reported at once, not retried for the driver's 30 s.
+            with self._session() as session:
+                session.run("RETURN 1 AS one").consume()
+            return Health(self.dialect.name, True, self.dialect.version)
+        except (StoreUnavailable, Neo4jError, OSError) as error:
+            return Health(self.dialect.name, False, self.dialect.version, str(error))
+
+    def close(self) -> None:
+        self._driver.close()

@@ -1,0 +1,227 @@
+"""Every Cypher shape the engine relies on, asserted on results, on every graph backend.
+
+When the engine starts using a new shape, add it here first: this is where a
+difference between Neo4j and ArcadeDB shows up, before it shows up in a
+feature.
+"""
+
+from __future__ import annotations
+
+import pytest
+from neo4j.exceptions import ConstraintError
+
+from engine.graph.store import GraphStore
+
+
+@pytest.fixture
+def chain(graph: GraphStore) -> GraphStore:
+    """Two subjects, three samples, two aliquots; labels that are Cypher keywords included."""
+    graph.write(
+        "CREATE CONSTRAINT compat_case_id IF NOT EXISTS FOR (n:`case`) REQUIRE n.id IS UNIQUE"
+    )
+    graph.write(
+        "CREATE CONSTRAINT compat_sample_id IF NOT EXISTS FOR (n:sample) REQUIRE n.id IS UNIQUE"
+    )
+    graph.write(
+        "CREATE CONSTRAINT compat_aliquot_id IF NOT EXISTS FOR (n:aliquot) REQUIRE n.id IS UNIQUE"
+    )
+    graph.write(
+        "UNWIND $rows AS r MERGE (n:`case` {id: r.id}) SET n += r.props",
+        {
+            "rows": [
+                {
+                    "id": "c1",
+                    "props": {
+                        "submitter_id": "case-1",
+                        "project_id": "P-A",
+                        "age": 40,
+                        "tags": ["x", "y"],
+                    },
+                },
+                {
+                    "id": "c2",
+                    "props": {"submitter_id": "case-2", "project_id": "P-A", "age": 62, "tags": []},
+                },
+            ]
+        },
+    )
+    graph.write(
+        "UNWIND $rows AS r MERGE (n:sample {id: r.id}) SET n += r.props",
+        {
+            "rows": [
+                {
+                    "id": f"s{i}",
+                    "props": {"submitter_id": f"sample-{i}", "project_id": "P-A", "kind": kind},
+                }
+                for i, kind in ((1, "Tumor"), (2, "Normal"), (3, "Tumor"))
+            ]
+        },
+    )
+    graph.write(
+        "UNWIND $rows AS r MERGE (n:aliquot {id: r.id}) SET n += r.props",
+        {
+            "rows": [
+                {"id": f"a{i}", "props": {"submitter_id": f"aliquot-{i}", "project_id": "P-A"}}
+                for i in (1, 2)
+            ]
+        },
+    )
+    graph.write(
+        "UNWIND $rows AS r MATCH (s:sample {id: r.src}) MATCH (c:`case` {id: r.dst}) MERGE (s)-[:CASES]->(c)",
+        {
+            "rows": [
+                {"src": "s1", "dst": "c1"},
+                {"src": "s2", "dst": "c1"},
+                {"src": "s3", "dst": "c2"},
+            ]
+        },
+    )
+    graph.write(
+        "UNWIND $rows AS r MATCH (a:aliquot {id: r.src}) MATCH (s:sample {id: r.dst}) MERGE (a)-[:SAMPLES]->(s)",
+        {"rows": [{"src": "a1", "dst": "s1"}, {"src": "a2", "dst": "s3"}]},
+    )
+    return graph
+
+
+def test_unwind_merge_is_idempotent(chain: GraphStore) -> None:
+    chain.write(
+        "UNWIND $rows AS r MERGE (n:`case` {id: r.id}) SET n += r.props",
+        {"rows": [{"id": "c1", "props": {"age": 41}}]},
+    )
+    rows = chain.read(
+        "MATCH (n:`case`) RETURN n.id AS id, n.age AS age, n.tags AS tags ORDER BY id"
+    )
+    assert rows == [
+        {"id": "c1", "age": 41, "tags": ["x", "y"]},
+        {"id": "c2", "age": 62, "tags": []},
+    ]
+
+
+def test_relationship_merge_by_keys_is_idempotent(chain: GraphStore) -> None:
+    chain.write(
+        "UNWIND $rows AS r MATCH (s:sample {id: r.src}) MATCH (c:`case` {id: r.dst}) MERGE (s)-[:CASES]->(c)",
+        {"rows": [{"src": "s1", "dst": "c1"}]},
+    )
+    assert chain.read("MATCH (:sample)-[r:CASES]->(:`case`) RETURN count(r) AS n") == [{"n": 3}]
+
+
+def test_set_null_removes_property(chain: GraphStore) -> None:
+    chain.write("MATCH (n:`case` {id: $id}) SET n += $props", {"id": "c1", "props": {"age": None}})
+    assert chain.read("MATCH (n:`case` {id: 'c1'}) RETURN n.age AS age") == [{"age": None}]
+
+
+def test_optional_match(chain: GraphStore) -> None:
+    rows = chain.read(
+        "MATCH (s:sample) OPTIONAL MATCH (a:aliquot)-[:SAMPLES]->(s) "
+        "RETURN s.id AS sample, a.id AS aliquot ORDER BY sample"
+    )
+    assert rows == [
+        {"sample": "s1", "aliquot": "a1"},
+        {"sample": "s2", "aliquot": None},
+        {"sample": "s3", "aliquot": "a2"},
+    ]
+
+
+def test_variable_length_path(chain: GraphStore) -> None:
+    rows = chain.read(
+        "MATCH (a:aliquot)-[*1..3]->(c:`case`) RETURN a.id AS aliquot, c.id AS c ORDER BY aliquot"
+    )
+    assert rows == [{"aliquot": "a1", "c": "c1"}, {"aliquot": "a2", "c": "c2"}]
+
+
+def test_exists_and_count_subqueries(chain: GraphStore) -> None:
+    rows = chain.read(
+        "MATCH (s:sample) WHERE EXISTS { MATCH (:aliquot)-[:SAMPLES]->(s) } RETURN s.id AS id ORDER BY id"
+    )
+    assert rows == [{"id": "s1"}, {"id": "s3"}]
+    rows = chain.read(
+        "MATCH (c:`case`) RETURN c.id AS id, COUNT { MATCH (:sample)-[:CASES]->(c) } AS samples ORDER BY id"
+    )
+    assert rows == [{"id": "c1", "samples": 2}, {"id": "c2", "samples": 1}]
+
+
+def test_not_exists_subquery(chain: GraphStore) -> None:
+    rows = chain.read(
+        "MATCH (s:sample) WHERE NOT EXISTS { MATCH (:aliquot)-[:SAMPLES]->(s) } RETURN s.id AS id"
+    )
+    assert rows == [{"id": "s2"}]
+
+
+def test_map_projection(chain: GraphStore) -> None:
+    rows = chain.read(
+        "MATCH (n:`case` {id: $id}) RETURN n {.id, .submitter_id, .age} AS n", {"id": "c2"}
+    )
+    assert rows == [{"n": {"id": "c2", "submitter_id": "case-2", "age": 62}}]
+    rows = chain.read("MATCH (n:`case` {id: $id}) RETURN n {.*} AS n", {"id": "c2"})
+    assert rows[0]["n"]["submitter_id"] == "case-2"
+
+
+def test_order_skip_limit(chain: GraphStore) -> None:
+    rows = chain.read(
+        "MATCH (s:sample) RETURN s.id AS id ORDER BY s.submitter_id DESC SKIP $skip LIMIT $limit",
+        {"skip": 1, "limit": 1},
+    )
+    assert rows == [{"id": "s2"}]
+
+
+def test_call_subquery_per_row(chain: GraphStore) -> None:
+    rows = chain.read(
+        "MATCH (c:`case`) CALL (c) { MATCH (s:sample)-[:CASES]->(c) RETURN collect(s.id) AS samples } "
+        "RETURN c.id AS id, samples ORDER BY id"
+    )
+    assert [(r["id"], sorted(r["samples"])) for r in rows] == [("c1", ["s1", "s2"]), ("c2", ["s3"])]
+
+
+def test_parameter_list_membership_and_string_predicates(chain: GraphStore) -> None:
+    rows = chain.read(
+        "MATCH (s:sample) WHERE s.kind IN $kinds AND s.submitter_id STARTS WITH $prefix "
+        "AND toLower(s.submitter_id) CONTAINS $part RETURN s.id AS id ORDER BY id",
+        {"kinds": ["Tumor"], "prefix": "sample-", "part": "ple-3"},
+    )
+    assert rows == [{"id": "s3"}]
+
+
+def test_count_distinct_and_grouping(chain: GraphStore) -> None:
+    rows = chain.read("MATCH (s:sample) RETURN s.kind AS kind, count(s) AS n ORDER BY kind")
+    assert rows == [{"kind": "Normal", "n": 1}, {"kind": "Tumor", "n": 2}]
+    rows = chain.read(
+        "MATCH (a:aliquot)-[:SAMPLES]->(:sample)-[:CASES]->(c:`case`) RETURN count(DISTINCT c) AS n"
+    )
+    assert rows == [{"n": 2}]
+
+
+def test_labels_and_detach_delete(chain: GraphStore) -> None:
+    assert chain.read("MATCH (n {id: 'a1'}) RETURN labels(n) AS labels") == [
+        {"labels": ["aliquot"]}
+    ]
+    chain.write("MATCH (n:sample {id: 's1'}) DETACH DELETE n")
+    assert chain.read("MATCH (:aliquot)-[r:SAMPLES]->() RETURN count(r) AS n") == [{"n": 1}]
+
+
+def test_uniqueness_constraint_rejects_duplicate(chain: GraphStore) -> None:
+    with pytest.raises(ConstraintError):
+        chain.write("CREATE (:`case` {id: 'c1'})")
+    assert chain.read("MATCH (n:`case` {id: 'c1'}) RETURN count(n) AS n") == [{"n": 1}]
+
+
+def test_failed_transaction_rolls_back_every_statement(chain: GraphStore) -> None:
+    def work(tx):
+        tx.run("CREATE (:sample {id: 'new-1', submitter_id: 'x'})")
+        tx.run("CREATE (:sample {id: 'new-2', submitter_id: 'y'})")
+        tx.run("CREATE (:`case` {id: 'c1'})")  # violates the constraint
+
+    with pytest.raises(ConstraintError):
+        chain.execute_write(work)
+    assert chain.read("MATCH (s:sample) WHERE s.id STARTS WITH 'new' RETURN count(s) AS n") == [
+        {"n": 0}
+    ]
+
+
+def test_exception_in_python_rolls_back(chain: GraphStore) -> None:
+    def work(tx):
+        tx.run("CREATE (:sample {id: 'new-3'})")
+        raise RuntimeError("write failed half way")
+
+    with pytest.raises(RuntimeError):
+        chain.execute_write(work)
+    assert chain.read("MATCH (s:sample {id: 'new-3'}) RETURN count(s) AS n") == [{"n": 0}]
