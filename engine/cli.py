@@ -11,8 +11,10 @@ import uvicorn
 
 from engine.child_process import ChildStartError
 from engine.config import ConfigError, load_settings
+from engine.dictionary.errors import DictionaryError
 from engine.graph.store import StoreUnavailable
 from engine.objects.store import ObjectStoreUnavailable
+from engine.submission.demo import DemoError
 
 
 def _exit_on_sigterm() -> None:
@@ -59,7 +61,10 @@ def main() -> None:
 def serve(host: str | None, port: int | None, data_dir: str | None, demo: bool) -> None:
     """Start the stores (embedded ones when none are configured) and the API server."""
     from engine.api.app import create_app
+    from engine.dictionary.compile import compile_dictionary
+    from engine.graph.ddl import apply_ddl
     from engine.stores import open_stores
+    from engine.submission.demo import load_examples
 
     _exit_on_sigterm()
     try:
@@ -68,10 +73,18 @@ def serve(host: str | None, port: int | None, data_dir: str | None, demo: bool) 
         )
     except ConfigError as error:
         fail(str(error))
+    try:
+        compiled = compile_dictionary(settings.commons_dictionary)
+    except DictionaryError as error:
+        fail(f"dictionary {settings.commons_dictionary} does not load:\n" + str(error))
     click.echo("Starting stores...", err=True)
     try:
         with open_stores(settings) as stores:
-            app = create_app(stores, settings)
+            apply_ddl(stores.graph, compiled.ddl)
+            if demo:
+                target = load_examples(stores.graph, compiled, settings.commons_dictionary / "examples")
+                click.echo(f"Demo data loaded into {target.project_id}.", err=True)
+            app = create_app(stores, settings, compiled)
             url = f"http://{settings.commons_host}:{settings.commons_port}/"
             click.secho(
                 f"Commons is serving on {url}  (graph: {stores.graph.dialect.name} "
@@ -85,5 +98,14 @@ def serve(host: str | None, port: int | None, data_dir: str | None, demo: bool) 
                 )
             )
             server.run()
-    except (StoreUnavailable, ObjectStoreUnavailable, ChildStartError) as error:
+    except (StoreUnavailable, ObjectStoreUnavailable, ChildStartError, DemoError) as error:
         fail(str(error))
+
+
+from engine.dictionary.cli import dictionary  # noqa: E402
+
+main.add_command(dictionary)
+
+from engine.dictionary.simulate_cli import simulate  # noqa: E402
+
+main.add_command(simulate)

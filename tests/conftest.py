@@ -113,15 +113,20 @@ def _minio_store(request: pytest.FixtureRequest, bucket: str) -> ObjectStore:
     )
 
 
+@pytest.fixture(scope="session")
+def seaweedfs_store(seaweedfs_server: EmbeddedSeaweedFS) -> ObjectStore:
+    endpoint = seaweedfs_server.endpoint
+    return ObjectStore(
+        endpoint.endpoint, endpoint.access_key, endpoint.secret_key, "commons-test", name="seaweedfs"
+    )
+
+
 @pytest.fixture(scope="session", params=OBJECT_BACKENDS)
 def object_store(request: pytest.FixtureRequest) -> ObjectStore:
-    bucket = "commons-test"
+    """Every object backend: for tests of object storage itself."""
     if request.param == "seaweedfs":
-        endpoint = request.getfixturevalue("seaweedfs_server").endpoint
-        return ObjectStore(
-            endpoint.endpoint, endpoint.access_key, endpoint.secret_key, bucket, name="seaweedfs"
-        )
-    return _minio_store(request, bucket)
+        return request.getfixturevalue("seaweedfs_store")
+    return _minio_store(request, "commons-test")
 
 
 @pytest.fixture
@@ -150,3 +155,30 @@ def pytest_report_header() -> list[str]:
         "graph backends: arcadedb (embedded); neo4j: " + neo4j,
         "object backends: seaweedfs (embedded); minio: " + minio,
     ]
+
+
+@pytest.fixture(scope="session")
+def compiled_default(repo_root: Path):
+    from engine.dictionary.compile import compile_dictionary
+
+    return compile_dictionary(repo_root / "dictionaries" / "default")
+
+
+_DDL_APPLIED: set[int] = set()
+
+
+@pytest.fixture
+def api(graph: GraphStore, seaweedfs_store: ObjectStore, compiled_default):
+    """A client of the whole app over the session stores, the default dictionary, an empty graph."""
+    from starlette.testclient import TestClient
+
+    from engine.api.app import create_app
+    from engine.config import load_settings
+    from engine.graph.ddl import apply_ddl
+    from engine.stores import Stores
+
+    if id(graph) not in _DDL_APPLIED:
+        apply_ddl(graph, compiled_default.ddl)
+        _DDL_APPLIED.add(id(graph))
+    settings = load_settings(environ={"COMMONS_CONFIG": "/nonexistent.yaml", "COMMONS_MAX_BODY_MB": "1"})
+    return TestClient(create_app(Stores(graph, seaweedfs_store), settings, compiled_default))

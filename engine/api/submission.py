@@ -1,0 +1,298 @@
+"""Sheepdog's submission API, under `/api/v0/submission` and `/v0/submission`.
+
+Routes parse and answer; the work happens in engine/submission, in a worker
+thread, since the store driver blocks.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
+from starlette.routing import Mount, Route
+
+from engine.api.errors import HTTPProblem
+from engine.dictionary.compile import CompiledDictionary
+from engine.graph.store import GraphStore
+from engine.submission import projects
+from engine.submission.delete import delete_entities
+from engine.submission.documents import SourceDoc, parse_body
+from engine.submission.fetch import fetch_by_ids, fetch_documents
+from engine.submission.submit import Target, find_project, submit_documents
+from engine.submission.tabular import template, write_table
+
+PREFIXES = ("/api/v0/submission", "/v0/submission")
+FORMATS = {"tsv": ("\t", "text/tab-separated-values"), "csv": (",", "text/csv")}
+
+
+def _store(request: Request) -> GraphStore:
+    return request.app.state.stores.graph
+
+
+def _compiled(request: Request) -> CompiledDictionary:
+    return request.app.state.compiled
+
+
+async def read_body(request: Request) -> bytes:
+    """The request body, refused with 413 past COMMONS_MAX_BODY_MB before it is all read."""
+    limit = request.app.state.settings.commons_max_body_mb * 1024 * 1024
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise HTTPProblem(413, f"request body of {declared} bytes exceeds the limit of {limit} bytes (COMMONS_MAX_BODY_MB)")
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise HTTPProblem(413, f"request body exceeds the limit of {limit} bytes (COMMONS_MAX_BODY_MB)")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def _json_body(request: Request) -> Any:
+    body = await read_body(request)
+    try:
+        return json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise HTTPProblem(400, f"body is not valid JSON: {error}") from None
+
+
+def _target(request: Request) -> Target:
+    return Target(request.path_params["program"], request.path_params["project"])
+
+
+def _submission_response(result: Any) -> JSONResponse:
+    return JSONResponse(result.to_json(), status_code=result.status)
+
+
+# Programs and projects -----------------------------------------------------
+
+
+async def programs(request: Request) -> Response:
+    if request.method == "GET":
+        names = await run_in_threadpool(projects.list_programs, _store(request))
+        return JSONResponse({"links": [f"/v0/submission/{name}" for name in names]})
+    doc = await _json_body(request)
+    answer = await run_in_threadpool(projects.upsert_program, _store(request), _compiled(request), doc)
+    return JSONResponse(answer, status_code=200)
+
+
+async def program(request: Request) -> Response:
+    name = request.path_params["program"]
+    store, compiled = _store(request), _compiled(request)
+    if request.method == "GET":
+        codes = await run_in_threadpool(projects.list_projects, store, compiled, name)
+        return JSONResponse({"links": [f"/v0/submission/{name}/{code}" for code in codes]})
+    if request.method == "DELETE":
+        await run_in_threadpool(projects.delete_program, store, compiled, name)
+        return Response(status_code=204)
+    doc = await _json_body(request)
+    result = await run_in_threadpool(
+        lambda: projects.upsert_project(store, compiled, name, doc, create_only=request.method == "POST")
+    )
+    return _submission_response(result)
+
+
+async def project(request: Request) -> Response:
+    """POST creates, PUT creates or updates, DELETE removes an empty project."""
+    target = _target(request)
+    store, compiled = _store(request), _compiled(request)
+    if request.method == "DELETE":
+        await run_in_threadpool(projects.delete_project, store, compiled, target.program, target.project)
+        return Response(status_code=204)
+    body = await read_body(request)
+    sources = parse_body(body, request.headers.get("content-type", ""), compiled.dictionary)
+    return await _submit(request, sources, dry_run=request.url.path.endswith("/_dry_run"))
+
+
+async def _submit(request: Request, sources: list[SourceDoc], dry_run: bool) -> Response:
+    result = await run_in_threadpool(
+        lambda: submit_documents(
+            _store(request),
+            _compiled(request),
+            _target(request),
+            sources,
+            create_only=request.method == "POST",
+            dry_run=dry_run,
+        )
+    )
+    return _submission_response(result)
+
+
+async def bulk(request: Request) -> Response:
+    """Sheepdog's bulk form: `[{"name", "doc", "doc_format": "json"|"tsv"|"csv"}]`, one transaction."""
+    items = await _json_body(request)
+    if not isinstance(items, list):
+        raise HTTPProblem(400, "bulk body must be a list of {name, doc, doc_format} objects")
+    sources: list[SourceDoc] = []
+    for position, item in enumerate(items):
+        if not isinstance(item, dict) or not isinstance(item.get("doc"), str):
+            raise HTTPProblem(400, f"bulk item {position} must be an object with a string 'doc'")
+        kind = str(item.get("doc_format", "json")).lower()
+        content_type = {"json": "application/json", "tsv": "text/tab-separated-values", "csv": "text/csv"}.get(kind)
+        if content_type is None:
+            raise HTTPProblem(400, f"bulk item {position} ({item.get('name')}): doc_format must be json, tsv or csv")
+        for source in parse_body(item["doc"].encode(), content_type, _compiled(request).dictionary):
+            sources.append(SourceDoc(source.doc, source.line, len(sources)))
+    return await _submit(request, sources, dry_run=False)
+
+
+# Entities, export, templates -------------------------------------------------
+
+
+def _ids(request: Request) -> list[str]:
+    return [part for part in request.path_params["ids"].split(",") if part]
+
+
+async def entities(request: Request) -> Response:
+    target, store, compiled = _target(request), _store(request), _compiled(request)
+    ids = _ids(request)
+    if request.method == "DELETE":
+        cascade = request.query_params.get("cascade", "false").lower() in ("1", "true", "yes")
+        result = await run_in_threadpool(
+            lambda: delete_entities(store, compiled.dictionary, target, ids, cascade=cascade)
+        )
+        return _submission_response(result)
+
+    def read() -> list[dict]:
+        return store.execute_read(
+            lambda tx: (find_project(tx, target), fetch_by_ids(tx, compiled.dictionary, target.project_id, ids))[1]
+        )
+
+    docs = await run_in_threadpool(read)
+    missing = sorted(set(ids) - {doc["id"] for doc in docs})
+    if missing:
+        raise HTTPProblem(404, f"no entity with id {', '.join(missing)} in {target.project_id}")
+    return JSONResponse({"entities": [{"id": doc["id"], "type": doc["type"], "properties": doc} for doc in docs]})
+
+
+async def export(request: Request) -> Response:
+    target, store, compiled = _target(request), _store(request), _compiled(request)
+    params = dict(request.query_params)
+    if request.method == "POST":
+        body = await read_body(request)
+        if body.strip():
+            try:
+                params |= json.loads(body)
+            except (UnicodeDecodeError, json.JSONDecodeError) as error:
+                raise HTTPProblem(400, f"body is not valid JSON: {error}") from None
+    fmt = str(params.get("format", "json")).lower()
+    if fmt not in ("json", *FORMATS):
+        raise HTTPProblem(400, f"format must be json, tsv or csv, not '{fmt}'")
+    ids = params.get("ids")
+    label = params.get("node_label")
+    if not ids and not label:
+        raise HTTPProblem(400, "export needs ids=<id,...> or node_label=<node type>")
+    if label and label not in compiled.dictionary.nodes:
+        raise HTTPProblem(400, f"'{label}' is not a node type")
+    id_list = ids.split(",") if isinstance(ids, str) else list(ids or [])
+
+    def read() -> list[dict]:
+        def work(tx):
+            find_project(tx, target)
+            if label:
+                return fetch_documents(tx, compiled.dictionary.nodes[label], target.project_id)
+            return fetch_by_ids(tx, compiled.dictionary, target.project_id, id_list)
+
+        return store.execute_read(work)
+
+    docs = await run_in_threadpool(read)
+    if fmt == "json":
+        return JSONResponse({"data": docs} if label else docs)
+    delimiter, media_type = FORMATS[fmt]
+    node_type = label or (docs[0]["type"] if docs else None)
+    if node_type is None:
+        return PlainTextResponse("", media_type=media_type)
+    node = compiled.dictionary.nodes[node_type]
+    lines = write_table(node, [d for d in docs if d["type"] == node_type], delimiter, True)
+    filename = f"{node_type}.{fmt}"
+    return StreamingResponse(
+        (line for line in lines),
+        media_type=media_type,
+        headers={"content-disposition": f"attachment; filename={filename}"},
+    )
+
+
+async def node_template(request: Request) -> Response:
+    name = request.path_params["node"]
+    node = _compiled(request).dictionary.nodes.get(name)
+    if node is None:
+        raise HTTPProblem(404, f"'{name}' is not a node type")
+    fmt = request.query_params.get("format", "tsv").lower()
+    if fmt not in FORMATS:
+        raise HTTPProblem(400, f"format must be tsv or csv, not '{fmt}'")
+    delimiter, media_type = FORMATS[fmt]
+    return PlainTextResponse(
+        template(node, delimiter),
+        media_type=media_type,
+        headers={"content-disposition": f"attachment; filename=submission_{name}_template.{fmt}"},
+    )
+
+
+async def open_project(request: Request) -> Response:
+    target, store = _target(request), _store(request)
+
+    def work(tx):
+        find_project(tx, target)
+        tx.run("MATCH (p:`project` {code: $code}) SET p.state = 'open'", {"code": target.project})
+
+    await run_in_threadpool(store.execute_write, work)
+    return JSONResponse({"code": 200, "message": f"project {target.project_id} is open"})
+
+
+# The dictionary ----------------------------------------------------------------
+
+
+async def dictionary_index(request: Request) -> Response:
+    names = sorted(_compiled(request).dictionary.nodes)
+    return JSONResponse({"links": [f"/v0/submission/_dictionary/{name}" for name in names]})
+
+
+def _raw_sections(compiled: CompiledDictionary) -> dict[str, Any]:
+    dictionary = compiled.dictionary
+    return {"_definitions": dictionary.definitions, "_terms": dictionary.terms, "_settings": dictionary.settings}
+
+
+async def dictionary_all(request: Request) -> Response:
+    compiled = _compiled(request)
+    body = {name: node.schema for name, node in compiled.dictionary.nodes.items()} | _raw_sections(compiled)
+    return JSONResponse(body)
+
+
+async def dictionary_node(request: Request) -> Response:
+    compiled, name = _compiled(request), request.path_params["node"]
+    sections = _raw_sections(compiled)
+    if name in sections:
+        return JSONResponse(sections[name])
+    node = compiled.dictionary.nodes.get(name)
+    if node is None:
+        raise HTTPProblem(404, f"'{name}' is not a node type")
+    return JSONResponse(node.schema)
+
+
+def _routes() -> list[Route]:
+    project_path = "/{program}/{project}"
+    return [
+        Route("/", programs, methods=["GET", "POST", "PUT", "PATCH"]),
+        Route("/_dictionary", dictionary_index),
+        Route("/_dictionary/_all", dictionary_all),
+        Route("/_dictionary/{node}", dictionary_node),
+        Route("/template/{node}", node_template),
+        Route("/{program}", program, methods=["GET", "POST", "PUT", "PATCH", "DELETE"]),
+        Route("/{program}/", program, methods=["GET", "POST", "PUT", "PATCH", "DELETE"]),
+        Route(project_path, project, methods=["POST", "PUT", "DELETE"]),
+        Route(project_path + "/", project, methods=["POST", "PUT", "DELETE"]),
+        Route(project_path + "/_dry_run", project, methods=["POST", "PUT"]),
+        Route(project_path + "/bulk", bulk, methods=["POST", "PUT"]),
+        Route(project_path + "/entities/{ids}", entities, methods=["GET", "DELETE"]),
+        Route(project_path + "/export", export, methods=["GET", "POST"]),
+        Route(project_path + "/export/", export, methods=["GET", "POST"]),
+        Route(project_path + "/template/{node}", node_template),
+        Route(project_path + "/open", open_project, methods=["PUT", "POST"]),
+        Route(project_path + "/_dictionary", dictionary_index),
+    ]
+
+
+routes = [Mount(prefix, routes=_routes()) for prefix in PREFIXES]

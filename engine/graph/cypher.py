@@ -1,0 +1,25 @@
+"""Names in Cypher text: the only things ever formatted into a query.
+
+Labels, relationship types and property names come from the compiled
+dictionary, never from a request; values always travel as parameters. Names
+are still back-quoted (node types like `case` are Cypher keywords) and
+checked, so a malformed dictionary cannot become an injection.
+"""
+
+from __future__ import annotations
+
+import re
+
+_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def name(identifier: str) -> str:
+    """`case` -> `` `case` ``; anything but a plain identifier is refused."""
+    if not _NAME.match(identifier):
+        raise ValueError(f"not a valid graph name: {identifier!r}")
+    return f"`{identifier}`"
+
+
+def node(variable: str, label: str, keys: str = "") -> str:
+    """`node('n', 'case', '{id: $id}')` -> ``(n:`case` {id: $id})``; `keys` holds parameters only."""
+    return f"({variable}:{name(label)}{' ' + keys if keys else ''})"

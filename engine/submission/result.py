@@ -1,0 +1,116 @@
+"""The answer to a submission, in sheepdog's shape, so Gen3 clients read it unchanged."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+
+class ErrorType(StrEnum):
+    INVALID_LINK = "INVALID_LINK"
+    INVALID_VALUE = "INVALID_VALUE"
+    MISSING_PROPERTY = "MISSING_PROPERTY"
+    NOT_UNIQUE = "NOT_UNIQUE"
+    INVALID_PERMISSIONS = "INVALID_PERMISSIONS"
+    NOT_FOUND = "NOT_FOUND"
+
+
+@dataclass(frozen=True)
+class EntityError:
+    type: ErrorType
+    message: str
+    keys: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {"type": self.type.value, "message": self.message, "keys": list(self.keys)}
+
+
+@dataclass
+class EntityResult:
+    """One submitted document: what it is, what happened to it, and what is wrong with it."""
+
+    index: int
+    type: str
+    id: str | None = None
+    action: str = "create"
+    submitter_id: str | None = None
+    project_id: str | None = None
+    line: int | None = None
+    errors: list[EntityError] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def valid(self) -> bool:
+        return not self.errors
+
+    def error(self, kind: ErrorType, message: str, *keys: str) -> None:
+        self.errors.append(EntityError(kind, message, keys))
+
+    def to_json(self) -> dict[str, Any]:
+        unique_keys = (
+            [{"project_id": self.project_id, "submitter_id": self.submitter_id}]
+            if self.submitter_id is not None
+            else []
+        )
+        return {
+            "id": self.id,
+            "type": self.type,
+            "action": self.action,
+            "valid": self.valid,
+            "errors": [error.to_json() for error in self.errors],
+            "warnings": list(self.warnings),
+            "unique_keys": unique_keys,
+        }
+
+
+@dataclass
+class SubmissionResult:
+    entities: list[EntityResult]
+    dry_run: bool = False
+    created: bool = True  # POST answers 201, PUT 200
+    transactional_errors: list[str] = field(default_factory=list)
+    transaction_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    deleted: int = 0
+    dependent_ids: list[str] = field(default_factory=list)
+
+    @property
+    def success(self) -> bool:
+        return not self.transactional_errors and all(entity.valid for entity in self.entities)
+
+    @property
+    def status(self) -> int:
+        if not self.success:
+            return 400
+        return 201 if self.created and not self.dry_run else 200
+
+    def message(self) -> str:
+        invalid = sum(not entity.valid for entity in self.entities)
+        if self.transactional_errors:
+            return "Transaction aborted: " + "; ".join(self.transactional_errors)
+        if invalid:
+            return f"Transaction aborted due to {invalid} invalid entit{'y' if invalid == 1 else 'ies'}."
+        if self.dry_run:
+            return "Transaction would have been successful. User selected dry run option, transaction aborted, no data written to database."
+        if self.deleted:
+            return f"Successfully deleted {self.deleted} entities"
+        return "Transaction successful."
+
+    def to_json(self) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "code": self.status,
+            "success": self.success,
+            "message": self.message(),
+            "transaction_id": self.transaction_id,
+            "entity_error_count": sum(not entity.valid for entity in self.entities),
+            "transactional_error_count": len(self.transactional_errors),
+            "transactional_errors": list(self.transactional_errors),
+            "created_entity_count": sum(e.valid and e.action == "create" for e in self.entities) if self.success else 0,
+            "updated_entity_count": sum(e.valid and e.action == "update" for e in self.entities) if self.success else 0,
+            "entities": [entity.to_json() for entity in self.entities],
+        }
+        if self.deleted or self.dependent_ids:
+            body["deleted_entity_count"] = self.deleted
+            body["dependent_ids"] = ", ".join(self.dependent_ids)
+        return body

@@ -1,0 +1,101 @@
+"""Submit documents to a project: check, resolve, write, all in one transaction.
+
+If any document is invalid nothing is written, and the answer lists every
+error of every document. Two submissions racing to create the same
+(project, submitter_id) cannot both win: the store's uniqueness constraint
+fails the loser's transaction, and it is run again, finding the winner's
+entity to update.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from neo4j.exceptions import ConstraintError
+
+from engine.dictionary.compile import CompiledDictionary
+from engine.graph.store import GraphStore, Transaction
+from engine.submission.documents import SourceDoc
+from engine.submission.entity import check_document
+from engine.submission.lookup import (
+    ProjectNode,
+    assign_ids,
+    check_target_multiplicity,
+    mark_duplicates,
+    resolve_links,
+)
+from engine.submission.result import SubmissionResult
+from engine.submission.writer import write_entities
+
+RACE_RETRIES = 5
+
+
+class ProjectNotFound(Exception):
+    """The program/project in the path does not exist."""
+
+
+@dataclass(frozen=True)
+class Target:
+    program: str
+    project: str
+
+    @property
+    def project_id(self) -> str:
+        return f"{self.program}-{self.project}"
+
+
+def find_project(tx: Transaction, target: Target) -> ProjectNode:
+    rows = tx.run(
+        "MATCH (p:`project` {code: $code}) RETURN p.id AS id, p.code AS code, p.project_id AS project_id",
+        {"code": target.project},
+    )
+    if not rows or rows[0]["project_id"] != target.project_id:
+        raise ProjectNotFound(f"project {target.project_id} does not exist")
+    return ProjectNode(**rows[0])
+
+
+def _submit(
+    tx: Transaction,
+    compiled: CompiledDictionary,
+    target: Target,
+    sources: Sequence[SourceDoc],
+    create_only: bool,
+    dry_run: bool,
+) -> SubmissionResult:
+    project = find_project(tx, target)
+    dictionary = compiled.dictionary
+    entities = [
+        check_document(source.index, source.doc, source.line, dictionary, compiled.validators, target.project_id)
+        for source in sources
+    ]
+    result = SubmissionResult([entity.result for entity in entities], dry_run=dry_run, created=create_only)
+    mark_duplicates(entities)
+    checkable = [entity for entity in entities if entity.node is not None and entity.result.valid]
+    assign_ids(tx, checkable, target.project_id, create_only)
+    resolve_links(tx, [e for e in checkable if e.result.id], dictionary, project)
+    check_target_multiplicity(tx, [e for e in checkable if e.result.valid], dictionary)
+    if result.success and not dry_run:
+        write_entities(tx, dictionary, entities, target.project_id)
+    return result
+
+
+def submit_documents(
+    store: GraphStore,
+    compiled: CompiledDictionary,
+    target: Target,
+    sources: Sequence[SourceDoc],
+    *,
+    create_only: bool = False,
+    dry_run: bool = False,
+) -> SubmissionResult:
+    """POST (`create_only`) or PUT documents into one project; nothing is written unless all are valid."""
+    for attempt in range(RACE_RETRIES + 1):
+        try:
+            return store.execute_write(lambda tx: _submit(tx, compiled, target, sources, create_only, dry_run))
+        except ConstraintError:
+            if attempt == RACE_RETRIES:
+                raise
+            time.sleep(0.01 * 2**attempt)
+    raise AssertionError("unreachable")
