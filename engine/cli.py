@@ -82,7 +82,9 @@ def serve(host: str | None, port: int | None, data_dir: str | None, demo: bool) 
         with open_stores(settings) as stores:
             apply_ddl(stores.graph, compiled.ddl)
             if demo:
-                target = load_examples(stores.graph, compiled, settings.commons_dictionary / "examples")
+                target = load_examples(
+                    stores.graph, compiled, settings.commons_dictionary / "examples"
+                )
                 click.echo(f"Demo data loaded into {target.project_id}.", err=True)
             app = create_app(stores, settings, compiled)
             url = f"http://{settings.commons_host}:{settings.commons_port}/"
@@ -109,3 +111,7 @@ main.add_command(dictionary)
 from engine.dictionary.simulate_cli import simulate  # noqa: E402
 
 main.add_command(simulate)
+from engine.submission.cli import export, submit  # noqa: E402
+
+main.add_command(submit)
+main.add_command(export)

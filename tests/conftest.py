@@ -117,7 +117,11 @@ def _minio_store(request: pytest.FixtureRequest, bucket: str) -> ObjectStore:
 def seaweedfs_store(seaweedfs_server: EmbeddedSeaweedFS) -> ObjectStore:
     endpoint = seaweedfs_server.endpoint
     return ObjectStore(
-        endpoint.endpoint, endpoint.access_key, endpoint.secret_key, "commons-test", name="seaweedfs"
+        endpoint.endpoint,
+        endpoint.access_key,
+        endpoint.secret_key,
+        "commons-test",
+        name="seaweedfs",
     )
 
 
@@ -180,5 +184,7 @@ def api(graph: GraphStore, seaweedfs_store: ObjectStore, compiled_default):
     if id(graph) not in _DDL_APPLIED:
         apply_ddl(graph, compiled_default.ddl)
         _DDL_APPLIED.add(id(graph))
-    settings = load_settings(environ={"COMMONS_CONFIG": "/nonexistent.yaml", "COMMONS_MAX_BODY_MB": "1"})
+    settings = load_settings(
+        environ={"COMMONS_CONFIG": "/nonexistent.yaml", "COMMONS_MAX_BODY_MB": "1"}
+    )
     return TestClient(create_app(Stores(graph, seaweedfs_store), settings, compiled_default))

@@ -15,9 +15,11 @@ from engine.stores import Stores
 
 
 def test_healthy_stores_answer_plain_healthy(
-    graph_store: GraphStore, object_store: ObjectStore
+    graph_store: GraphStore, object_store: ObjectStore, compiled_default
 ) -> None:
-    client = TestClient(create_app(Stores(graph_store, object_store), load_settings(environ={})))
+    client = TestClient(
+        create_app(Stores(graph_store, object_store), load_settings(environ={}), compiled_default)
+    )
     response = client.get("/_status")
     assert response.status_code == 200 and response.text == "Healthy"
     detail = client.get("/_status?format=json").json()
@@ -25,12 +27,14 @@ def test_healthy_stores_answer_plain_healthy(
 
 
 def test_a_stopped_graph_store_gives_503_naming_it(
-    tmp_path: Path, object_store: ObjectStore
+    tmp_path: Path, seaweedfs_store: ObjectStore, compiled_default
 ) -> None:
     server = EmbeddedArcadeDB(tmp_path / "graph")
     endpoint = server.start()
     graph = GraphStore(endpoint.uri, endpoint.user, endpoint.password, endpoint.database)
-    client = TestClient(create_app(Stores(graph, object_store), load_settings(environ={})))
+    client = TestClient(
+        create_app(Stores(graph, seaweedfs_store), load_settings(environ={}), compiled_default)
+    )
     assert client.get("/_status").status_code == 200
     server.stop()
     try:

@@ -14,20 +14,34 @@ PROJECT = f"{BASE}/demo/omics"
 
 
 def count(graph: GraphStore, label: str, project_id: str = "demo-omics") -> int:
-    return graph.read(f"MATCH (n:`{label}`) WHERE n.project_id = $p RETURN count(n) AS n", {"p": project_id})[0]["n"]
+    return graph.read(
+        f"MATCH (n:`{label}`) WHERE n.project_id = $p RETURN count(n) AS n", {"p": project_id}
+    )[0]["n"]
 
 
 def make_project(api: TestClient, program: str = "demo", code: str = "omics") -> None:
-    response = api.put(f"{BASE}/", json={"type": "program", "name": program, "dbgap_accession_number": "phs1"})
+    response = api.put(
+        f"{BASE}/", json={"type": "program", "name": program, "dbgap_accession_number": "phs1"}
+    )
     assert response.status_code == 200, response.text
     response = api.put(
         f"{BASE}/{program}",
-        json={"type": "project", "code": code, "name": f"Project {code}", "dbgap_accession_number": "phs2"},
+        json={
+            "type": "project",
+            "code": code,
+            "name": f"Project {code}",
+            "dbgap_accession_number": "phs2",
+        },
     )
     assert response.status_code == 200, response.text
 
 
-STUDY = {"type": "study", "submitter_id": "st-1", "study_design": "Cohort", "projects": {"code": "omics"}}
+STUDY = {
+    "type": "study",
+    "submitter_id": "st-1",
+    "study_design": "Cohort",
+    "projects": {"code": "omics"},
+}
 
 
 def subject(sid: str, **extra) -> dict:
@@ -45,7 +59,9 @@ def sample(sid: str, subject_sid: str, **extra) -> dict:
 
 
 def errors_of(body: dict) -> list[tuple[str, list[str]]]:
-    return [(error["type"], error["keys"]) for entity in body["entities"] for error in entity["errors"]]
+    return [
+        (error["type"], error["keys"]) for entity in body["entities"] for error in entity["errors"]
+    ]
 
 
 @pytest.fixture
@@ -55,14 +71,25 @@ def project(api: TestClient) -> TestClient:
 
 
 def test_programs_and_projects_have_sheepdog_ids(api: TestClient) -> None:
-    response = api.post(f"{BASE}/", json={"type": "program", "name": "CGCI", "dbgap_accession_number": "phs000235"})
-    assert response.json()["id"] == str(uuid.uuid5(uuid.UUID("85b08c6a-56a6-4474-9c30-b65abfd214a8"), "CGCI"))
+    response = api.post(
+        f"{BASE}/", json={"type": "program", "name": "CGCI", "dbgap_accession_number": "phs000235"}
+    )
+    assert response.json()["id"] == str(
+        uuid.uuid5(uuid.UUID("85b08c6a-56a6-4474-9c30-b65abfd214a8"), "CGCI")
+    )
     assert response.json()["message"] == "Program registered."
-    response = api.put(f"{BASE}/", json={"type": "program", "name": "CGCI", "dbgap_accession_number": "phs000235"})
+    response = api.put(
+        f"{BASE}/", json={"type": "program", "name": "CGCI", "dbgap_accession_number": "phs000235"}
+    )
     assert response.json()["message"] == "Program is updated!"
     response = api.put(
         f"{BASE}/CGCI",
-        json={"type": "project", "code": "BLGSP", "name": "Burkitt", "dbgap_accession_number": "phs000527"},
+        json={
+            "type": "project",
+            "code": "BLGSP",
+            "name": "Burkitt",
+            "dbgap_accession_number": "phs000527",
+        },
     )
     assert response.status_code == 200 and response.json()["code"] == 200
     assert response.json()["entities"][0]["id"] == "daa208a7-f57a-562c-a04a-7a7c77542c98"
@@ -85,7 +112,9 @@ def test_put_links_in_any_order_within_the_request(project: TestClient, graph: G
     assert body["success"] and body["code"] == 200
     assert body["created_entity_count"] == 3 and body["updated_entity_count"] == 0
     assert [e["action"] for e in body["entities"]] == ["create"] * 3
-    assert body["entities"][0]["unique_keys"] == [{"project_id": "demo-omics", "submitter_id": "sa-1"}]
+    assert body["entities"][0]["unique_keys"] == [
+        {"project_id": "demo-omics", "submitter_id": "sa-1"}
+    ]
     uuid.UUID(body["entities"][0]["id"])
     rows = graph.read(
         "MATCH (s:sample)-[:SUBJECTS]->(u:subject)-[:STUDIES]->(t:study)-[:PROJECTS]->(p:project) "
@@ -110,7 +139,9 @@ def test_put_updates_and_keeps_the_id(project: TestClient, graph: GraphStore) ->
     assert rows == [{"species": "Mus musculus", "id": first["entities"][1]["id"]}]
 
 
-def test_invalid_entities_write_nothing_and_name_each_error(project: TestClient, graph: GraphStore) -> None:
+def test_invalid_entities_write_nothing_and_name_each_error(
+    project: TestClient, graph: GraphStore
+) -> None:
     docs = [
         STUDY,
         subject("su-1", colour="blue"),
@@ -132,7 +163,9 @@ def test_invalid_entities_write_nothing_and_name_each_error(project: TestClient,
     assert by_entity[4] == [("INVALID_VALUE", ["sample_type"])]
     assert by_entity[5] == [("INVALID_VALUE", ["type"])]
     assert "'casee' is not a node type" in body["entities"][5]["errors"][0]["message"]
-    assert "no subject with submitter_id 'su-missing'" in body["entities"][3]["errors"][0]["message"]
+    assert (
+        "no subject with submitter_id 'su-missing'" in body["entities"][3]["errors"][0]["message"]
+    )
     assert count(graph, "study") == 0 and count(graph, "subject") == 0
 
 
@@ -192,15 +225,23 @@ def test_dry_run_writes_nothing(project: TestClient, graph: GraphStore) -> None:
     assert count(graph, "subject") == 0
 
 
-def test_tsv_with_link_columns_and_header_only_chunk(project: TestClient, graph: GraphStore) -> None:
+def test_tsv_with_link_columns_and_header_only_chunk(
+    project: TestClient, graph: GraphStore
+) -> None:
     project.put(PROJECT, json=[STUDY])
     tsv = "type\tsubmitter_id\tstudies.submitter_id\tconsent_codes\nsubject\tsu-1\tst-1\tGRU,HMB\nsubject\tsu-2\tst-1\t\n"
-    response = project.put(PROJECT, content=tsv, headers={"content-type": "text/tab-separated-values"})
+    response = project.put(
+        PROJECT, content=tsv, headers={"content-type": "text/tab-separated-values"}
+    )
     assert response.status_code == 200, response.text
-    rows = graph.read("MATCH (n:subject) RETURN n.submitter_id AS s, n.consent_codes AS c ORDER BY s")
+    rows = graph.read(
+        "MATCH (n:subject) RETURN n.submitter_id AS s, n.consent_codes AS c ORDER BY s"
+    )
     assert rows == [{"s": "su-1", "c": ["GRU", "HMB"]}, {"s": "su-2", "c": None}]
     header_only = project.put(
-        PROJECT, content="type\tsubmitter_id\n", headers={"content-type": "text/tab-separated-values"}
+        PROJECT,
+        content="type\tsubmitter_id\n",
+        headers={"content-type": "text/tab-separated-values"},
     )
     assert header_only.status_code == 200 and header_only.json()["code"] == 200
     assert header_only.json()["entities"] == []
@@ -211,7 +252,11 @@ def test_bulk_documents_in_one_transaction(project: TestClient, graph: GraphStor
 
     items = [
         {"name": "study.json", "doc": json.dumps(STUDY), "doc_format": "JSON"},
-        {"name": "subjects.tsv", "doc": "type\tsubmitter_id\tstudies.submitter_id\nsubject\tsu-1\tst-1\n", "doc_format": "TSV"},
+        {
+            "name": "subjects.tsv",
+            "doc": "type\tsubmitter_id\tstudies.submitter_id\nsubject\tsu-1\tst-1\n",
+            "doc_format": "TSV",
+        },
     ]
     response = project.put(PROJECT + "/bulk", json=items)
     assert response.status_code == 200, response.text
@@ -235,7 +280,9 @@ def test_entities_get_and_delete_with_dependents(project: TestClient, graph: Gra
     cascade = project.delete(f"{PROJECT}/entities/{ids['subject']}?cascade=true")
     assert cascade.status_code == 200, cascade.text
     assert cascade.json()["deleted_entity_count"] == 2
-    assert count(graph, "subject") == 0 and count(graph, "sample") == 0 and count(graph, "study") == 1
+    assert (
+        count(graph, "subject") == 0 and count(graph, "sample") == 0 and count(graph, "study") == 1
+    )
 
 
 def test_export_and_templates(project: TestClient) -> None:

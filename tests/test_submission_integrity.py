@@ -42,7 +42,9 @@ def test_a_failure_in_the_middle_of_the_write_leaves_nothing(
     assert graph.read("MATCH (:subject)-[r]->() RETURN count(r) AS n") == [{"n": 0}]
 
 
-def test_concurrent_submissions_with_overlapping_submitter_ids(project: TestClient, graph: GraphStore) -> None:
+def test_concurrent_submissions_with_overlapping_submitter_ids(
+    project: TestClient, graph: GraphStore
+) -> None:
     project.put(PROJECT, json=[STUDY])
     failures: list[str] = []
 
@@ -59,7 +61,9 @@ def test_concurrent_submissions_with_overlapping_submitter_ids(project: TestClie
     for thread in threads:
         thread.join()
     assert failures == []
-    rows = graph.read("MATCH (n:subject) RETURN count(n) AS n, count(DISTINCT n.submitter_id) AS keys")
+    rows = graph.read(
+        "MATCH (n:subject) RETURN count(n) AS n, count(DISTINCT n.submitter_id) AS keys"
+    )
     assert rows == [{"n": 80, "keys": 80}]
 
 
@@ -67,7 +71,9 @@ def test_round_trips_do_not_grow_with_rows(project: TestClient, graph: GraphStor
     project.put(PROJECT, json=[STUDY])
 
     def trips(n: int, prefix: str) -> int:
-        docs = [subject(f"{prefix}-{i}") for i in range(n)] + [sample(f"{prefix}-s{i}", f"{prefix}-{i}") for i in range(n)]
+        docs = [subject(f"{prefix}-{i}") for i in range(n)] + [
+            sample(f"{prefix}-s{i}", f"{prefix}-{i}") for i in range(n)
+        ]
         before = graph.round_trips
         assert project.put(PROJECT, json=docs).status_code == 200
         return graph.round_trips - before
@@ -87,7 +93,12 @@ def test_round_trips_do_not_grow_with_rows(project: TestClient, graph: GraphStor
     ],
 )
 def test_bad_bodies_get_a_specific_4xx(
-    project: TestClient, graph: GraphStore, body: bytes, content_type: str, status: int, message: str
+    project: TestClient,
+    graph: GraphStore,
+    body: bytes,
+    content_type: str,
+    status: int,
+    message: str,
 ) -> None:
     response = project.put(PROJECT, content=body, headers={"content-type": content_type})
     assert response.status_code == status, response.text
@@ -98,7 +109,9 @@ def test_bad_bodies_get_a_specific_4xx(
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3)
+    ),
     max_leaves=8,
 )
 documents = st.fixed_dictionaries(
@@ -114,11 +127,17 @@ documents = st.fixed_dictionaries(
 )
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(body=st.one_of(st.lists(documents, max_size=4), documents, json_values))
-def test_random_documents_never_500_and_never_half_written(project: TestClient, graph: GraphStore, body) -> None:
+def test_random_documents_never_500_and_never_half_written(
+    project: TestClient, graph: GraphStore, body
+) -> None:
     before = graph.read("MATCH (n) RETURN count(n) AS n")[0]["n"]
-    response = project.put(PROJECT, content=json.dumps(body), headers={"content-type": "application/json"})
+    response = project.put(
+        PROJECT, content=json.dumps(body), headers={"content-type": "application/json"}
+    )
     assert response.status_code in (200, 400), response.text
     after = graph.read("MATCH (n) RETURN count(n) AS n")[0]["n"]
     if response.status_code == 400:

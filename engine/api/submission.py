@@ -41,12 +41,17 @@ async def read_body(request: Request) -> bytes:
     limit = request.app.state.settings.commons_max_body_mb * 1024 * 1024
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limit:
-        raise HTTPProblem(413, f"request body of {declared} bytes exceeds the limit of {limit} bytes (COMMONS_MAX_BODY_MB)")
+        raise HTTPProblem(
+            413,
+            f"request body of {declared} bytes exceeds the limit of {limit} bytes (COMMONS_MAX_BODY_MB)",
+        )
     chunks, size = [], 0
     async for chunk in request.stream():
         size += len(chunk)
         if size > limit:
-            raise HTTPProblem(413, f"request body exceeds the limit of {limit} bytes (COMMONS_MAX_BODY_MB)")
+            raise HTTPProblem(
+                413, f"request body exceeds the limit of {limit} bytes (COMMONS_MAX_BODY_MB)"
+            )
         chunks.append(chunk)
     return b"".join(chunks)
 
@@ -75,7 +80,9 @@ async def programs(request: Request) -> Response:
         names = await run_in_threadpool(projects.list_programs, _store(request))
         return JSONResponse({"links": [f"/v0/submission/{name}" for name in names]})
     doc = await _json_body(request)
-    answer = await run_in_threadpool(projects.upsert_program, _store(request), _compiled(request), doc)
+    answer = await run_in_threadpool(
+        projects.upsert_program, _store(request), _compiled(request), doc
+    )
     return JSONResponse(answer, status_code=200)
 
 
@@ -90,7 +97,9 @@ async def program(request: Request) -> Response:
         return Response(status_code=204)
     doc = await _json_body(request)
     result = await run_in_threadpool(
-        lambda: projects.upsert_project(store, compiled, name, doc, create_only=request.method == "POST")
+        lambda: projects.upsert_project(
+            store, compiled, name, doc, create_only=request.method == "POST"
+        )
     )
     return _submission_response(result)
 
@@ -100,7 +109,9 @@ async def project(request: Request) -> Response:
     target = _target(request)
     store, compiled = _store(request), _compiled(request)
     if request.method == "DELETE":
-        await run_in_threadpool(projects.delete_project, store, compiled, target.program, target.project)
+        await run_in_threadpool(
+            projects.delete_project, store, compiled, target.program, target.project
+        )
         return Response(status_code=204)
     body = await read_body(request)
     sources = parse_body(body, request.headers.get("content-type", ""), compiled.dictionary)
@@ -131,9 +142,16 @@ async def bulk(request: Request) -> Response:
         if not isinstance(item, dict) or not isinstance(item.get("doc"), str):
             raise HTTPProblem(400, f"bulk item {position} must be an object with a string 'doc'")
         kind = str(item.get("doc_format", "json")).lower()
-        content_type = {"json": "application/json", "tsv": "text/tab-separated-values", "csv": "text/csv"}.get(kind)
+        content_type = {
+            "json": "application/json",
+            "tsv": "text/tab-separated-values",
+            "csv": "text/csv",
+        }.get(kind)
         if content_type is None:
-            raise HTTPProblem(400, f"bulk item {position} ({item.get('name')}): doc_format must be json, tsv or csv")
+            raise HTTPProblem(
+                400,
+                f"bulk item {position} ({item.get('name')}): doc_format must be json, tsv or csv",
+            )
         for source in parse_body(item["doc"].encode(), content_type, _compiled(request).dictionary):
             sources.append(SourceDoc(source.doc, source.line, len(sources)))
     return await _submit(request, sources, dry_run=False)
@@ -158,14 +176,19 @@ async def entities(request: Request) -> Response:
 
     def read() -> list[dict]:
         return store.execute_read(
-            lambda tx: (find_project(tx, target), fetch_by_ids(tx, compiled.dictionary, target.project_id, ids))[1]
+            lambda tx: (
+                find_project(tx, target),
+                fetch_by_ids(tx, compiled.dictionary, target.project_id, ids),
+            )[1]
         )
 
     docs = await run_in_threadpool(read)
     missing = sorted(set(ids) - {doc["id"] for doc in docs})
     if missing:
         raise HTTPProblem(404, f"no entity with id {', '.join(missing)} in {target.project_id}")
-    return JSONResponse({"entities": [{"id": doc["id"], "type": doc["type"], "properties": doc} for doc in docs]})
+    return JSONResponse(
+        {"entities": [{"id": doc["id"], "type": doc["type"], "properties": doc} for doc in docs]}
+    )
 
 
 async def export(request: Request) -> Response:
@@ -246,18 +269,26 @@ async def open_project(request: Request) -> Response:
 
 
 async def dictionary_index(request: Request) -> Response:
-    names = sorted(_compiled(request).dictionary.nodes)
-    return JSONResponse({"links": [f"/v0/submission/_dictionary/{name}" for name in names]})
+    """Sheepdog's `links`, plus `import_order` (ours), which `commons submit` sorts files by."""
+    dictionary = _compiled(request).dictionary
+    links = [f"/v0/submission/_dictionary/{name}" for name in sorted(dictionary.nodes)]
+    return JSONResponse({"links": links, "import_order": list(dictionary.import_order)})
 
 
 def _raw_sections(compiled: CompiledDictionary) -> dict[str, Any]:
     dictionary = compiled.dictionary
-    return {"_definitions": dictionary.definitions, "_terms": dictionary.terms, "_settings": dictionary.settings}
+    return {
+        "_definitions": dictionary.definitions,
+        "_terms": dictionary.terms,
+        "_settings": dictionary.settings,
+    }
 
 
 async def dictionary_all(request: Request) -> Response:
     compiled = _compiled(request)
-    body = {name: node.schema for name, node in compiled.dictionary.nodes.items()} | _raw_sections(compiled)
+    body = {name: node.schema for name, node in compiled.dictionary.nodes.items()} | _raw_sections(
+        compiled
+    )
     return JSONResponse(body)
 
 

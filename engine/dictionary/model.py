@@ -20,7 +20,9 @@ from typing import Any, Literal
 
 Multiplicity = Literal["one_to_one", "one_to_many", "many_to_one", "many_to_many"]
 Direction = Literal["out", "in", "both"]
-PropertyKind = Literal["string", "integer", "number", "boolean", "enum", "array", "datetime", "object"]
+PropertyKind = Literal[
+    "string", "integer", "number", "boolean", "enum", "array", "datetime", "object"
+]
 
 SYSTEM_PROPERTIES = ("id", "project_id", "state", "created_datetime", "updated_datetime")
 

@@ -50,9 +50,10 @@ def _database_answers(endpoint: BoltEndpoint) -> bool:
     """The Bolt port opens before the database exists, so ask the database itself."""
     with socket.create_connection(("127.0.0.1", int(endpoint.uri.rsplit(":", 1)[1])), timeout=0.5):
         pass
-    with neo4j.GraphDatabase.driver(
-        endpoint.uri, auth=(endpoint.user, endpoint.password)
-    ) as driver, driver.session(database=endpoint.database) as session:
+    with (
+        neo4j.GraphDatabase.driver(endpoint.uri, auth=(endpoint.user, endpoint.password)) as driver,
+        driver.session(database=endpoint.database) as session,
+    ):
         session.execute_read(lambda tx: tx.run("RETURN 1 AS one").consume())
     return True
 

@@ -15,7 +15,9 @@ from engine.submission.result import EntityResult, ErrorType, SubmissionResult
 from engine.submission.submit import Target, find_project
 
 
-def _dependents(tx: Transaction, dictionary: Dictionary, found: dict[str, str], subtree: bool) -> list[dict]:
+def _dependents(
+    tx: Transaction, dictionary: Dictionary, found: dict[str, str], subtree: bool
+) -> list[dict]:
     """Entities linking to the found ones: direct children, or with `subtree` all descendants."""
     hops = "*1.." if subtree else ""
     union = " UNION ALL ".join(
@@ -27,19 +29,33 @@ def _dependents(tx: Transaction, dictionary: Dictionary, found: dict[str, str], 
 
 
 def delete_entities(
-    store: GraphStore, dictionary: Dictionary, target: Target, ids: list[str], *, cascade: bool = False
+    store: GraphStore,
+    dictionary: Dictionary,
+    target: Target,
+    ids: list[str],
+    *,
+    cascade: bool = False,
 ) -> SubmissionResult:
     def work(tx: Transaction) -> SubmissionResult:
         find_project(tx, target)
         found = types_of(tx, dictionary, target.project_id, ids)
-        results = [EntityResult(index=i, type=found.get(id_, ""), id=id_, action="delete") for i, id_ in enumerate(ids)]
+        results = [
+            EntityResult(index=i, type=found.get(id_, ""), id=id_, action="delete")
+            for i, id_ in enumerate(ids)
+        ]
         answer = SubmissionResult(results, created=False)
         for result in results:
             if result.id not in found:
-                result.error(ErrorType.NOT_FOUND, f"no entity with id {result.id} in {target.project_id}", "id")
+                result.error(
+                    ErrorType.NOT_FOUND,
+                    f"no entity with id {result.id} in {target.project_id}",
+                    "id",
+                )
         if not found or not answer.success:
             return answer
-        dependents = [row for row in _dependents(tx, dictionary, found, cascade) if row["id"] not in found]
+        dependents = [
+            row for row in _dependents(tx, dictionary, found, cascade) if row["id"] not in found
+        ]
         if not cascade:
             by_parent: dict[str, list[str]] = {}
             for row in dependents:
@@ -57,7 +73,11 @@ def delete_entities(
                 return answer
         extra = {row["id"]: row["type"] for row in dependents}
         for offset, (identifier, node_type) in enumerate(sorted(extra.items())):
-            results.append(EntityResult(index=len(ids) + offset, type=node_type, id=identifier, action="delete"))
+            results.append(
+                EntityResult(
+                    index=len(ids) + offset, type=node_type, id=identifier, action="delete"
+                )
+            )
         every = {**found, **extra}
         union = " UNION ALL ".join(
             f"MATCH {cypher.node('n', label)} WHERE n.id IN $ids DETACH DELETE n RETURN 1 AS done"

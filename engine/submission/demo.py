@@ -42,6 +42,8 @@ def load_examples(store: GraphStore, compiled: CompiledDictionary, examples: Pat
         sources = [SourceDoc(doc, None, index) for index, doc in enumerate(_records(path))]
         result = submit_documents(store, compiled, target, sources)
         if not result.success:
-            errors = [error for entity in result.to_json()["entities"] for error in entity["errors"]][:3]
+            errors = [
+                error for entity in result.to_json()["entities"] for error in entity["errors"]
+            ][:3]
             raise DemoError(f"{path}: {errors}")
     return target

@@ -45,7 +45,9 @@ def _link_refs(entity: Entity, link: str, value: Any) -> list[LinkRef]:
     items = value if isinstance(value, list) else [value]
     refs = []
     for item in items:
-        key = next((k for k in LINK_KEYS if isinstance(item, dict) and item.get(k) is not None), None)
+        key = next(
+            (k for k in LINK_KEYS if isinstance(item, dict) and item.get(k) is not None), None
+        )
         if key is None:
             entity.result.error(
                 ErrorType.INVALID_LINK,
@@ -62,17 +64,27 @@ def _schema_errors(entity: Entity, validator: Validator) -> None:
     for error in validator.iter_errors(entity.doc):
         if error.validator == "required" and not error.path:
             missing = error.message.split("'")[1] if "'" in error.message else ""
-            entity.result.error(ErrorType.MISSING_PROPERTY, f"'{missing}' is a required property", missing)
+            entity.result.error(
+                ErrorType.MISSING_PROPERTY, f"'{missing}' is a required property", missing
+            )
         elif error.validator == "additionalProperties" and not error.path:
             extra = sorted(set(entity.doc) - set(error.schema.get("properties", {})))
             for key in extra:
                 entity.result.error(
-                    ErrorType.INVALID_VALUE, f"'{key}' is not a property of {entity.result.type}", key
+                    ErrorType.INVALID_VALUE,
+                    f"'{key}' is not a property of {entity.result.type}",
+                    key,
                 )
         else:
             key = str(error.path[0]) if error.path else ""
-            kind = ErrorType.INVALID_LINK if entity.node and key in entity.node.edges else ErrorType.INVALID_VALUE
-            entity.result.error(kind, f"{key}: {error.message}" if key else error.message, *([key] if key else []))
+            kind = (
+                ErrorType.INVALID_LINK
+                if entity.node and key in entity.node.edges
+                else ErrorType.INVALID_VALUE
+            )
+            entity.result.error(
+                kind, f"{key}: {error.message}" if key else error.message, *([key] if key else [])
+            )
 
 
 def _group_members(group: LinkGroup) -> list[str]:
@@ -92,10 +104,16 @@ def _check_groups(entity: Entity, groups: tuple[LinkGroup, ...]) -> None:
         names = _group_members(group)
         if group.exclusive and len(present) > 1:
             entity.result.error(
-                ErrorType.INVALID_LINK, f"only one of {', '.join(names)} may be linked, got {', '.join(present)}", *names
+                ErrorType.INVALID_LINK,
+                f"only one of {', '.join(names)} may be linked, got {', '.join(present)}",
+                *names,
             )
         if group.required and not present:
-            entity.result.error(ErrorType.MISSING_PROPERTY, f"at least one of {', '.join(names)} must be linked", *names)
+            entity.result.error(
+                ErrorType.MISSING_PROPERTY,
+                f"at least one of {', '.join(names)} must be linked",
+                *names,
+            )
         _check_groups(entity, tuple(m for m in group.members if isinstance(m, LinkGroup)))
 
 
@@ -108,16 +126,22 @@ def check_document(
     project_id: str,
 ) -> Entity:
     """An Entity whose result carries every error this document has on its own."""
-    result = EntityResult(index=index, type=str(doc.get("type")) if isinstance(doc, dict) else "", line=line)
+    result = EntityResult(
+        index=index, type=str(doc.get("type")) if isinstance(doc, dict) else "", line=line
+    )
     result.project_id = project_id
     if not isinstance(doc, dict):
-        result.error(ErrorType.INVALID_VALUE, f"an entity must be a JSON object, got {type(doc).__name__}")
+        result.error(
+            ErrorType.INVALID_VALUE, f"an entity must be a JSON object, got {type(doc).__name__}"
+        )
         return Entity(result, None, {})
     node = dictionary.nodes.get(result.type)
     entity = Entity(result, node, dict(doc))
     if not isinstance(doc.get("submitter_id"), str | None):
         result.error(ErrorType.INVALID_VALUE, "submitter_id must be a string", "submitter_id")
-    result.submitter_id = doc.get("submitter_id") if isinstance(doc.get("submitter_id"), str) else None
+    result.submitter_id = (
+        doc.get("submitter_id") if isinstance(doc.get("submitter_id"), str) else None
+    )
     if isinstance(doc.get("id"), str):
         result.id = doc["id"]
     if node is None:
@@ -128,7 +152,11 @@ def check_document(
         result.error(
             ErrorType.INVALID_PERMISSIONS,
             f"{node.name} entities cannot be submitted to a project"
-            + (" (use the program and project endpoints)" if node.name in ("program", "project") else ""),
+            + (
+                " (use the program and project endpoints)"
+                if node.name in ("program", "project")
+                else ""
+            ),
             "type",
         )
         return entity

@@ -25,13 +25,18 @@ def _links_projection(node: NodeType) -> str:
 def _document(node: NodeType, row: dict[str, Any]) -> dict[str, Any]:
     doc = {"type": node.name, **{k: v for k, v in row["props"].items() if not k.startswith("_")}}
     for link in node.links:
-        targets = [{k: v for k, v in target.items() if v is not None} for target in row["link_" + link.name]]
+        targets = [
+            {k: v for k, v in target.items() if v is not None}
+            for target in row["link_" + link.name]
+        ]
         if targets:
             doc[link.name] = targets[0] if link.multiplicity.endswith("_to_one") else targets
     return doc
 
 
-def types_of(tx: Transaction, dictionary: Dictionary, project_id: str, ids: list[str]) -> dict[str, str]:
+def types_of(
+    tx: Transaction, dictionary: Dictionary, project_id: str, ids: list[str]
+) -> dict[str, str]:
     """id -> node type, for the ids that exist in the project (one round trip)."""
     labels = [name for name in dictionary.nodes if name not in ("program", "project")]
     union = " UNION ALL ".join(
@@ -56,7 +61,9 @@ def fetch_documents(
     return [_document(node, row) for row in rows]
 
 
-def fetch_by_ids(tx: Transaction, dictionary: Dictionary, project_id: str, ids: list[str]) -> list[dict[str, Any]]:
+def fetch_by_ids(
+    tx: Transaction, dictionary: Dictionary, project_id: str, ids: list[str]
+) -> list[dict[str, Any]]:
     """Documents for `ids` in request order; unknown ids are left out."""
     types = types_of(tx, dictionary, project_id, ids)
     by_type: dict[str, list[str]] = {}

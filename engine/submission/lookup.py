@@ -32,7 +32,9 @@ class ProjectNode:
     project_id: str
 
 
-def find_stored(tx: Transaction, label: str, project_id: str, submitter_ids: list[str], ids: list[str]) -> list[Stored]:
+def find_stored(
+    tx: Transaction, label: str, project_id: str, submitter_ids: list[str], ids: list[str]
+) -> list[Stored]:
     """Entities of one type named by submitter_id (in the project) or by id (anywhere)."""
     rows: list[dict] = []
     if submitter_ids:
@@ -71,7 +73,9 @@ def mark_duplicates(entities: list[Entity]) -> None:
             where = ", ".join(str(copy.result.index) for copy in copies)
             for copy in copies:
                 copy.result.error(
-                    ErrorType.NOT_UNIQUE, f"{key} '{value}' appears more than once in this request (entities {where})", key
+                    ErrorType.NOT_UNIQUE,
+                    f"{key} '{value}' appears more than once in this request (entities {where})",
+                    key,
                 )
 
 
@@ -92,7 +96,11 @@ def assign_ids(tx: Transaction, entities: list[Entity], project_id: str, create_
             existing = by_key.get(result.submitter_id)
             named = by_id.get(result.id) if result.id else None
             if named is not None and named.project_id != project_id:
-                result.error(ErrorType.NOT_UNIQUE, f"id '{result.id}' belongs to an entity of another project", "id")
+                result.error(
+                    ErrorType.NOT_UNIQUE,
+                    f"id '{result.id}' belongs to an entity of another project",
+                    "id",
+                )
                 continue
             if existing and named and existing.id != named.id:
                 result.error(
@@ -118,7 +126,9 @@ def assign_ids(tx: Transaction, entities: list[Entity], project_id: str, create_
                 result.id = found.id
 
 
-def resolve_links(tx: Transaction, entities: list[Entity], dictionary: Dictionary, project: ProjectNode) -> None:
+def resolve_links(
+    tx: Transaction, entities: list[Entity], dictionary: Dictionary, project: ProjectNode
+) -> None:
     """Fill `entity.targets` with the id each link names, from the request or the store."""
     in_request: dict[tuple[str, str, str], str] = {}
     for entity in entities:
@@ -126,17 +136,27 @@ def resolve_links(tx: Transaction, entities: list[Entity], dictionary: Dictionar
             continue
         in_request[(entity.node.name, "id", entity.result.id)] = entity.result.id
         if entity.result.submitter_id is not None:
-            in_request[(entity.node.name, "submitter_id", entity.result.submitter_id)] = entity.result.id
-    wanted: dict[str, dict[str, set[str]]] = defaultdict(lambda: {"id": set(), "submitter_id": set()})
+            in_request[(entity.node.name, "submitter_id", entity.result.submitter_id)] = (
+                entity.result.id
+            )
+    wanted: dict[str, dict[str, set[str]]] = defaultdict(
+        lambda: {"id": set(), "submitter_id": set()}
+    )
     for entity in entities:
         for name, refs in entity.links.items():
             target = entity.node.edges[name].target
             for ref in refs:
-                if target != "project" and (target, ref.key, ref.value) not in in_request and ref.key != "code":
+                if (
+                    target != "project"
+                    and (target, ref.key, ref.value) not in in_request
+                    and ref.key != "code"
+                ):
                     wanted[target][ref.key].add(ref.value)
     found: dict[tuple[str, str, str], Stored] = {}
     for target, keys in wanted.items():
-        for stored in find_stored(tx, target, project.project_id, sorted(keys["submitter_id"]), sorted(keys["id"])):
+        for stored in find_stored(
+            tx, target, project.project_id, sorted(keys["submitter_id"]), sorted(keys["id"])
+        ):
             found[(target, "id", stored.id)] = stored
             if stored.project_id == project.project_id and stored.submitter_id is not None:
                 found[(target, "submitter_id", stored.submitter_id)] = stored
@@ -146,7 +166,9 @@ def resolve_links(tx: Transaction, entities: list[Entity], dictionary: Dictionar
             ids = entity.targets.setdefault(name, [])
             for ref in refs:
                 if target == "project":
-                    if (ref.key == "code" and ref.value == project.code) or (ref.key == "id" and ref.value == project.id):
+                    if (ref.key == "code" and ref.value == project.code) or (
+                        ref.key == "id" and ref.value == project.id
+                    ):
                         ids.append(project.id)
                     else:
                         entity.result.error(
@@ -174,7 +196,9 @@ def resolve_links(tx: Transaction, entities: list[Entity], dictionary: Dictionar
                     )
 
 
-def check_target_multiplicity(tx: Transaction, entities: list[Entity], dictionary: Dictionary) -> None:
+def check_target_multiplicity(
+    tx: Transaction, entities: list[Entity], dictionary: Dictionary
+) -> None:
     """one_to_one / one_to_many: a target may have only one source through that link."""
     claims: dict[tuple[str, str, str], list[Entity]] = defaultdict(list)
     for entity in entities:
@@ -187,7 +211,9 @@ def check_target_multiplicity(tx: Transaction, entities: list[Entity], dictionar
         if len(claimants) > 1:
             for entity in claimants:
                 entity.result.error(
-                    ErrorType.INVALID_LINK, f"'{name}': {target_id} may be linked from one {source} only", name
+                    ErrorType.INVALID_LINK,
+                    f"'{name}': {target_id} may be linked from one {source} only",
+                    name,
                 )
         by_link[(source, name)].append((target_id, claimants[0]))
     for (source, name), pairs in by_link.items():

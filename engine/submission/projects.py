@@ -39,7 +39,9 @@ def project_uuid(code: str) -> str:
 
 
 def list_programs(store: GraphStore) -> list[str]:
-    return [row["name"] for row in store.read("MATCH (p:`program`) RETURN p.name AS name ORDER BY name")]
+    return [
+        row["name"] for row in store.read("MATCH (p:`program`) RETURN p.name AS name ORDER BY name")
+    ]
 
 
 def _program_link(compiled: CompiledDictionary) -> str | None:
@@ -73,14 +75,18 @@ def _require_program(tx: Transaction, program: str) -> None:
         raise AdminError(404, f"program {program} does not exist")
 
 
-def _schema_errors(compiled: CompiledDictionary, node: str, doc: dict[str, Any], result: EntityResult) -> None:
+def _schema_errors(
+    compiled: CompiledDictionary, node: str, doc: dict[str, Any], result: EntityResult
+) -> None:
     for error in compiled.validators[node].iter_errors(doc):
         key = str(error.path[0]) if error.path else ""
         if error.validator == "required":
             missing = error.message.split("'")[1]
             result.error(ErrorType.MISSING_PROPERTY, f"'{missing}' is a required property", missing)
         else:
-            result.error(ErrorType.INVALID_VALUE, f"{key}: {error.message}" if key else error.message, key)
+            result.error(
+                ErrorType.INVALID_VALUE, f"{key}: {error.message}" if key else error.message, key
+            )
 
 
 def _clean(doc: Any, node: str) -> dict[str, Any]:
@@ -135,13 +141,23 @@ def upsert_project(
 
     def work(tx: Transaction) -> None:
         _require_program(tx, program)
-        existing = tx.run("MATCH (p:`project` {code: $code}) RETURN p.project_id AS project_id", {"code": code})
+        existing = tx.run(
+            "MATCH (p:`project` {code: $code}) RETURN p.project_id AS project_id", {"code": code}
+        )
         if existing and existing[0]["project_id"] != project_id:
-            result.error(ErrorType.NOT_UNIQUE, f"project code '{code}' is used by {existing[0]['project_id']}", "code")
+            result.error(
+                ErrorType.NOT_UNIQUE,
+                f"project code '{code}' is used by {existing[0]['project_id']}",
+                "code",
+            )
         elif existing:
             result.action = "update"
             if create_only:
-                result.error(ErrorType.NOT_UNIQUE, f"project {project_id} already exists; use PUT to update it", "code")
+                result.error(
+                    ErrorType.NOT_UNIQUE,
+                    f"project {project_id} already exists; use PUT to update it",
+                    "code",
+                )
         if not answer.success:
             return
         tx.run(
@@ -149,7 +165,13 @@ def upsert_project(
             "ON CREATE SET p.created_datetime = $now, p.state = 'open' "
             "SET p += $props, p.project_id = $project_id, p.updated_datetime = $now "
             + (f"MERGE (p)-[:{cypher.name(link.upper())}]->(g)" if link else ""),
-            {"program": program, "id": result.id, "props": props, "project_id": project_id, "now": now()},
+            {
+                "program": program,
+                "id": result.id,
+                "props": props,
+                "project_id": project_id,
+                "now": now(),
+            },
         )
 
     if answer.success:
@@ -162,16 +184,22 @@ def _count_in_project(tx: Transaction, compiled: CompiledDictionary, project_id:
     if not labels:
         return 0
     union = " UNION ALL ".join(
-        f"MATCH (n:`{label}`) WHERE n.project_id = $project_id RETURN n.id AS id LIMIT 1" for label in labels
+        f"MATCH (n:`{label}`) WHERE n.project_id = $project_id RETURN n.id AS id LIMIT 1"
+        for label in labels
     )
     return len(tx.run(f"CALL () {{ {union} }} RETURN id", {"project_id": project_id}))
 
 
-def delete_project(store: GraphStore, compiled: CompiledDictionary, program: str, code: str) -> None:
+def delete_project(
+    store: GraphStore, compiled: CompiledDictionary, program: str, code: str
+) -> None:
     project_id = f"{program}-{code}"
 
     def work(tx: Transaction) -> None:
-        if not tx.run("MATCH (p:`project` {code: $code, project_id: $pid}) RETURN p.id AS id", {"code": code, "pid": project_id}):
+        if not tx.run(
+            "MATCH (p:`project` {code: $code, project_id: $pid}) RETURN p.id AS id",
+            {"code": code, "pid": project_id},
+        ):
             raise AdminError(404, f"project {project_id} does not exist")
         if _count_in_project(tx, compiled, project_id):
             raise AdminError(400, f"project {project_id} is not empty; delete its entities first")
@@ -185,7 +213,10 @@ def delete_program(store: GraphStore, compiled: CompiledDictionary, program: str
         _require_program(tx, program)
         projects = _projects_of(tx, compiled, program)
         if projects:
-            raise AdminError(400, f"program {program} still has projects ({', '.join(projects)}); delete them first")
+            raise AdminError(
+                400,
+                f"program {program} still has projects ({', '.join(projects)}); delete them first",
+            )
         tx.run("MATCH (p:`program` {name: $name}) DETACH DELETE p", {"name": program})
 
     store.execute_write(work)

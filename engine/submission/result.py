@@ -106,8 +106,12 @@ class SubmissionResult:
             "entity_error_count": sum(not entity.valid for entity in self.entities),
             "transactional_error_count": len(self.transactional_errors),
             "transactional_errors": list(self.transactional_errors),
-            "created_entity_count": sum(e.valid and e.action == "create" for e in self.entities) if self.success else 0,
-            "updated_entity_count": sum(e.valid and e.action == "update" for e in self.entities) if self.success else 0,
+            "created_entity_count": sum(e.valid and e.action == "create" for e in self.entities)
+            if self.success
+            else 0,
+            "updated_entity_count": sum(e.valid and e.action == "update" for e in self.entities)
+            if self.success
+            else 0,
             "entities": [entity.to_json() for entity in self.entities],
         }
         if self.deleted or self.dependent_ids:

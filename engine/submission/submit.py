@@ -67,10 +67,19 @@ def _submit(
     project = find_project(tx, target)
     dictionary = compiled.dictionary
     entities = [
-        check_document(source.index, source.doc, source.line, dictionary, compiled.validators, target.project_id)
+        check_document(
+            source.index,
+            source.doc,
+            source.line,
+            dictionary,
+            compiled.validators,
+            target.project_id,
+        )
         for source in sources
     ]
-    result = SubmissionResult([entity.result for entity in entities], dry_run=dry_run, created=create_only)
+    result = SubmissionResult(
+        [entity.result for entity in entities], dry_run=dry_run, created=create_only
+    )
     mark_duplicates(entities)
     checkable = [entity for entity in entities if entity.node is not None and entity.result.valid]
     assign_ids(tx, checkable, target.project_id, create_only)
@@ -93,7 +102,9 @@ def submit_documents(
     """POST (`create_only`) or PUT documents into one project; nothing is written unless all are valid."""
     for attempt in range(RACE_RETRIES + 1):
         try:
-            return store.execute_write(lambda tx: _submit(tx, compiled, target, sources, create_only, dry_run))
+            return store.execute_write(
+                lambda tx: _submit(tx, compiled, target, sources, create_only, dry_run)
+            )
         except ConstraintError:
             if attempt == RACE_RETRIES:
                 raise

@@ -20,7 +20,9 @@ def now() -> str:
     return datetime.now(UTC).isoformat()
 
 
-def upsert_nodes(tx: Transaction, label: str, rows: list[dict], project_id: str, timestamp: str) -> None:
+def upsert_nodes(
+    tx: Transaction, label: str, rows: list[dict], project_id: str, timestamp: str
+) -> None:
     """rows: `{"id", "props"}`; a None in props removes that property."""
     tx.run(
         f"UNWIND $rows AS r MERGE {cypher.node('n', label, '{id: r.id}')} "
@@ -30,7 +32,14 @@ def upsert_nodes(tx: Transaction, label: str, rows: list[dict], project_id: str,
     )
 
 
-def replace_links(tx: Transaction, dictionary: Dictionary, source: str, link: str, pairs: list[dict], updated: list[str]) -> None:
+def replace_links(
+    tx: Transaction,
+    dictionary: Dictionary,
+    source: str,
+    link: str,
+    pairs: list[dict],
+    updated: list[str],
+) -> None:
     """Updated sources lose their old targets of this link first: the document is the truth."""
     edge = dictionary.nodes[source].edges[link]
     relationship = cypher.name(edge.relationship)
@@ -47,7 +56,9 @@ def replace_links(tx: Transaction, dictionary: Dictionary, source: str, link: st
         )
 
 
-def write_entities(tx: Transaction, dictionary: Dictionary, entities: list[Entity], project_id: str) -> None:
+def write_entities(
+    tx: Transaction, dictionary: Dictionary, entities: list[Entity], project_id: str
+) -> None:
     timestamp = now()
     nodes: dict[str, list[dict]] = defaultdict(list)
     for entity in entities:

@@ -1,0 +1,167 @@
+"""The dictionary as a GraphQL schema (SDL), in peregrine's shape.
+
+Peregrine (Gen3's query service) exposes one root field per node type,
+named as the node type, plus `_<type>_count`; one object type per node
+type with its properties, `id`, `type` and `project_id`; and every link,
+both ways, as a list field with a `_<link>_count` beside it, taking the
+same arguments as the root fields. Its quirks are kept so that existing
+queries and clients keep working: integers and numbers are Float, arrays
+are [String], datetimes are String.
+
+Enums become GraphQL enums only where every value is a valid GraphQL name
+(`Tumor` is, `Not Reported` and `01` are not); otherwise String. Each node
+type also gets `<Type>Input` for submission.
+
+The text is written directly rather than printed from graphql-core objects:
+a large dictionary repeats every argument list on every link field, and
+building those objects took most of the compile time. Tests parse and
+validate the output with graphql-core's `build_schema`. Output is
+deterministic: it changes only when the dictionary does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from graphql.language.print_string import print_string
+
+from engine.dictionary.graphql_names import GraphQLNames, enum_values, graphql_names
+from engine.dictionary.model import Dictionary, NodeType, Property
+
+# The arguments of every list and count field, as peregrine takes them.
+QUERY_ARGUMENTS = {
+    "id": "String",
+    "ids": "[String]",
+    "project_id": "[String]",
+    "first": "Int = 10",
+    "offset": "Int = 0",
+    "order_by_asc": "String",
+    "order_by_desc": "String",
+    "quick_search": "String",
+    "with_links": "[String]",
+    "with_links_any": "[String]",
+    "without_links": "[String]",
+    "with_path_to": "JSON",
+    "with_path_to_any": "JSON",
+    "without_path_to": "JSON",
+    "not": "JSON",
+    "created_before": "String",
+    "created_after": "String",
+    "updated_before": "String",
+    "updated_after": "String",
+}
+SCALARS = {"integer": "Float", "number": "Float", "boolean": "Boolean"}
+FIXED_FIELDS = {"id": "ID!", "type": "String", "project_id": "String"}
+DEPRECATED = ' @deprecated(reason: "Deprecated in the dictionary.")'
+SHARED_TYPES = {
+    "JSON": '"Any JSON value: filters such as `with_path_to` take objects."\nscalar JSON',
+    "LinkInput": (
+        '"A reference to an existing node by one of its unique keys, as Gen3 submissions write links."\n'
+        "input LinkInput {\n"
+        "  id: String\n"
+        "  submitter_id: String\n"
+        '  "For links to a project."\n'
+        "  code: String\n"
+        '  "For links to a program."\n'
+        "  name: String\n"
+        "}"
+    ),
+}
+
+
+def _described(text: str, indent: str) -> str:
+    return f"{indent}{print_string(text)}\n" if text else ""
+
+
+class _Writer:
+    def __init__(self, dictionary: Dictionary) -> None:
+        self.dictionary = dictionary
+        self.names: GraphQLNames = graphql_names(dictionary)
+        self._arguments: dict[str, str] = {}
+
+    def arguments(self, node: str) -> str:
+        """`(id: String ... state: [String])` for fields listing `node`; written once per node type."""
+        if node not in self._arguments:
+            properties = self.dictionary.nodes[node].properties
+            filters = {
+                name: f"[{SCALARS.get(prop.kind, 'String')}]"
+                for name, prop in sorted(properties.items())
+                if name not in QUERY_ARGUMENTS
+            }
+            lines = "".join(
+                f"    {name}: {kind}\n" for name, kind in {**QUERY_ARGUMENTS, **filters}.items()
+            )
+            self._arguments[node] = f"(\n{lines}  )"
+        return self._arguments[node]
+
+    def _output_type(self, node: NodeType, prop: Property) -> str:
+        enum = self.names.enums.get((node.name, prop.name))
+        if prop.kind == "array":
+            return f"[{enum or 'String'}]"
+        return enum or SCALARS.get(prop.kind, "String")
+
+    def _input_type(self, node: NodeType, prop: Property) -> str:
+        enum = self.names.enums.get((node.name, prop.name))
+        if prop.kind == "array":
+            return f"[{enum or SCALARS.get(prop.item_kind or 'string', 'String')}]"
+        if prop.kind == "object":
+            return "JSON"
+        return enum or SCALARS.get(prop.kind, "String")
+
+    def object_type(self, node: NodeType) -> str:
+        lines = [f"  {name}: {kind}\n" for name, kind in FIXED_FIELDS.items()]
+        for name in sorted(set(node.properties) - set(FIXED_FIELDS)):
+            prop = node.properties[name]
+            deprecated = DEPRECATED if prop.deprecated else ""
+            lines.append(
+                f"{_described(prop.description, '  ')}  {name}: {self._output_type(node, prop)}{deprecated}\n"
+            )
+        for name in sorted(set(node.system_properties) - set(node.properties) - set(FIXED_FIELDS)):
+            lines.append(f"  {name}: String\n")
+        for name in sorted(node.edges):
+            target = node.edges[name].target
+            arguments = self.arguments(target)
+            lines.append(f"  {name}{arguments}: [{self.names.types[target]}]\n")
+            lines.append(f"  _{name}_count{arguments}: Int\n")
+        return f"{_described(node.description, '')}type {self.names.types[node.name]} {{\n{''.join(lines)}}}"
+
+    def input_type(self, node: NodeType) -> str:
+        system = set(node.system_properties) - {"id"}
+        lines = ["  id: String\n", "  type: String\n"]
+        for name in sorted(set(node.properties) - system - {"id", "type"}):
+            lines.append(f"  {name}: {self._input_type(node, node.properties[name])}\n")
+        for name in sorted(link.name for link in node.links):
+            lines.append(f"  {name}: [LinkInput]\n")
+        description = print_string(f"A `{node.name}` entity as submitted.")
+        return f"{description}\ninput {self.names.inputs[node.name]} {{\n{''.join(lines)}}}"
+
+    def enum_type(self, node: str, prop: str) -> str:
+        values = "".join(
+            f"  {value}\n"
+            for value in enum_values(self.dictionary.nodes[node].properties[prop]) or ()
+        )
+        return f"enum {self.names.enums[node, prop]} {{\n{values}}}"
+
+    def query(self) -> str:
+        lines = []
+        for node in sorted(self.dictionary.nodes):
+            arguments = self.arguments(node)
+            lines.append(f"  {node}{arguments}: [{self.names.types[node]}]\n")
+            lines.append(f"  _{node}_count{arguments}: Int\n")
+        return "type Query {\n" + "".join(lines) + "}"
+
+    def named_types(self) -> Iterator[tuple[str, str]]:
+        """(type name, SDL) for every type but Query."""
+        for name, node in self.dictionary.nodes.items():
+            yield self.names.types[name], self.object_type(node)
+            yield self.names.inputs[name], self.input_type(node)
+        for (node, prop), name in self.names.enums.items():
+            yield name, self.enum_type(node, prop)
+        yield from SHARED_TYPES.items()
+
+
+def compile_sdl(dictionary: Dictionary) -> str:
+    """The SDL text: `Query` first, then every other type sorted by name."""
+    writer = _Writer(dictionary)
+    types = [text for _, text in sorted(writer.named_types())]
+    return "\n\n".join([writer.query(), *types]) + "\n"

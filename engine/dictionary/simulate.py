@@ -1,0 +1,212 @@
+"""Synthetic, linked records for every submittable node type of a dictionary.
+
+`commons simulate` exists so a data steward can try a dictionary end to end
+(submission, queries, the dashboard) and so tests and benchmarks get data at
+any scale, without touching real, often controlled-access, data. Records
+come out in import order and link by `submitter_id` only to records made
+before them, so submitting the node types in that order succeeds.
+
+Which properties and links to fill comes from the typed model (required
+properties, link multiplicities, exclusive and required link groups);
+property values come from the resolved schema (see simulate_values).
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from typing import Any
+
+from engine.dictionary.model import Dictionary, Link, LinkGroup, NodeType
+from engine.dictionary.simulate_values import SKIP, ValueMaker
+
+Records = dict[str, list[dict[str, Any]]]
+
+# Created by administrators, not by a metadata submission.
+ROOT_TYPES = ("program", "project")
+# Share of optional properties and optional links that get a value.
+FILL_RATE = 0.8
+OPTIONAL_LINK_RATE = 0.3
+# Most targets one to-many link points to.
+MAX_TARGETS = 3
+# Left out unless required: a made-up GUID would point at no index record.
+_UNINDEXED = ("object_id",)
+
+
+def simulate(
+    dictionary: Dictionary, count: int, seed: int = 0, project: str = "simulated"
+) -> Records:
+    """About `count` records per submittable node type below project, by node type in import order.
+
+    `project` is the code of the project the records will be submitted to:
+    links to the project node name it. A node type gets fewer than `count`
+    records when its required links run out of targets (e.g. one-to-one
+    links), and none when a required target type has no records.
+    """
+    simulation = _Simulation(random.Random(seed), project)
+    for name in dictionary.import_order:
+        node = dictionary.nodes[name]
+        if name not in ROOT_TYPES and node.submittable:
+            simulation.add_records(node, count)
+    return simulation.records
+
+
+@dataclass
+class _Pool:
+    """Targets of a one-to-* link not used yet: each may be picked by one source record only."""
+
+    free: list[int] = field(default_factory=list)
+    seen: int = 0
+
+    def refresh(self, total: int) -> None:
+        """Targets made since the last look (a self-link's targets grow while records are made)."""
+        self.free.extend(range(self.seen, total))
+        self.seen = total
+
+
+class _Simulation:
+    def __init__(self, rng: random.Random, project: str) -> None:
+        self.rng = rng
+        self.values = ValueMaker(rng)
+        self.records: Records = {}
+        # References to the records made so far, by node type (what links point at).
+        self.references: dict[str, list[dict[str, Any]]] = {"project": [{"code": project}]}
+        self.pools: dict[tuple[str, str], _Pool] = {}
+
+    def add_records(self, node: NodeType, count: int) -> None:
+        rows: list[dict[str, Any]] = []
+        # Shared before filling, so a self-link sees the records made so far.
+        references = self.references.setdefault(node.name, [])
+        width = len(str(count))
+        for index in range(count):
+            chosen = self._choose_links(node)
+            if chosen is None:
+                break
+            record: dict[str, Any] = {
+                "type": node.name,
+                "submitter_id": f"{node.name}_{index + 1:0{width}d}",
+            }
+            record.update(self._properties(node))
+            _name_file(node, record)
+            record.update({link.name: self._link_value(node, link) for link in chosen})
+            rows.append(record)
+            references.append({"submitter_id": record["submitter_id"]})
+        if rows:
+            self.records[node.name] = rows
+
+    def _properties(self, node: NodeType) -> dict[str, Any]:
+        values: dict[str, Any] = {}
+        for prop in node.properties.values():
+            if prop.system or prop.name in ("type", "submitter_id"):
+                continue
+            optional_skip = (
+                prop.deprecated or prop.name in _UNINDEXED or self.rng.random() >= FILL_RATE
+            )
+            if not prop.required and optional_skip:
+                continue
+            value = self.values.value(prop.name, node.schema["properties"][prop.name])
+            if value is not SKIP:
+                values[prop.name] = value
+        return values
+
+    # Links ---------------------------------------------------------------
+
+    def _choose_links(self, node: NodeType) -> list[Link] | None:
+        """The links one new record fills; None when a required link or group cannot be met."""
+        by_name = {link.name: link for link in node.links}
+        chosen: list[Link] = []
+        for link in node.links:
+            if link.groups:
+                continue
+            if self._available(node, link):
+                if link.required or self.rng.random() < OPTIONAL_LINK_RATE:
+                    chosen.append(link)
+            elif link.required:
+                return None
+        for group in node.link_groups:
+            names = self._choose_in_group(node, group, by_name, must=False)
+            if names is None:
+                return None
+            chosen.extend(by_name[name] for name in names)
+        return chosen
+
+    def _choose_in_group(
+        self, node: NodeType, group: LinkGroup, by_name: dict[str, Link], *, must: bool
+    ) -> list[str] | None:
+        """Link names filled in `group`: at most one member when exclusive, at least one when needed."""
+        options = [m for m in group.members if self._can_fill(node, m, by_name)]
+        needed = must or group.required
+        if not options:
+            return None if needed else []
+        if group.exclusive:
+            picks = (
+                [self.rng.choice(options)]
+                if needed or self.rng.random() < OPTIONAL_LINK_RATE
+                else []
+            )
+        else:
+            picks = [member for member in options if self.rng.random() < 0.5]
+            if needed and not picks:
+                picks = [self.rng.choice(options)]
+        names: list[str] = []
+        for member in picks:
+            if isinstance(member, LinkGroup):
+                names.extend(self._choose_in_group(node, member, by_name, must=True) or [])
+            else:
+                names.append(member)
+        return names
+
+    def _can_fill(self, node: NodeType, member: str | LinkGroup, by_name: dict[str, Link]) -> bool:
+        if isinstance(member, LinkGroup):
+            return any(self._can_fill(node, inner, by_name) for inner in member.members)
+        return self._available(node, by_name[member])
+
+    def _pool(self, node: NodeType, link: Link) -> _Pool:
+        pool = self.pools.setdefault((node.name, link.name), _Pool())
+        pool.refresh(len(self.references.get(link.target, ())))
+        return pool
+
+    def _available(self, node: NodeType, link: Link) -> bool:
+        if link.multiplicity.startswith("one_to_"):
+            return bool(self._pool(node, link).free)
+        return bool(self.references.get(link.target))
+
+    def _link_value(self, node: NodeType, link: Link) -> dict[str, Any] | list[dict[str, Any]]:
+        """A reference for a `*_to_one` link, a list of 1..MAX_TARGETS for a `*_to_many` one."""
+        targets = self.references[link.target]
+        if link.multiplicity.startswith("one_to_"):
+            free = self._pool(node, link).free
+            size = (
+                1
+                if link.multiplicity == "one_to_one"
+                else self.rng.randint(1, min(MAX_TARGETS, len(free)))
+            )
+            picked = [self._take(free) for _ in range(size)]
+        else:
+            size = (
+                1
+                if link.multiplicity == "many_to_one"
+                else self.rng.randint(1, min(MAX_TARGETS, len(targets)))
+            )
+            picked = self.rng.sample(range(len(targets)), size)
+        references = [dict(targets[index]) for index in picked]
+        return references[0] if link.multiplicity.endswith("_to_one") else references
+
+    def _take(self, free: list[int]) -> int:
+        """Remove and return a random entry in O(1) (swap with the last)."""
+        spot = self.rng.randrange(len(free))
+        free[spot], free[-1] = free[-1], free[spot]
+        return free.pop()
+
+
+def _name_file(node: NodeType, record: dict[str, Any]) -> None:
+    """Name a simulated file after its record and format (`aligned_reads_0007.bam`) when free to."""
+    prop = node.properties.get("file_name")
+    if (
+        prop
+        and not prop.pattern
+        and isinstance(record.get("data_format"), str)
+        and "file_name" in record
+    ):
+        extension = record["data_format"].lower().replace(" ", "_")
+        record["file_name"] = f"{record['submitter_id']}.{extension}"

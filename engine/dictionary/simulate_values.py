@@ -1,0 +1,259 @@
+"""Random values that satisfy one property's resolved JSON Schema, for `commons simulate`.
+
+Values are drawn from the schema itself (the `schema` kept on each NodeType),
+not only from the typed Property, because that schema is what the
+validators check: a union such as `anyOf: [{type: integer, maximum: 89},
+{enum: [">89"]}]` has no single Property kind, and array items keep their own
+bounds. Everything random goes through the caller's `random.Random`, so a
+seed fixes the output.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import random
+import re
+import re._constants as sre  # The parser's opcodes; see _compile.
+import re._parser as sre_parse  # The stdlib regex parser: the only full reading of a pattern.
+import string
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+# Returned when no valid value can be made; the caller leaves the property out.
+SKIP: Any = object()
+
+_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
+_SPAN_SECONDS = 25 * 365 * 86400
+# Upper bound of an unbounded repeat (`*`, `+`, `{2,}`) in a pattern.
+_OPEN_REPEAT = 4
+# Spread of numbers when the schema sets no bound on one side.
+_DEFAULT_SPAN = 1000
+# Ranges that make some well-known Gen3 properties look real; the schema's bounds still apply.
+_NAME_RANGES: dict[str, tuple[float, float]] = {
+    "file_size": (1024, 50 * 2**30),
+    "year_of_birth": (1930, 2010),
+}
+_WORD = string.ascii_letters + string.digits + "_"
+_CATEGORIES = {
+    sre.CATEGORY_DIGIT: string.digits,
+    sre.CATEGORY_NOT_DIGIT: string.ascii_letters,
+    sre.CATEGORY_WORD: _WORD,
+    sre.CATEGORY_NOT_WORD: "-. ",
+    sre.CATEGORY_SPACE: " ",
+    sre.CATEGORY_NOT_SPACE: _WORD,
+}
+_PRINTABLE = string.ascii_letters + string.digits + "-_."
+
+
+class ValueMaker:
+    """Makes values for property schemas; one per simulation, sharing its random generator."""
+
+    def __init__(self, rng: random.Random) -> None:
+        self.rng = rng
+
+    def value(self, name: str, schema: dict[str, Any]) -> Any:
+        """A value valid for `schema`, or SKIP when none can be made (e.g. an unsupported pattern)."""
+        union = schema.get("oneOf") or schema.get("anyOf")
+        if union:
+            branches = [b for b in union if isinstance(b, dict) and not _is_null(b)]
+            if not branches:
+                return SKIP
+            rest = {key: item for key, item in schema.items() if key not in ("oneOf", "anyOf")}
+            return self.value(name, {**rest, **self.rng.choice(branches)})
+        enum = [item for item in schema.get("enum", ()) if item is not None]
+        if enum:
+            return self.rng.choice(enum)
+        if "enum" in schema:
+            return SKIP
+        kind = self._json_type(schema)
+        if kind == "boolean":
+            return self.rng.random() < 0.5
+        if kind in ("integer", "number"):
+            return self._number(name, schema, integer=kind == "integer")
+        if kind == "array":
+            return self._array(name, schema)
+        if kind == "object":
+            return {}
+        return self._string(name, schema)
+
+    def _json_type(self, schema: dict[str, Any]) -> str:
+        declared = schema.get("type", "string")
+        if isinstance(declared, list):
+            real = [item for item in declared if item != "null"]
+            return self.rng.choice(real) if real else "null"
+        return declared
+
+    def _number(self, name: str, schema: dict[str, Any], *, integer: bool) -> int | float | Any:
+        low, low_open, high, high_open = _range(name, schema)
+        if integer:
+            first = math.floor(low) + 1 if low_open or low != math.floor(low) else int(low)
+            last = math.ceil(high) - 1 if high_open or high != math.ceil(high) else int(high)
+            return self.rng.randint(first, last) if first <= last else SKIP
+        number = round(self.rng.uniform(low, high), 2)
+        if (
+            (low_open and number <= low)
+            or (high_open and number >= high)
+            or not low <= number <= high
+        ):
+            number = (low + high) / 2
+        return number
+
+    def _array(self, name: str, schema: dict[str, Any]) -> list[Any] | Any:
+        items = schema.get("items") if isinstance(schema.get("items"), dict) else {"type": "string"}
+        least = schema.get("minItems", 1)
+        most = max(least, schema.get("maxItems", least + 2))
+        size = self.rng.randint(least, most)
+        enum = [item for item in items.get("enum", ()) if item is not None]
+        if enum and schema.get("uniqueItems"):
+            return self.rng.sample(enum, min(size, len(enum))) if len(enum) >= least else SKIP
+        values = [self.value(name, items) for _ in range(size)]
+        return SKIP if any(item is SKIP for item in values) else values
+
+    def _string(self, name: str, schema: dict[str, Any]) -> str | Any:
+        if schema.get("format") == "date-time":
+            moment = _EPOCH + timedelta(seconds=self.rng.randrange(_SPAN_SECONDS))
+            return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+        if schema.get("format") == "date":
+            return (
+                (_EPOCH + timedelta(days=self.rng.randrange(_SPAN_SECONDS // 86400)))
+                .date()
+                .isoformat()
+            )
+        pattern = schema.get("pattern")
+        if pattern:
+            return self._from_pattern(pattern)
+        text = f"{name}_{self.rng.randrange(1, 10_000)}"
+        text = text[: schema.get("maxLength", len(text))]
+        return text.ljust(schema.get("minLength", 0), "x")
+
+    def _from_pattern(self, pattern: str) -> str | Any:
+        try:
+            text = _render(_compile(pattern), self.rng)
+        except (ValueError, re.error):
+            return SKIP
+        return text if re.search(pattern, text) else SKIP
+
+
+def _is_null(schema: dict[str, Any]) -> bool:
+    return schema.get("type") == "null" or schema.get("enum") == [None]
+
+
+def _bound(schema: dict[str, Any], key: str) -> tuple[float | None, bool]:
+    """(bound, exclusive); Draft 4 writes `exclusiveMinimum: true`, later drafts a number."""
+    exclusive = schema.get("exclusive" + key.capitalize())
+    if isinstance(exclusive, int | float) and not isinstance(exclusive, bool):
+        return float(exclusive), True
+    bound = schema.get(key)
+    return (float(bound) if isinstance(bound, int | float) else None), exclusive is True
+
+
+def _range(name: str, schema: dict[str, Any]) -> tuple[float, bool, float, bool]:
+    """(low, low exclusive, high, high exclusive): the schema's bounds, narrowed by a name hint that fits."""
+    low, low_open = _bound(schema, "minimum")
+    high, high_open = _bound(schema, "maximum")
+    if name in _NAME_RANGES:
+        hint_low, hint_high = _NAME_RANGES[name]
+        narrowed_low = hint_low if low is None else max(low, hint_low)
+        narrowed_high = hint_high if high is None else min(high, hint_high)
+        if narrowed_low < narrowed_high:
+            low_open = low_open and narrowed_low == low
+            high_open = high_open and narrowed_high == high
+            low, high = narrowed_low, narrowed_high
+    if low is None:
+        low, low_open = (high - _DEFAULT_SPAN if high is not None else 0.0), False
+    if high is None:
+        high, high_open = low + _DEFAULT_SPAN, False
+    return low, low_open, high, high_open
+
+
+# A compiled pattern: `str` = pick one of these characters; `list` = a sequence;
+# `_Repeat` = repeat a part; `_Branch` = one of several parts.
+_Part = Any
+
+
+@dataclass(frozen=True)
+class _Branch:
+    options: tuple[_Part, ...]
+
+
+@dataclass(frozen=True)
+class _Repeat:
+    least: int
+    most: int
+    part: _Part
+
+
+@functools.lru_cache(maxsize=256)
+def _compile(pattern: str) -> _Part:
+    """A pattern, read once by the stdlib regex parser, as parts `_render` can draw from.
+
+    Dictionaries constrain identifiers with patterns (md5sum, ICD-10 codes,
+    DOIs); this covers what they use: literals, classes, categories, repeats,
+    groups and alternation. Back-references and look-arounds raise ValueError.
+    """
+    return _sequence(sre_parse.parse(pattern))
+
+
+def _render(part: _Part, rng: random.Random) -> str:
+    if isinstance(part, str):
+        return rng.choice(part) if part else ""
+    if isinstance(part, _Repeat):
+        return "".join(_render(part.part, rng) for _ in range(rng.randint(part.least, part.most)))
+    if isinstance(part, _Branch):
+        return _render(rng.choice(part.options), rng)
+    return "".join(_render(item, rng) for item in part)
+
+
+def _sequence(parsed: Any) -> list[_Part]:
+    return [_element(op, arg) for op, arg in parsed]
+
+
+def _element(op: Any, arg: Any) -> _Part:
+    if op == sre.LITERAL:
+        return chr(arg)
+    if op == sre.NOT_LITERAL:
+        return "".join(c for c in _PRINTABLE if ord(c) != arg)
+    if op == sre.ANY:
+        return _WORD
+    if op == sre.IN:
+        return _class(arg)
+    if op in (sre.MAX_REPEAT, sre.MIN_REPEAT, sre.POSSESSIVE_REPEAT):
+        least, most, body = arg
+        return _Repeat(
+            least, least + _OPEN_REPEAT if most == sre.MAXREPEAT else most, _sequence(body)
+        )
+    if op == sre.SUBPATTERN:
+        return _sequence(arg[-1])
+    if op == sre.ATOMIC_GROUP:
+        return _sequence(arg)
+    if op == sre.BRANCH:
+        return _Branch(tuple(_sequence(option) for option in arg[1]))
+    if op == sre.AT:
+        return ""
+    if op == sre.CATEGORY:
+        return _CATEGORIES.get(arg, _WORD)
+    raise ValueError(f"unsupported pattern element {op}")
+
+
+def _class(items: list[tuple[Any, Any]]) -> str:
+    """The characters a `[...]` class matches (within printable ASCII when negated)."""
+    chars: list[str] = []
+    negate = False
+    for op, arg in items:
+        if op == sre.NEGATE:
+            negate = True
+        elif op == sre.LITERAL:
+            chars.append(chr(arg))
+        elif op == sre.RANGE:
+            chars.extend(chr(code) for code in range(arg[0], arg[1] + 1))
+        elif op == sre.CATEGORY:
+            chars.extend(_CATEGORIES.get(arg, _WORD))
+        else:
+            raise ValueError(f"unsupported class element {op}")
+    if negate:
+        chars = [c for c in _PRINTABLE if c not in chars]
+    if not chars:
+        raise ValueError("empty character class")
+    return "".join(dict.fromkeys(chars))

@@ -1,0 +1,115 @@
+"""JSON Schema validators for submitted entities, one per node type, as sheepdog checks them.
+
+Each validator is Draft 4 (what Gen3 dictionaries are written in) over the
+node's resolved schema, with two of Gen3's submission rules applied:
+
+- allow_nulls: a property that is not required also accepts null, so a TSV
+  with an empty cell (or an update clearing a value) is valid;
+- every link accepts `{"id": ...}` / `{"submitter_id": ...}` or a list of
+  them, like Gen3's `to_one`/`to_many` definitions, even when the dictionary
+  forgot to declare the link among its properties.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+from typing import Any
+
+from jsonschema import Draft4Validator
+
+from engine.dictionary.model import Dictionary, Multiplicity, NodeType
+
+_FOREIGN_KEY = {
+    "type": "object",
+    "additionalProperties": True,
+    "properties": {"id": {"type": "string"}, "submitter_id": {"type": "string"}},
+}
+_TO_ONE = {"anyOf": [{"type": "array", "items": _FOREIGN_KEY, "maxItems": 1}, _FOREIGN_KEY]}
+_TO_MANY = {"anyOf": [{"type": "array", "items": _FOREIGN_KEY}, _FOREIGN_KEY]}
+
+
+def _link_schema(multiplicity: Multiplicity) -> dict[str, Any]:
+    """A link pointing to one target (`*_to_one`) takes one reference; others take a list too."""
+    return _TO_ONE if multiplicity.endswith("_to_one") else _TO_MANY
+
+
+def _types(schema: dict[str, Any]) -> list[str]:
+    declared = schema["type"]
+    return declared if isinstance(declared, list) else [declared]
+
+
+def _accepts_null(schema: Any) -> bool:
+    if not isinstance(schema, dict):
+        return True
+    if "type" in schema and "null" not in _types(schema):
+        return False
+    if "enum" in schema and None not in schema["enum"]:
+        return False
+    if "oneOf" in schema and sum(_accepts_null(branch) for branch in schema["oneOf"]) != 1:
+        return False
+    return "anyOf" not in schema or any(_accepts_null(branch) for branch in schema["anyOf"])
+
+
+def allow_null(schema: dict[str, Any]) -> dict[str, Any]:
+    """`schema`, widened to accept null too (a new dict; the dictionary's schema is shared)."""
+    if _accepts_null(schema):
+        return schema
+    widened = dict(schema)
+    if "type" in widened and "null" not in _types(widened):
+        widened["type"] = [*_types(widened), "null"]
+    if "enum" in widened and None not in widened["enum"]:
+        widened["enum"] = [*widened["enum"], None]
+    for union in ("oneOf", "anyOf"):
+        if union in widened and not any(_accepts_null(branch) for branch in widened[union]):
+            widened[union] = [*widened[union], {"type": "null"}]
+    return widened
+
+
+def entity_schema(node: NodeType) -> dict[str, Any]:
+    """The JSON Schema a submitted entity of `node` must satisfy."""
+    properties = dict(node.schema.get("properties", {}))
+    for link in node.links:
+        properties.setdefault(link.name, _link_schema(link.multiplicity))
+    required = set(node.required)
+    return {
+        **node.schema,
+        "properties": {
+            name: schema if name in required else allow_null(schema)
+            for name, schema in properties.items()
+        },
+    }
+
+
+def compile_validators(dictionary: Dictionary) -> dict[str, Draft4Validator]:
+    """One Draft 4 validator per node type.
+
+    The loader's metaschema has already checked every property against the
+    Draft 4 keywords, so the schemas are not checked again here.
+    """
+    return {name: Draft4Validator(entity_schema(node)) for name, node in dictionary.nodes.items()}
+
+
+@dataclass(frozen=True)
+class EntityError:
+    """One problem of a submitted entity; `keys` name the properties involved, as sheepdog reports."""
+
+    keys: tuple[str, ...]
+    message: str
+
+
+def _keys(error: Any) -> tuple[str, ...]:
+    if error.path:
+        return (str(error.path[0]),)
+    if error.validator == "required":
+        return (ast.literal_eval(error.message.removesuffix(" is a required property")),)
+    if error.validator == "additionalProperties":
+        allowed = error.schema.get("properties", {})
+        return tuple(sorted(str(key) for key in error.instance if key not in allowed))
+    return ()
+
+
+def validate_entity(validator: Draft4Validator, entity: dict[str, Any]) -> list[EntityError]:
+    """Every problem of `entity`, ordered by property name; [] when it is valid."""
+    errors = [EntityError(_keys(error), error.message) for error in validator.iter_errors(entity)]
+    return sorted(errors, key=lambda item: item.keys)
