@@ -36,16 +36,18 @@ def find_stored(
     tx: Transaction, label: str, project_id: str, submitter_ids: list[str], ids: list[str]
 ) -> list[Stored]:
     """Entities of one type named by submitter_id (in the project) or by id (anywhere)."""
+    # One index seek per key: `n.submitter_id IN $keys` makes ArcadeDB scan the label.
     rows: list[dict] = []
     if submitter_ids:
         rows += tx.run(
-            f"MATCH {cypher.node('n', label)} WHERE n.project_id = $project_id AND n.submitter_id IN $keys "
+            f"UNWIND $keys AS key MATCH {cypher.node('n', label)} "
+            "WHERE n.submitter_id = key AND n.project_id = $project_id "
             "RETURN n.id AS id, n.submitter_id AS submitter_id, n.project_id AS project_id",
             {"project_id": project_id, "keys": submitter_ids},
         )
     if ids:
         rows += tx.run(
-            f"MATCH {cypher.node('n', label)} WHERE n.id IN $keys "
+            f"UNWIND $keys AS key MATCH {cypher.node('n', label)} WHERE n.id = key "
             "RETURN n.id AS id, n.submitter_id AS submitter_id, n.project_id AS project_id",
             {"keys": ids},
         )

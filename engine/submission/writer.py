@@ -20,15 +20,23 @@ def now() -> str:
     return datetime.now(UTC).isoformat()
 
 
-def upsert_nodes(
-    tx: Transaction, label: str, rows: list[dict], project_id: str, timestamp: str
-) -> None:
+def create_nodes(tx: Transaction, label: str, rows: list[dict], project_id: str, timestamp: str) -> None:
+    """rows: `{"id", "props"}`. CREATE, not MERGE: the caller checked they are new, and a
+    racing creator of the same key fails on the uniqueness constraint (and is retried)."""
+    tx.run(
+        f"UNWIND $rows AS r CREATE {cypher.node('n', label)} "
+        "SET n = r.props, n.id = r.id, n.project_id = $project_id, n.state = 'validated', "
+        "n.created_datetime = $now, n.updated_datetime = $now",
+        {"rows": rows, "project_id": project_id, "now": timestamp},
+    )
+
+
+def update_nodes(tx: Transaction, label: str, rows: list[dict], timestamp: str) -> None:
     """rows: `{"id", "props"}`; a None in props removes that property."""
     tx.run(
-        f"UNWIND $rows AS r MERGE {cypher.node('n', label, '{id: r.id}')} "
-        "ON CREATE SET n.created_datetime = $now, n.state = 'validated' "
-        "SET n += r.props, n.project_id = $project_id, n.updated_datetime = $now",
-        {"rows": rows, "project_id": project_id, "now": timestamp},
+        f"UNWIND $rows AS r MATCH {cypher.node('n', label, '{id: r.id}')} "
+        "SET n += r.props, n.updated_datetime = $now",
+        {"rows": rows, "now": timestamp},
     )
 
 
@@ -40,7 +48,11 @@ def replace_links(
     pairs: list[dict],
     updated: list[str],
 ) -> None:
-    """Updated sources lose their old targets of this link first: the document is the truth."""
+    """Updated sources lose their old targets of this link first: the document is the truth.
+
+    With the old ones gone, CREATE cannot duplicate a relationship, and is
+    cheaper than MERGE; `pairs` holds each (source, target) once.
+    """
     edge = dictionary.nodes[source].edges[link]
     relationship = cypher.name(edge.relationship)
     if updated:
@@ -51,7 +63,7 @@ def replace_links(
     if pairs:
         tx.run(
             f"UNWIND $pairs AS p MATCH {cypher.node('s', source, '{id: p.source}')} "
-            f"MATCH {cypher.node('t', edge.target, '{id: p.target}')} MERGE (s)-[:{relationship}]->(t)",
+            f"MATCH {cypher.node('t', edge.target, '{id: p.target}')} CREATE (s)-[:{relationship}]->(t)",
             {"pairs": pairs},
         )
 
@@ -60,19 +72,23 @@ def write_entities(
     tx: Transaction, dictionary: Dictionary, entities: list[Entity], project_id: str
 ) -> None:
     timestamp = now()
-    nodes: dict[str, list[dict]] = defaultdict(list)
+    created: dict[str, list[dict]] = defaultdict(list)
+    updated: dict[str, list[dict]] = defaultdict(list)
     for entity in entities:
         props = {**entity.props, "submitter_id": entity.result.submitter_id}
-        nodes[entity.node.name].append({"id": entity.result.id, "props": props})
+        rows = created if entity.result.action == "create" else updated
+        rows[entity.node.name].append({"id": entity.result.id, "props": props})
     for label in dictionary.import_order:
-        if label in nodes:
-            upsert_nodes(tx, label, nodes[label], project_id, timestamp)
+        if label in created:
+            create_nodes(tx, label, created[label], project_id, timestamp)
+        if label in updated:
+            update_nodes(tx, label, updated[label], timestamp)
     links: dict[tuple[str, str], tuple[list[dict], list[str]]] = defaultdict(lambda: ([], []))
     for entity in entities:
         for name, targets in entity.targets.items():
-            pairs, updated = links[(entity.node.name, name)]
-            pairs.extend({"source": entity.result.id, "target": target} for target in targets)
+            pairs, replaced = links[(entity.node.name, name)]
+            pairs.extend({"source": entity.result.id, "target": target} for target in dict.fromkeys(targets))
             if entity.result.action == "update":
-                updated.append(entity.result.id)
-    for (source, name), (pairs, updated) in links.items():
-        replace_links(tx, dictionary, source, name, pairs, updated)
+                replaced.append(entity.result.id)
+    for (source, name), (pairs, replaced) in links.items():
+        replace_links(tx, dictionary, source, name, pairs, replaced)
