@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import NoReturn
 
 import click
+from graphql import GraphQLError, build_schema, validate_schema
 from rich.console import Console
 from rich.table import Table
 
@@ -57,9 +58,16 @@ def check(directory: Path) -> None:
     """Load DIRECTORY, check it and compile it; print a summary.
 
     Every problem is printed to stderr, one per line, as
-    `file: json.path: what is wrong`; the exit code is then 1.
+    `file: json.path: what is wrong`; the exit code is then 1. The GraphQL
+    schema is parsed and validated too, as the API server will.
     """
     compiled = _compile(directory)
+    try:
+        problems = [error.message for error in validate_schema(build_schema(compiled.sdl))]
+    except GraphQLError as error:
+        problems = [error.message]
+    if problems:
+        _report(DictionaryError([f"GraphQL schema: {problem}" for problem in problems]))
     nodes = compiled.dictionary.nodes
     links = sum(len(node.links) for node in nodes.values())
     categories = compiled.dictionary.categories

@@ -5,12 +5,10 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-from jsonschema import Draft4Validator
-
 from engine.dictionary.loader import load_dictionary
 from engine.dictionary.model import Dictionary
 from engine.dictionary.sdl import compile_sdl
-from engine.dictionary.validators import compile_validators
+from engine.dictionary.validators import EntityValidator, compile_validators
 from engine.graph.ddl import compile_ddl
 
 
@@ -20,7 +18,7 @@ class CompiledDictionary:
     # Idempotent Cypher constraints and indexes (engine.graph.ddl.apply_ddl runs them).
     ddl: list[str]
     # One Draft 4 validator per node type, for submitted entities.
-    validators: dict[str, Draft4Validator]
+    validators: dict[str, EntityValidator]
     # The GraphQL schema in SDL.
     sdl: str
 

@@ -36,17 +36,29 @@ class DictionaryError(Exception):
 
 
 class ErrorList:
-    """Collects located messages; `raise_if_any` turns them into one DictionaryError."""
+    """Collects located problems; `raise_if_any` raises them as one DictionaryError.
+
+    Messages come out sorted by file, then by place in the file, whatever
+    order the checks found them in: the order a steward reads and fixes.
+    """
 
     def __init__(self) -> None:
-        self.messages: list[str] = []
+        self._found: list[tuple[str, tuple[str | int, ...], str]] = []
 
     def add(self, file: str, path: Iterable[str | int], message: str) -> None:
-        self.messages.append(located(file, path, message))
+        self._found.append((file, tuple(path), message))
 
     def __bool__(self) -> bool:
-        return bool(self.messages)
+        return bool(self._found)
+
+    @property
+    def messages(self) -> list[str]:
+        def place(item: tuple[str, tuple[str | int, ...], str]) -> tuple:
+            file, path, _ = item
+            return file, [(isinstance(part, str), part) for part in path]
+
+        return [located(*item) for item in sorted(self._found, key=place)]
 
     def raise_if_any(self) -> None:
-        if self.messages:
+        if self._found:
             raise DictionaryError(self.messages)

@@ -3,6 +3,8 @@
 Every node file is resolved (`$ref`), checked against the metaschema, then
 cross-checked against the others; all problems are collected and raised
 together as one DictionaryError, so a steward fixes a dictionary in one pass.
+(A file failing the metaschema is cross-checked once that is fixed: its
+parts cannot be trusted to have the shapes the cross-checks read.)
 Files whose names start with `_` (`_definitions.yaml`, `_terms.yaml`,
 `_settings.yaml`, ...) hold shared parts, not node types.
 """
@@ -24,16 +26,17 @@ from engine.dictionary.metaschema import MetaschemaChecker
 from engine.dictionary.model import Dictionary, Edge, NodeType
 from engine.dictionary.ordering import import_order
 from engine.dictionary.properties import build_property
-from engine.dictionary.resolver import Resolver, read_yaml
+from engine.dictionary.resolver import Resolver, read_yaml, unreadable
 
 
 def _read_folder(folder: Path, errors: ErrorList) -> dict[str, Any]:
+    """Every top-level YAML file by name; sub-folders (Gen3 keeps per-project overrides there) are not read."""
     documents: dict[str, Any] = {}
     for path in sorted(folder.glob("*.yaml")):
         try:
             documents[path.name] = read_yaml(path)
         except (OSError, yaml.YAMLError) as error:
-            errors.add(path.name, [], f"cannot be read: {' '.join(str(error).split())}")
+            errors.add(path.name, [], unreadable(error))
     return documents
 
 
@@ -44,13 +47,26 @@ class _NodeFile:
 
 
 def _node_files(
-    documents: dict[str, Any], resolver: Resolver, errors: ErrorList
-) -> dict[str, _NodeFile]:
-    """Resolved node files that pass the metaschema, by node type; a repeated id is reported."""
+    folder: Path, documents: dict[str, Any], resolver: Resolver, errors: ErrorList
+) -> tuple[dict[str, _NodeFile], set[str]]:
+    """(resolved node files that pass the metaschema, by node type; every node type name claimed).
+
+    A file that fails still claims its id and its file name, so that the
+    links pointing to it are not reported as well: one mistake, one message.
+    """
     nodes: dict[str, _NodeFile] = {}
+    claimed: set[str] = set()
     checker = MetaschemaChecker()
-    for file in [name for name in documents if not name.startswith("_")]:
+    for path in sorted(folder.glob("*.yaml")):
+        file = path.name
+        if file.startswith("_"):
+            continue
+        claimed.add(path.stem)
+        if file not in documents:
+            continue  # unreadable, already reported
         document = resolver.resolve_document(file)
+        if isinstance(document, dict) and isinstance(document.get("id"), str):
+            claimed.add(document["id"])
         if not checker.check(file, document, errors):
             continue
         name = document["id"]
@@ -58,7 +74,7 @@ def _node_files(
             errors.add(file, ["id"], f"'{name}' is already the id of {nodes[name].file}")
             continue
         nodes[name] = _NodeFile(file, document)
-    return nodes
+    return nodes, claimed
 
 
 def _shared(documents: dict[str, Any], name: str) -> dict[str, Any]:
@@ -126,7 +142,7 @@ def load_dictionary(path: str | os.PathLike[str]) -> Dictionary:
     errors = ErrorList()
     documents = _read_folder(folder, errors)
     resolver = Resolver(folder, documents, errors)
-    files = _node_files(documents, resolver, errors)
+    files, claimed = _node_files(folder, documents, resolver, errors)
     if not files and not errors:
         errors.add(str(path), [], "no node types found (expected one YAML file per node type)")
     parsed = {
@@ -134,7 +150,7 @@ def load_dictionary(path: str | os.PathLike[str]) -> Dictionary:
         for name, node in files.items()
     }
     for name, node in files.items():
-        check_node(node.file, node.document, parsed[name], set(files), errors)
+        check_node(node.file, node.document, parsed[name], claimed, errors)
     plain_properties = {
         name: set(node.document["properties"]) - {link.name for link in parsed[name].links}
         for name, node in files.items()
@@ -147,7 +163,8 @@ def load_dictionary(path: str | os.PathLike[str]) -> Dictionary:
         errors.add(
             files[cyclic[0]].file,
             ["links"],
-            f"links form a cycle, so no import order puts every target first: {', '.join(cyclic)}",
+            "links form a cycle, so no import order puts every link target first "
+            f"(left unordered: {', '.join(cyclic)})",
         )
     errors.raise_if_any()
     nodes = {

@@ -81,7 +81,13 @@ class LinkGroup:
 
 @dataclass(frozen=True)
 class Edge:
-    """A traversable field of a node type: an outgoing link or an incoming backref."""
+    """A traversable field of a node type: an outgoing link or an incoming backref.
+
+    `multiplicity` is read from this node: an incoming edge reverses its
+    link's (a sample's `cases`, many_to_one, is the case's `samples`,
+    one_to_many). A self-link whose backref is its own name is one edge,
+    direction "both", keeping its link's multiplicity.
+    """
 
     name: str
     relationship: str

@@ -50,6 +50,11 @@ def read_yaml(path: Path) -> Any:
         return yaml.load(stream, Loader=_Loader)
 
 
+def unreadable(error: Exception) -> str:
+    """The message for a file that cannot be read or parsed, on one line."""
+    return "cannot be read: " + " ".join(str(error).split())
+
+
 def _pointer_parts(pointer: str) -> list[str]:
     """`/a/b~1c` -> `['a', 'b/c']` (RFC 6901 escapes)."""
     return [
@@ -85,7 +90,7 @@ class Resolver:
             try:
                 self.documents[name] = read_yaml(path)
             except (OSError, yaml.YAMLError) as error:
-                self.errors.add(name, [], f"cannot be read: {error}")
+                self.errors.add(name, [], unreadable(error))
                 self.documents[name] = None
         return self.documents[name]
 

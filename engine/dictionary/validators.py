@@ -13,10 +13,12 @@ node's resolved schema, with two of Gen3's submission rules applied:
 from __future__ import annotations
 
 import ast
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from jsonschema import Draft4Validator
+import fastjsonschema
+from jsonschema import Draft4Validator, ValidationError
 
 from engine.dictionary.model import Dictionary, Multiplicity, NodeType
 
@@ -81,13 +83,41 @@ def entity_schema(node: NodeType) -> dict[str, Any]:
     }
 
 
-def compile_validators(dictionary: Dictionary) -> dict[str, Draft4Validator]:
+class EntityValidator:
+    """A Draft 4 validator with a compiled fast path for the common case: a valid entity.
+
+    fastjsonschema turns the schema into Python code that says "valid" about
+    ten times faster than jsonschema; only an entity it rejects pays for
+    jsonschema's detailed errors, and jsonschema's verdict is the one kept.
+    The fast code is generated on first use, so compiling a large dictionary
+    stays cheap.
+    """
+
+    def __init__(self, schema: dict[str, Any]) -> None:
+        self.schema = schema
+        self._detailed = Draft4Validator(schema)
+        self._fast: Callable[[Any], Any] | None = None
+
+    def iter_errors(self, instance: Any) -> Iterator[ValidationError]:
+        return self._detailed.iter_errors(instance)
+
+    def is_valid(self, instance: Any) -> bool:
+        if self._fast is None:
+            self._fast = fastjsonschema.compile(self.schema)
+        try:
+            self._fast(instance)
+        except fastjsonschema.JsonSchemaException:
+            return self._detailed.is_valid(instance)
+        return True
+
+
+def compile_validators(dictionary: Dictionary) -> dict[str, EntityValidator]:
     """One Draft 4 validator per node type.
 
     The loader's metaschema has already checked every property against the
     Draft 4 keywords, so the schemas are not checked again here.
     """
-    return {name: Draft4Validator(entity_schema(node)) for name, node in dictionary.nodes.items()}
+    return {name: EntityValidator(entity_schema(node)) for name, node in dictionary.nodes.items()}
 
 
 @dataclass(frozen=True)
@@ -96,6 +126,8 @@ class EntityError:
 
     keys: tuple[str, ...]
     message: str
+    # The JSON Schema keyword that failed (`required`, `enum`, ...), for mapping to error types.
+    rule: str = ""
 
 
 def _keys(error: Any) -> tuple[str, ...]:
@@ -109,7 +141,12 @@ def _keys(error: Any) -> tuple[str, ...]:
     return ()
 
 
-def validate_entity(validator: Draft4Validator, entity: dict[str, Any]) -> list[EntityError]:
+def validate_entity(validator: EntityValidator, entity: dict[str, Any]) -> list[EntityError]:
     """Every problem of `entity`, ordered by property name; [] when it is valid."""
-    errors = [EntityError(_keys(error), error.message) for error in validator.iter_errors(entity)]
+    if validator.is_valid(entity):
+        return []
+    errors = [
+        EntityError(_keys(error), error.message, str(error.validator))
+        for error in validator.iter_errors(entity)
+    ]
     return sorted(errors, key=lambda item: item.keys)

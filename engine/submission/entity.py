@@ -11,9 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from jsonschema.protocols import Validator
-
 from engine.dictionary.model import Dictionary, LinkGroup, NodeType
+from engine.dictionary.validators import EntityValidator, validate_entity
 from engine.submission.result import EntityResult, ErrorType
 
 # Set by Commons on every entity; a value sent for them is ignored with a warning.
@@ -59,31 +58,25 @@ def _link_refs(entity: Entity, link: str, value: Any) -> list[LinkRef]:
     return refs
 
 
-def _schema_errors(entity: Entity, validator: Validator) -> None:
-    """jsonschema's findings, as sheepdog's error types, keyed by the property at fault."""
-    for error in validator.iter_errors(entity.doc):
-        if error.validator == "required" and not error.path:
-            missing = error.message.split("'")[1] if "'" in error.message else ""
-            entity.result.error(
-                ErrorType.MISSING_PROPERTY, f"'{missing}' is a required property", missing
+def schema_errors(
+    result: EntityResult, node: NodeType, validator: EntityValidator, doc: dict[str, Any]
+) -> None:
+    """The validator's findings as sheepdog's error types, keyed by the property at fault."""
+    for error in validate_entity(validator, doc):
+        if error.rule == "required":
+            result.error(
+                ErrorType.MISSING_PROPERTY, f"'{error.keys[0]}' is a required property", *error.keys
             )
-        elif error.validator == "additionalProperties" and not error.path:
-            extra = sorted(set(entity.doc) - set(error.schema.get("properties", {})))
-            for key in extra:
-                entity.result.error(
-                    ErrorType.INVALID_VALUE,
-                    f"'{key}' is not a property of {entity.result.type}",
-                    key,
+        elif error.rule == "additionalProperties":
+            for key in error.keys:
+                result.error(
+                    ErrorType.INVALID_VALUE, f"'{key}' is not a property of {node.name}", key
                 )
         else:
-            key = str(error.path[0]) if error.path else ""
-            kind = (
-                ErrorType.INVALID_LINK
-                if entity.node and key in entity.node.edges
-                else ErrorType.INVALID_VALUE
-            )
-            entity.result.error(
-                kind, f"{key}: {error.message}" if key else error.message, *([key] if key else [])
+            link = bool(error.keys) and error.keys[0] in node.edges
+            message = f"{error.keys[0]}: {error.message}" if error.keys else error.message
+            result.error(
+                ErrorType.INVALID_LINK if link else ErrorType.INVALID_VALUE, message, *error.keys
             )
 
 
@@ -122,7 +115,7 @@ def check_document(
     doc: Any,
     line: int | None,
     dictionary: Dictionary,
-    validators: dict[str, Validator],
+    validators: dict[str, EntityValidator],
     project_id: str,
 ) -> Entity:
     """An Entity whose result carries every error this document has on its own."""
@@ -171,7 +164,7 @@ def check_document(
             del entity.doc[key]
             result.warnings.append(f"'{key}' is set by Commons; the submitted value was ignored")
     entity.doc.pop("project_id", None)
-    _schema_errors(entity, validators[node.name])
+    schema_errors(result, node, validators[node.name], entity.doc)
     for key, value in entity.doc.items():
         edge = node.edges.get(key)
         if edge is not None and edge.direction != "in":

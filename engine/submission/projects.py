@@ -13,7 +13,7 @@ from typing import Any
 from engine.dictionary.compile import CompiledDictionary
 from engine.graph import cypher
 from engine.graph.store import GraphStore, Transaction
-from engine.submission.entity import MANAGED
+from engine.submission.entity import MANAGED, schema_errors
 from engine.submission.result import EntityResult, ErrorType, SubmissionResult
 from engine.submission.writer import now
 
@@ -75,20 +75,6 @@ def _require_program(tx: Transaction, program: str) -> None:
         raise AdminError(404, f"program {program} does not exist")
 
 
-def _schema_errors(
-    compiled: CompiledDictionary, node: str, doc: dict[str, Any], result: EntityResult
-) -> None:
-    for error in compiled.validators[node].iter_errors(doc):
-        key = str(error.path[0]) if error.path else ""
-        if error.validator == "required":
-            missing = error.message.split("'")[1]
-            result.error(ErrorType.MISSING_PROPERTY, f"'{missing}' is a required property", missing)
-        else:
-            result.error(
-                ErrorType.INVALID_VALUE, f"{key}: {error.message}" if key else error.message, key
-            )
-
-
 def _clean(doc: Any, node: str) -> dict[str, Any]:
     if not isinstance(doc, dict):
         raise AdminError(400, f"a {node} must be a JSON object")
@@ -101,7 +87,7 @@ def upsert_program(store: GraphStore, compiled: CompiledDictionary, doc: Any) ->
     """Sheepdog's answer: `{id, name, message}`."""
     doc = _clean(doc, "program")
     result = EntityResult(index=0, type="program")
-    _schema_errors(compiled, "program", doc, result)
+    schema_errors(result, compiled.dictionary.nodes["program"], compiled.validators["program"], doc)
     if not result.valid:
         raise AdminError(400, "; ".join(error.message for error in result.errors))
     props = {k: v for k, v in doc.items() if k in compiled.dictionary.nodes["program"].properties}
@@ -132,7 +118,7 @@ def upsert_project(
     answer = SubmissionResult([result], created=create_only)
     if link:
         doc[link] = {"id": program_id(program)}
-    _schema_errors(compiled, "project", doc, result)
+    schema_errors(result, node, compiled.validators["project"], doc)
     if not isinstance(code, str) or not code:
         return answer
     result.id = project_uuid(code)

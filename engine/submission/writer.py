@@ -20,7 +20,9 @@ def now() -> str:
     return datetime.now(UTC).isoformat()
 
 
-def create_nodes(tx: Transaction, label: str, rows: list[dict], project_id: str, timestamp: str) -> None:
+def create_nodes(
+    tx: Transaction, label: str, rows: list[dict], project_id: str, timestamp: str
+) -> None:
     """rows: `{"id", "props"}`. CREATE, not MERGE: the caller checked they are new, and a
     racing creator of the same key fails on the uniqueness constraint (and is retried)."""
     tx.run(
@@ -87,7 +89,9 @@ def write_entities(
     for entity in entities:
         for name, targets in entity.targets.items():
             pairs, replaced = links[(entity.node.name, name)]
-            pairs.extend({"source": entity.result.id, "target": target} for target in dict.fromkeys(targets))
+            pairs.extend(
+                {"source": entity.result.id, "target": target} for target in dict.fromkeys(targets)
+            )
             if entity.result.action == "update":
                 replaced.append(entity.result.id)
     for (source, name), (pairs, replaced) in links.items():
