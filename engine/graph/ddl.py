@@ -21,6 +21,8 @@ yields the same schema, on Neo4j 5 and on the embedded ArcadeDB.
 
 from __future__ import annotations
 
+import re
+
 import hashlib
 
 from engine.dictionary.model import Dictionary, NodeType
@@ -98,7 +100,19 @@ def compile_ddl(dictionary: Dictionary) -> list[str]:
     return constraints + indexes
 
 
-def apply_ddl(store: GraphStore, statements: list[str]) -> None:
-    """Run each statement in its own write transaction (Neo4j does not mix schema changes)."""
-    for statement in statements:
+_NAMED = re.compile(r"^CREATE (?:CONSTRAINT|INDEX) (\S+) ")
+
+
+def apply_ddl(store: GraphStore, statements: list[str]) -> int:
+    """Run the statements whose constraint or index does not exist yet; returns how many ran.
+
+    Each runs in its own write transaction (Neo4j does not mix schema
+    changes). Names are deterministic, so a restart on a populated store
+    asks two questions instead of re-running hundreds of statements.
+    """
+    existing = {row["name"] for row in store.read("SHOW CONSTRAINTS")}
+    existing |= {row["name"] for row in store.read("SHOW INDEXES")}
+    pending = [s for s in statements if not ((m := _NAMED.match(s)) and m.group(1) in existing)]
+    for statement in pending:
         store.write(statement)
+    return len(pending)
