@@ -225,3 +225,69 @@ def test_exception_in_python_rolls_back(chain: GraphStore) -> None:
     with pytest.raises(RuntimeError):
         chain.execute_write(work)
     assert chain.read("MATCH (s:sample {id: 'new-3'}) RETURN count(s) AS n") == [{"n": 0}]
+
+
+def test_pattern_comprehension_with_map_projection(chain: GraphStore) -> None:
+    rows = chain.read(
+        "MATCH (s:sample) RETURN s.id AS id, [(s)-[:CASES]->(c:`case`) | c {.id, .submitter_id}] AS cases "
+        "ORDER BY id"
+    )
+    assert rows[0] == {"id": "s1", "cases": [{"id": "c1", "submitter_id": "case-1"}]}
+
+
+def test_call_union_all_across_labels(chain: GraphStore) -> None:
+    rows = chain.read(
+        "CALL () { MATCH (n:`case`) WHERE n.id IN $ids RETURN n.id AS id, 'case' AS type "
+        "UNION ALL MATCH (n:sample) WHERE n.id IN $ids RETURN n.id AS id, 'sample' AS type } "
+        "RETURN id, type ORDER BY id",
+        {"ids": ["c2", "s1", "zz"]},
+    )
+    assert rows == [{"id": "c2", "type": "case"}, {"id": "s1", "type": "sample"}]
+
+
+def test_unwind_equality_lookup(chain: GraphStore) -> None:
+    rows = chain.read(
+        "UNWIND $keys AS key MATCH (n:sample) WHERE n.submitter_id = key AND n.project_id = $p "
+        "RETURN n.id AS id ORDER BY id",
+        {"keys": ["sample-1", "sample-3", "nope"], "p": "P-A"},
+    )
+    assert rows == [{"id": "s1"}, {"id": "s3"}]
+
+
+def test_create_with_map_then_create_relationship(chain: GraphStore) -> None:
+    chain.write(
+        "UNWIND $rows AS r CREATE (n:aliquot) SET n = r.props, n.id = r.id, n.project_id = $p",
+        {"rows": [{"id": "a9", "props": {"submitter_id": "aliquot-9", "skip": None}}], "p": "P-A"},
+    )
+    chain.write(
+        "UNWIND $pairs AS p MATCH (a:aliquot {id: p.source}) MATCH (s:sample {id: p.target}) "
+        "CREATE (a)-[:SAMPLES]->(s)",
+        {"pairs": [{"source": "a9", "target": "s2"}]},
+    )
+    rows = chain.read("MATCH (a:aliquot {id: 'a9'})-[:SAMPLES]->(s) RETURN a {.*} AS a, s.id AS s")
+    assert rows == [
+        {"a": {"id": "a9", "submitter_id": "aliquot-9", "project_id": "P-A"}, "s": "s2"}
+    ]
+
+
+def test_on_create_flag_then_remove(chain: GraphStore) -> None:
+    query = (
+        "MERGE (p:Program {id: $id}) ON CREATE SET p._new = true SET p.name = $id "
+        "WITH p, coalesce(p._new, false) AS created REMOVE p._new RETURN created"
+    )
+    assert chain.write(query, {"id": "prog"}) == [{"created": True}]
+    assert chain.write(query, {"id": "prog"}) == [{"created": False}]
+    chain.write("MATCH (p:Program) DETACH DELETE p")
+
+
+def test_variable_length_dependents(chain: GraphStore) -> None:
+    rows = chain.read(
+        "MATCH (n:`case`) WHERE n.id IN $ids MATCH (n)<-[*1..]-(c) "
+        "RETURN DISTINCT c.id AS id, labels(c)[0] AS type ORDER BY id",
+        {"ids": ["c1"]},
+    )
+    assert rows == [
+        {"id": "a1", "type": "aliquot"},
+        {"id": "s1", "type": "sample"},
+        {"id": "s2", "type": "sample"},
+    ]

@@ -9,6 +9,13 @@ far (each covered by tests/test_cypher_compat.py or tests/test_graph_store.py):
 - Auto-commit statements: ArcadeDB deadlocks on batched relationship MERGE
   and keeps the rows written before a failing statement. The store therefore
   runs every statement inside a managed transaction, on both.
+- A composite uniqueness constraint counts a missing property as a value on
+  ArcadeDB (Neo4j ignores such nodes), and checks it after each SET item.
+  So ddl.py only constrains keys that are always present, and the writer
+  sets `project_id` and `submitter_id` in the same clause as the node's
+  other properties.
+- `n.prop IN $list` on a non-unique index scans the label on ArcadeDB;
+  `UNWIND $list AS k MATCH (n:L) WHERE n.prop = k` seeks the index, on both.
 """
 
 from __future__ import annotations
