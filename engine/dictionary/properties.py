@@ -80,7 +80,7 @@ def _kind(schema: dict[str, Any], types: tuple[str, ...]) -> PropertyKind:
     return "string"
 
 
-def _bound(schema: dict[str, Any], key: str) -> tuple[float | None, bool]:
+def schema_bound(schema: dict[str, Any], key: str) -> tuple[float | None, bool]:
     """(bound, exclusive): Draft 4 writes `exclusiveMinimum: true`, later drafts a number."""
     exclusive = schema.get("exclusive" + key.capitalize())
     if isinstance(exclusive, int | float) and not isinstance(exclusive, bool):
@@ -107,8 +107,8 @@ def build_property(
     if isinstance(items, dict):
         item_kind = _kind(items, _types(items))
         item_enum = _enum(items) or ()
-    minimum, exclusive_minimum = _bound(main, "minimum")
-    maximum, exclusive_maximum = _bound(main, "maximum")
+    minimum, exclusive_minimum = schema_bound(main, "minimum")
+    maximum, exclusive_maximum = schema_bound(main, "maximum")
     term = schema.get("term") if isinstance(schema.get("term"), dict) else None
     return Property(
         name=name,
