@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from engine.dictionary.properties import schema_bound
+
 # Returned when no valid value can be made; the caller leaves the property out.
 SKIP: Any = object()
 
@@ -140,19 +142,10 @@ def _is_null(schema: dict[str, Any]) -> bool:
     return schema.get("type") == "null" or schema.get("enum") == [None]
 
 
-def _bound(schema: dict[str, Any], key: str) -> tuple[float | None, bool]:
-    """(bound, exclusive); Draft 4 writes `exclusiveMinimum: true`, later drafts a number."""
-    exclusive = schema.get("exclusive" + key.capitalize())
-    if isinstance(exclusive, int | float) and not isinstance(exclusive, bool):
-        return float(exclusive), True
-    bound = schema.get(key)
-    return (float(bound) if isinstance(bound, int | float) else None), exclusive is True
-
-
 def _range(name: str, schema: dict[str, Any]) -> tuple[float, bool, float, bool]:
     """(low, low exclusive, high, high exclusive): the schema's bounds, narrowed by a name hint that fits."""
-    low, low_open = _bound(schema, "minimum")
-    high, high_open = _bound(schema, "maximum")
+    low, low_open = schema_bound(schema, "minimum")
+    high, high_open = schema_bound(schema, "maximum")
     if name in _NAME_RANGES:
         hint_low, hint_high = _NAME_RANGES[name]
         narrowed_low = hint_low if low is None else max(low, hint_low)
