@@ -179,7 +179,8 @@ def test_cli_writes_numbered_tsv_files_in_import_order(tmp_path: Path, default: 
         assert row["subjects.submitter_id"] == subject
     with (tmp_path / files[0]).open() as stream:
         header = next(csv.reader(stream, delimiter="\t"))
-    assert header[:2] == ["type", "submitter_id"] and header[-1] == "projects.code"
+    # The same layout as export and templates (engine/submission/tabular.py).
+    assert header[:4] == ["type", "id", "submitter_id", "projects.code"]
 
 
 def test_cli_writes_json_the_same_records(tmp_path: Path, default: Dictionary) -> None:

@@ -7,59 +7,15 @@ every link target before the records pointing at it.
 
 from __future__ import annotations
 
-import csv
 import json
 from pathlib import Path
-from typing import Any
 
 import click
 
 from engine.dictionary.errors import DictionaryError
 from engine.dictionary.loader import load_dictionary
-from engine.dictionary.model import NodeType
 from engine.dictionary.simulate import simulate as simulate_records
-
-
-def tsv_rows(node: NodeType, records: list[dict[str, Any]]) -> list[list[str]]:
-    """Gen3 TSV: a header row (`type`, `submitter_id`, properties, `<link>.submitter_id`) then one row per record.
-
-    Arrays and to-many links are joined with commas and booleans written
-    `true`/`false`, as sheepdog reads them back; a missing value is empty.
-    """
-    present = {key for record in records for key in record}
-    properties = [
-        name for name in node.properties if name in present and name not in ("type", "submitter_id")
-    ]
-    link_columns: list[tuple[str, str]] = []
-    for link in node.links:
-        reference = next((record[link.name] for record in records if link.name in record), None)
-        if reference is not None:
-            first = reference[0] if isinstance(reference, list) else reference
-            link_columns.append((link.name, next(iter(first))))
-    header = ["type", "submitter_id", *properties, *(f"{name}.{key}" for name, key in link_columns)]
-    rows = [header]
-    for record in records:
-        row = [
-            record["type"],
-            record["submitter_id"],
-            *(_cell(record.get(name)) for name in properties),
-        ]
-        for name, key in link_columns:
-            value = record.get(name)
-            references = value if isinstance(value, list) else [value] if value else []
-            row.append(",".join(str(reference[key]) for reference in references))
-        rows.append(row)
-    return rows
-
-
-def _cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, list):
-        return ",".join(_cell(item) for item in value)
-    return str(value)
+from engine.submission.tabular import write_table
 
 
 @click.command()
@@ -117,10 +73,8 @@ def simulate(
         if file_format == "json":
             path.write_text(json.dumps(rows, indent=2) + "\n", encoding="utf-8")
         else:
-            with path.open("w", newline="", encoding="utf-8") as stream:
-                csv.writer(stream, delimiter="\t", lineterminator="\n").writerows(
-                    tsv_rows(dictionary.nodes[name], rows)
-                )
+            with path.open("w", encoding="utf-8") as stream:
+                stream.writelines(write_table(dictionary.nodes[name], rows, "\t"))
     total = sum(len(rows) for rows in records.values())
     click.echo(f"Wrote {total} records of {len(records)} node types to {out}.")
     click.echo(f"Submit the files in name order to /api/v0/submission/{program}/{project}.")
