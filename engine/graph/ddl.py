@@ -100,19 +100,43 @@ def compile_ddl(dictionary: Dictionary) -> list[str]:
     return constraints + indexes
 
 
-_NAMED = re.compile(r"^CREATE (?:CONSTRAINT|INDEX) (\S+) ")
+_NAMED = re.compile(r"^CREATE (CONSTRAINT|INDEX) (\S+) IF NOT EXISTS FOR \(n:`([^`]+)`\)")
+_PROPERTY = re.compile(r"n\.`([^`]+)`")
+
+
+def _present(store: GraphStore) -> set[tuple[str, ...]]:
+    """What exists, by name and by (kind, label, properties): an equal constraint made under
+    another name makes `IF NOT EXISTS` a no-op, so the name alone would never appear."""
+    found: set[tuple[str, ...]] = set()
+    for kind, rows in (
+        ("CONSTRAINT", store.read("SHOW CONSTRAINTS")),
+        ("INDEX", store.read("SHOW INDEXES")),
+    ):
+        for row in rows:
+            found.add(("name", row["name"]))
+            for label in row.get("labelsOrTypes") or []:
+                found.add((kind, label, *(row.get("properties") or [])))
+    return found
+
+
+def _keys(statement: str) -> set[tuple[str, ...]]:
+    match = _NAMED.match(statement)
+    if not match:
+        return set()
+    kind, name, label = match.groups()
+    properties = _PROPERTY.findall(statement.split(")", 1)[1])
+    return {("name", name), (kind, label, *properties)}
 
 
 def apply_ddl(store: GraphStore, statements: list[str]) -> int:
     """Run the statements whose constraint or index does not exist yet; returns how many ran.
 
     Each runs in its own write transaction (Neo4j does not mix schema
-    changes). Names are deterministic, so a restart on a populated store
-    asks two questions instead of re-running hundreds of statements.
+    changes). A restart on a populated store asks two questions instead of
+    re-running hundreds of statements.
     """
-    existing = {row["name"] for row in store.read("SHOW CONSTRAINTS")}
-    existing |= {row["name"] for row in store.read("SHOW INDEXES")}
-    pending = [s for s in statements if not ((m := _NAMED.match(s)) and m.group(1) in existing)]
+    present = _present(store)
+    pending = [s for s in statements if not (_keys(s) & present)]
     for statement in pending:
         store.write(statement)
     return len(pending)
