@@ -1,37 +1,44 @@
-"""The `commons` command."""
+"""The `commons` command.
+
+Subcommands are imported when they run, not when the command starts: a
+`commons upload` should not pay for loading the web server and the
+GraphQL schema.
+"""
 
 from __future__ import annotations
 
-import signal
-import sys
-from typing import NoReturn
+import importlib
 
 import click
-import uvicorn
 
-from engine.child_process import ChildStartError
-from engine.config import ConfigError, load_settings
-from engine.dictionary.errors import DictionaryError
-from engine.graph.store import StoreUnavailable
-from engine.objects.store import ObjectStoreUnavailable
-from engine.submission.demo import DemoError
-
-
-def _exit_on_sigterm() -> None:
-    """SIGTERM becomes SystemExit, so `with` blocks stop the child servers on the way out."""
-
-    def handler(signum: int, frame: object) -> NoReturn:
-        raise SystemExit(128 + signum)
-
-    signal.signal(signal.SIGTERM, handler)
+COMMANDS = {
+    "serve": "engine.serve:serve",
+    "dictionary": "engine.dictionary.cli:dictionary",
+    "simulate": "engine.dictionary.simulate_cli:simulate",
+    "submit": "engine.submission.cli:submit",
+    "export": "engine.submission.cli:export",
+    "upload": "engine.objects.cli:upload",
+    "download": "engine.objects.cli:download",
+    "users": "engine.auth.cli:users",
+    "keys": "engine.auth.cli:keys",
+    "policy": "engine.auth.cli:policy",
+}
 
 
-def fail(message: str) -> NoReturn:
-    click.secho(f"Error: {message}", fg="red", err=True)
-    sys.exit(1)
+class LazyGroup(click.Group):
+    """A group whose subcommands are named by import path and loaded on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*COMMANDS, *super().list_commands(ctx)})
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name in COMMANDS and name not in self.commands:
+            module, _, attribute = COMMANDS[name].partition(":")
+            self.add_command(getattr(importlib.import_module(module), attribute), name)
+        return super().get_command(ctx, name)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="commons")
 def main() -> None:
     """Commons: a graph-based metadata engine for research data commons.
@@ -40,78 +47,3 @@ def main() -> None:
     (see the README). With no NEO4J_URI and no S3_ENDPOINT set, Commons runs
     its own embedded graph and object stores under COMMONS_DATA_DIR.
     """
-
-
-@main.command()
-@click.option(
-    "--host", default=None, help="Interface to listen on  [default: COMMONS_HOST or 127.0.0.1]"
-)
-@click.option(
-    "--port", type=int, default=None, help="Port to listen on  [default: COMMONS_PORT or 8000]"
-)
-@click.option(
-    "--data-dir",
-    type=click.Path(file_okay=False),
-    default=None,
-    help="Where embedded stores keep data  [default: COMMONS_DATA_DIR or .commons]",
-)
-@click.option(
-    "--demo", is_flag=True, help="Load the default dictionary and the demo data on start."
-)
-def serve(host: str | None, port: int | None, data_dir: str | None, demo: bool) -> None:
-    """Start the stores (embedded ones when none are configured) and the API server."""
-    from engine.api.app import create_app
-    from engine.dictionary.compile import compile_dictionary
-    from engine.graph.ddl import apply_ddl
-    from engine.stores import open_stores
-    from engine.submission.demo import load_examples
-
-    _exit_on_sigterm()
-    try:
-        settings = load_settings(
-            overrides={"commons_host": host, "commons_port": port, "commons_data_dir": data_dir}
-        )
-    except ConfigError as error:
-        fail(str(error))
-    try:
-        compiled = compile_dictionary(settings.commons_dictionary)
-    except DictionaryError as error:
-        fail(f"dictionary {settings.commons_dictionary} does not load:\n" + str(error))
-    click.echo("Starting stores...", err=True)
-    try:
-        with open_stores(settings) as stores:
-            apply_ddl(stores.graph, compiled.ddl)
-            if demo:
-                target = load_examples(
-                    stores.graph, compiled, settings.commons_dictionary / "examples"
-                )
-                click.echo(f"Demo data loaded into {target.project_id}.", err=True)
-            app = create_app(stores, settings, compiled)
-            url = f"http://{settings.commons_host}:{settings.commons_port}/"
-            click.secho(
-                f"Commons is serving on {url}  (graph: {stores.graph.dialect.name} "
-                f"{stores.graph.dialect.version}, objects: {stores.objects.name} at {stores.objects.endpoint})",
-                fg="green",
-                err=True,
-            )
-            server = uvicorn.Server(
-                uvicorn.Config(
-                    app, host=settings.commons_host, port=settings.commons_port, log_level="info"
-                )
-            )
-            server.run()
-    except (StoreUnavailable, ObjectStoreUnavailable, ChildStartError, DemoError) as error:
-        fail(str(error))
-
-
-from engine.dictionary.cli import dictionary  # noqa: E402
-
-main.add_command(dictionary)
-
-from engine.dictionary.simulate_cli import simulate  # noqa: E402
-
-main.add_command(simulate)
-from engine.submission.cli import export, submit  # noqa: E402
-
-main.add_command(submit)
-main.add_command(export)

@@ -15,6 +15,7 @@ from typing import Any
 import yaml
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+TIER_ACCESS_LEVELS = ("private", "regular", "libre")
 
 
 class ConfigError(Exception):
@@ -39,6 +40,13 @@ def _as_int(name: str, value: Any) -> int:
         raise ConfigError(f"{name}: expected a whole number, got {value!r}") from None
 
 
+def _as_float(name: str, value: Any) -> float:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{name}: expected a number, got {value!r}") from None
+
+
 @dataclass(frozen=True)
 class Settings:
     """Each field is read from the upper-case environment variable of the same name."""
@@ -60,7 +68,41 @@ class Settings:
     s3_bucket: str = "commons"
     s3_secure: bool = False
     s3_region: str = "us-east-1"
+    s3_public_endpoint: str = ""
     seaweedfs_s3_port: int = 0
+    index_guid_prefix: str = ""
+    signed_url_ttl: int = 3600
+    commons_public_url: str = ""
+    commons_policy_file: Path = Path("commons.policy.yaml")
+    auth_access_token_minutes: int = 20
+    auth_api_key_days: int = 30
+    auth_oidc_issuer: str = ""
+    auth_oidc_jwks_url: str = ""
+    auth_oidc_audience: str = ""
+    tier_access_level: str = "private"
+    tier_access_limit: int = 50
+    graphql_max_depth: int = 10
+    graphql_max_rows: int = 100_000
+    graphql_timeout_s: float = 20.0
+
+    def __post_init__(self) -> None:
+        if self.tier_access_level not in TIER_ACCESS_LEVELS:
+            raise ConfigError(
+                f"TIER_ACCESS_LEVEL: expected one of {', '.join(TIER_ACCESS_LEVELS)}, "
+                f"got {self.tier_access_level!r}"
+            )
+        if bool(self.auth_oidc_issuer) != bool(self.auth_oidc_jwks_url):
+            raise ConfigError(
+                "AUTH_OIDC_ISSUER and AUTH_OIDC_JWKS_URL go together: set both to trust an "
+                "external OIDC issuer's tokens, or neither"
+            )
+
+    @property
+    def public_url(self) -> str:
+        """The base URL clients reach Commons at: the `iss` of its tokens, which the Gen3 SDK calls back."""
+        return (
+            self.commons_public_url or f"http://{self.commons_host}:{self.commons_port}"
+        ).rstrip("/")
 
     @property
     def embedded_graph(self) -> bool:
@@ -73,7 +115,7 @@ class Settings:
         return not self.s3_endpoint
 
 
-_CONVERTERS = {bool: _as_bool, int: _as_int}
+_CONVERTERS = {bool: _as_bool, int: _as_int, float: _as_float}
 
 
 def _read_file(path: Path) -> dict[str, Any]:

@@ -171,20 +171,32 @@ def compiled_default(repo_root: Path):
 _DDL_APPLIED: set[int] = set()
 
 
+@pytest.fixture(scope="session")
+def commons_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The app's data dir in tests: its signing keys are made there once per session."""
+    return tmp_path_factory.mktemp("commons-data")
+
+
 @pytest.fixture
-def api(graph: GraphStore, seaweedfs_store: ObjectStore, compiled_default):
+def api(graph: GraphStore, seaweedfs_store: ObjectStore, compiled_default, commons_data_dir: Path):
     """A client of the whole app over the session stores, the default dictionary, an empty graph."""
     from starlette.testclient import TestClient
 
     from engine.api.app import create_app
     from engine.config import load_settings
     from engine.graph.ddl import apply_ddl
+    from engine.objects.index import DDL as RECORD_DDL
     from engine.stores import Stores
 
     if id(graph) not in _DDL_APPLIED:
-        apply_ddl(graph, compiled_default.ddl)
+        apply_ddl(graph, compiled_default.ddl + RECORD_DDL)
         _DDL_APPLIED.add(id(graph))
     settings = load_settings(
-        environ={"COMMONS_CONFIG": "/nonexistent.yaml", "COMMONS_MAX_BODY_MB": "1"}
+        environ={
+            "COMMONS_CONFIG": "/nonexistent.yaml",
+            "COMMONS_MAX_BODY_MB": "1",
+            "COMMONS_DATA_DIR": str(commons_data_dir),
+            "COMMONS_PUBLIC_URL": "http://testserver",
+        }
     )
     return TestClient(create_app(Stores(graph, seaweedfs_store), settings, compiled_default))

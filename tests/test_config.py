@@ -47,3 +47,10 @@ def test_bad_settings_are_named(tmp_path: Path, text: str, message: str) -> None
     with pytest.raises(ConfigError) as caught:
         load_settings(environ={"COMMONS_CONFIG": str(config)})
     assert message in str(caught.value)
+
+
+def test_fractional_seconds_are_read() -> None:
+    settings = load_settings(environ={"COMMONS_CONFIG": "/none", "GRAPHQL_TIMEOUT_S": "0.5"})
+    assert settings.graphql_timeout_s == 0.5
+    with pytest.raises(ConfigError, match="GRAPHQL_TIMEOUT_S: expected a number, got 'soon'"):
+        load_settings(environ={"COMMONS_CONFIG": "/none", "GRAPHQL_TIMEOUT_S": "soon"})

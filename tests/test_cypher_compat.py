@@ -291,3 +291,60 @@ def test_variable_length_dependents(chain: GraphStore) -> None:
         {"id": "s1", "type": "sample"},
         {"id": "s2", "type": "sample"},
     ]
+
+
+def test_one_statement_of_root_calls_with_nested_pages(chain: GraphStore) -> None:
+    """The shape of a GraphQL request (engine/query/cypher.py): one CALL per root field."""
+    rows = chain.read(
+        "CALL () { MATCH (c:`case`) WITH c ORDER BY c.id DESC LIMIT $two "
+        "CALL (c) { MATCH (c)<-[:CASES]-(s:sample) WITH s ORDER BY s.id DESC LIMIT $one "
+        "RETURN collect(s {`p_id`: s.id, n: COUNT { MATCH (s)<-[:SAMPLES]-(a:aliquot) "
+        "WHERE a.project_id IN $projects }}) AS k } "
+        "RETURN collect(c {`p_id`: c.id, samples: k}) AS r0 } "
+        "CALL () { MATCH (s:sample) WHERE s.kind IN $kinds RETURN count(s) AS r1 } "
+        "RETURN r0, r1",
+        {"two": 2, "one": 1, "projects": ["P-A"], "kinds": ["Tumor"]},
+    )
+    assert rows == [
+        {
+            "r0": [
+                {"p_id": "c2", "samples": [{"p_id": "s3", "n": 1}]},
+                {"p_id": "c1", "samples": [{"p_id": "s2", "n": 0}]},
+            ],
+            "r1": 2,
+        }
+    ]
+
+
+def test_typed_variable_length_exists_and_list_predicates(chain: GraphStore) -> None:
+    rows = chain.read(
+        "MATCH (a:aliquot) WHERE EXISTS { MATCH (a)-[:`SAMPLES`|`CASES`*1..2]->(c:`case`) "
+        "WHERE c.age > $age } AND NOT coalesce(a.id IN $not, false) RETURN a.id AS id",
+        {"age": 50, "not": ["a1"]},
+    )
+    assert rows == [{"id": "a2"}]
+    rows = chain.read(
+        "MATCH (c:`case`) WHERE all(t IN $all WHERE t IN c.tags) "
+        "AND any(t IN coalesce(c.tags, []) WHERE t IN $any) "
+        "AND toLower(toString(c.age)) CONTAINS $text RETURN c.id AS id",
+        {"all": ["y"], "any": ["x"], "text": "4"},
+    )
+    assert rows == [{"id": "c1"}]
+
+
+def test_union_all_cut_per_branch_then_paged(chain: GraphStore) -> None:
+    rows = chain.read(
+        "CALL () { CALL () { MATCH (n:sample) WITH n ORDER BY n.id LIMIT 2 RETURN n "
+        "UNION ALL MATCH (n:aliquot) WITH n ORDER BY n.id LIMIT 2 RETURN n } "
+        "WITH n ORDER BY n.id SKIP 1 LIMIT 2 "
+        "RETURN collect(n {label: labels(n)[0], `p_id`: n.id, "
+        "c: COUNT { MATCH (n:sample)<-[:SAMPLES]-(x:aliquot) }}) AS r0 } RETURN r0"
+    )
+    assert rows == [
+        {
+            "r0": [
+                {"label": "aliquot", "p_id": "a2", "c": 0},
+                {"label": "sample", "p_id": "s1", "c": 1},
+            ]
+        }
+    ]

@@ -61,8 +61,9 @@ def test_query_has_a_list_and_a_count_per_node_type(
     query = _field_types(schema, "Query")
     expected = {}
     for node in sorted(dictionary.nodes):
-        expected[node] = f"[{pascal_case(node)}]"
+        expected[node] = f"[{node}]"
         expected[f"_{node}_count"] = "Int"
+    expected |= {"node": "[Node]", "_node_type": "[_NodeType]", "viewer": "viewer"}
     assert query == expected
 
 
@@ -85,7 +86,7 @@ def test_root_fields_take_peregrine_arguments_and_property_filters(schema: Graph
 
 
 def test_property_types_follow_peregrine(schema: GraphQLSchema) -> None:
-    fields = _field_types(schema, "Case")
+    fields = _field_types(schema, "case")
     assert fields["id"] == "ID!"
     assert (fields["type"], fields["project_id"], fields["submitter_id"]) == (
         "String",
@@ -100,7 +101,7 @@ def test_property_types_follow_peregrine(schema: GraphQLSchema) -> None:
 
 
 def test_enums_only_where_every_value_is_a_name(schema: GraphQLSchema) -> None:
-    fields = _field_types(schema, "Case")
+    fields = _field_types(schema, "case")
     assert fields["sex"] == "CaseSex"
     assert fields["race"] == "String"  # "Not Reported" and "01" are not GraphQL names
     assert fields["tags"] == "[CaseTags]"
@@ -109,28 +110,28 @@ def test_enums_only_where_every_value_is_a_name(schema: GraphQLSchema) -> None:
 
 
 def test_edges_are_list_fields_with_counts_both_ways(schema: GraphQLSchema) -> None:
-    case = _field_types(schema, "Case")
-    assert (case["samples"], case["_samples_count"]) == ("[Sample]", "Int")
+    case = _field_types(schema, "case")
+    assert (case["samples"], case["_samples_count"]) == ("[sample]", "Int")
     assert (case["projects"], case["demographics"], case["read_groups"]) == (
-        "[Project]",
-        "[Demographic]",
-        "[ReadGroup]",
+        "[project]",
+        "[demographic]",
+        "[read_group]",
     )
-    sample = _field_types(schema, "Sample")
+    sample = _field_types(schema, "sample")
     assert (sample["parent_samples"], sample["child_samples"], sample["related_samples"]) == (
-        "[Sample]",
+        "[sample]",
     ) * 3
     assert "_related_samples_count" in sample
 
 
 def test_edge_fields_take_the_arguments_of_their_target(schema: GraphQLSchema) -> None:
-    samples = _object(schema, "Case").fields["samples"]
+    samples = _object(schema, "case").fields["samples"]
     assert "sample_type" in samples.args and "age" not in samples.args
     assert list(samples.args) == list(_object(schema, "Query").fields["sample"].args)
 
 
 def test_descriptions_and_deprecations(schema: GraphQLSchema) -> None:
-    case = _object(schema, "Case")
+    case = _object(schema, "case")
     assert case.description == "A subject of a study, described on two lines."
     assert case.fields["age"].description == "Age in years."
     assert (
@@ -177,7 +178,7 @@ def test_pascal_case(node: str, type_name: str) -> None:
 
 
 def test_name_clashes_get_suffixes(tmp_path: Path) -> None:
-    # readGroup and read_group both read ReadGroup; node case_sex meets case's enum CaseSex; node query meets Query.
+    # readGroup and read_group both read ReadGroupInput; node case_sex's input meets nothing; node query is not Query.
     def copy(source: str, new_id: str, backref: str) -> str:
         text = (folder / f"{source}.yaml").read_text().replace(f"id: {source}", f"id: {new_id}")
         return text.replace(f"backref: {source}s", f"backref: {backref}")
@@ -188,9 +189,13 @@ def test_name_clashes_get_suffixes(tmp_path: Path) -> None:
     (folder / "query.yaml").write_text(copy("demographic", "query", "queries"))
     loaded = load_dictionary(folder)
     names = graphql_names(loaded)
-    assert (names.types["read_group"], names.types["readGroup"]) == ("ReadGroupNode", "ReadGroup")
-    assert names.types["case_sex"] == "CaseSex" and names.enums["case", "sex"] == "CaseSexEnum"
-    assert names.types["query"] == "QueryNode"
+    assert (names.types["read_group"], names.types["readGroup"]) == ("read_group", "readGroup")
+    assert (names.inputs["readGroup"], names.inputs["read_group"]) == (
+        "ReadGroupInput",
+        "ReadGroupInput_",
+    )
+    assert names.types["case_sex"] == "case_sex" and names.enums["case", "sex"] == "CaseSex"
+    assert names.types["query"] == "query"
     schema = build_schema(compile_sdl(loaded))
     assert validate_schema(schema) == []
-    assert str(schema.query_type.fields["read_group"].type) == "[ReadGroupNode]"
+    assert str(schema.query_type.fields["read_group"].type) == "[read_group]"

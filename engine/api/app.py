@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from starlette.applications import Starlette
 
-from engine.api import errors, status, submission
+from engine.api import auth, dashboard, data, drs, errors, explore, guppy, index, status, submission
+from engine.api import graphql as graphql_api
+from engine.auth.authority import Authority
 from engine.config import Settings
 from engine.dictionary.compile import CompiledDictionary
 from engine.stores import Stores
@@ -12,8 +14,24 @@ from engine.stores import Stores
 
 def create_app(stores: Stores, settings: Settings, compiled: CompiledDictionary) -> Starlette:
     """The app serves what `stores` hold; opening and closing them is the caller's job."""
-    app = Starlette(routes=[*status.routes, *submission.routes], exception_handlers=errors.handlers)
+    app = Starlette(
+        routes=[
+            *status.routes,
+            *graphql_api.routes,
+            *submission.routes,
+            *auth.routes,
+            *index.routes,
+            *drs.routes,
+            *data.routes,
+            *guppy.routes,
+            *explore.routes,
+            # Last: `/` and `/dashboard` are the dashboard's, after every API route.
+            *dashboard.routes,
+        ],
+        exception_handlers=errors.handlers,
+    )
     app.state.stores = stores
     app.state.settings = settings
     app.state.compiled = compiled
+    app.state.auth = Authority(stores.graph, settings)
     return app

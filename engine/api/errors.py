@@ -9,6 +9,8 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from engine.auth.errors import AuthError
+from engine.objects.record import RecordError
 from engine.submission.documents import BodyError
 from engine.submission.projects import AdminError
 from engine.submission.submit import ProjectNotFound
@@ -32,6 +34,24 @@ async def _http_problem(request: Request, error: Exception) -> Response:
     return problem(error.status, error.message)
 
 
+async def _auth_error(request: Request, error: Exception) -> Response:
+    """A 401 names the scheme to use, as RFC 6750 asks."""
+    assert isinstance(error, AuthError)
+    response = problem(error.status, error.message)
+    if error.status == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="commons"'
+    return response
+
+
+async def _record_error(request: Request, error: Exception) -> Response:
+    """DRS clients read `msg` and `status_code`, as the GA4GH spec names them."""
+    assert isinstance(error, RecordError)
+    body = {"message": error.message, "code": error.status}
+    if request.url.path.startswith("/ga4gh/"):
+        body |= {"msg": error.message, "status_code": error.status}
+    return JSONResponse(body, status_code=error.status)
+
+
 async def _body_error(request: Request, error: Exception) -> Response:
     return problem(400, str(error))
 
@@ -43,6 +63,8 @@ async def _not_found(request: Request, error: Exception) -> Response:
 handlers = {
     HTTPProblem: _http_problem,
     AdminError: _http_problem,
+    AuthError: _auth_error,
+    RecordError: _record_error,
     BodyError: _body_error,
     ProjectNotFound: _not_found,
 }

@@ -15,8 +15,10 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response, Strea
 from starlette.routing import Mount, Route
 
 from engine.api.errors import HTTPProblem
+from engine.api.objects import data_objects
 from engine.dictionary.compile import CompiledDictionary
 from engine.graph.store import GraphStore
+from engine.objects.node_delete import delete_with_records
 from engine.submission import projects
 from engine.submission.delete import delete_entities
 from engine.submission.documents import SourceDoc, parse_body
@@ -56,7 +58,7 @@ async def read_body(request: Request) -> bytes:
     return b"".join(chunks)
 
 
-async def _json_body(request: Request) -> Any:
+async def json_body(request: Request) -> Any:
     body = await read_body(request)
     try:
         return json.loads(body)
@@ -79,7 +81,7 @@ async def programs(request: Request) -> Response:
     if request.method == "GET":
         names = await run_in_threadpool(projects.list_programs, _store(request))
         return JSONResponse({"links": [f"/v0/submission/{name}" for name in names]})
-    doc = await _json_body(request)
+    doc = await json_body(request)
     answer = await run_in_threadpool(
         projects.upsert_program, _store(request), _compiled(request), doc
     )
@@ -95,7 +97,7 @@ async def program(request: Request) -> Response:
     if request.method == "DELETE":
         await run_in_threadpool(projects.delete_program, store, compiled, name)
         return Response(status_code=204)
-    doc = await _json_body(request)
+    doc = await json_body(request)
     result = await run_in_threadpool(
         lambda: projects.upsert_project(
             store, compiled, name, doc, create_only=request.method == "POST"
@@ -134,7 +136,7 @@ async def _submit(request: Request, sources: list[SourceDoc], dry_run: bool) -> 
 
 async def bulk(request: Request) -> Response:
     """Sheepdog's bulk form: `[{"name", "doc", "doc_format": "json"|"tsv"|"csv"}]`, one transaction."""
-    items = await _json_body(request)
+    items = await json_body(request)
     if not isinstance(items, list):
         raise HTTPProblem(400, "bulk body must be a list of {name, doc, doc_format} objects")
     sources: list[SourceDoc] = []
@@ -169,6 +171,14 @@ async def entities(request: Request) -> Response:
     ids = _ids(request)
     if request.method == "DELETE":
         cascade = request.query_params.get("cascade", "false").lower() in ("1", "true", "yes")
+        if request.query_params.get("delete_records", "").lower() in ("1", "true", "yes"):
+            objects = data_objects(request)
+            result = await run_in_threadpool(
+                lambda: delete_with_records(
+                    objects, compiled.dictionary, target, ids, cascade=cascade
+                )
+            )
+            return _submission_response(result)
         result = await run_in_threadpool(
             lambda: delete_entities(store, compiled.dictionary, target, ids, cascade=cascade)
         )

@@ -1,11 +1,13 @@
 """GraphQL names for a dictionary's node types, input types and enums.
 
-Node types keep their names as root fields (`read_group`, as peregrine
-does) but get PascalCase type names (`ReadGroup`). Two node names can meet
-in one type name (`read_group`, `readGroup`), and an enum or input type name
-can meet a node's, so names are handed out in a fixed order (node types,
-then inputs, then enums, each sorted) and a clash gets a suffix instead of
-breaking the schema. The SDL and the executable schema both ask this module,
+Node types keep their names both as root fields and as object types
+(`read_group`), as peregrine names them: clients write fragments
+`on case` and `on project`. Input and enum types get PascalCase names
+(`ReadGroupInput`, `CaseSex`). A node name can meet a name the schema
+defines itself (`Query`, `Node`), and an enum or input type name can meet a
+node's or another's (`read_group`, `readGroup`), so names are handed out in
+a fixed order (node types, then inputs, then enums, each sorted) and a
+clash gets a suffix instead of breaking the schema. The SDL and the executable schema both ask this module,
 so they always agree.
 """
 
@@ -28,6 +30,10 @@ RESERVED = frozenset(
         "String",
         "JSON",
         "Query",
+        "Node",
+        "DataNode",
+        "viewer",
+        "_NodeType",
         "Mutation",
         "Subscription",
         "LinkInput",
@@ -88,10 +94,10 @@ def graphql_names(dictionary: Dictionary) -> GraphQLNames:
     """All type names of the dictionary's GraphQL schema, deterministic for a given dictionary."""
     registry = _Registry()
     nodes = sorted(dictionary.nodes)
-    types = {node: registry.claim(pascal_case(node), "Node") for node in nodes}
-    inputs = {node: registry.claim(types[node] + "Input", "_") for node in nodes}
+    types = {node: registry.claim(node, "Node") for node in nodes}
+    inputs = {node: registry.claim(pascal_case(node) + "Input", "_") for node in nodes}
     enums = {
-        (node, prop): registry.claim(types[node] + pascal_case(prop), "Enum")
+        (node, prop): registry.claim(pascal_case(node) + pascal_case(prop), "Enum")
         for node in nodes
         for prop in _enum_properties(dictionary.nodes[node])
     }

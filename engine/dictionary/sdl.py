@@ -6,7 +6,12 @@ type with its properties, `id`, `type` and `project_id`; and every link,
 both ways, as a list field with a `_<link>_count` beside it, taking the
 same arguments as the root fields. Its quirks are kept so that existing
 queries and clients keep working: integers and numbers are Float, arrays
-are [String], datetimes are String.
+are [String], datetimes are String. Every node type implements the `Node`
+interface (and the data file types `DataNode`), which the generic root
+fields `node` and `datanode` list; `_node_type` lists the node types
+themselves and `viewer` repeats the per-type root fields, as in peregrine.
+Beyond peregrine, every list and count takes `filter`, guppy's filter
+language.
 
 Enums become GraphQL enums only where every value is a valid GraphQL name
 (`Tumor` is, `Not Reported` and `01` are not); otherwise String. Each node
@@ -49,9 +54,47 @@ QUERY_ARGUMENTS = {
     "created_after": "String",
     "updated_before": "String",
     "updated_after": "String",
+    "filter": "JSON",
 }
+# The arguments of `node` and `datanode` (peregrine's, plus submitter_id and filter).
+NODE_ARGUMENTS = {
+    "id": "String",
+    "ids": "[String]",
+    "project_id": "[String]",
+    "submitter_id": "[String]",
+    "of_type": "[String]",
+    "category": "String",
+    "first": "Int = 10",
+    "offset": "Int = 0",
+    "order_by_asc": "String",
+    "order_by_desc": "String",
+    "quick_search": "String",
+    "created_before": "String",
+    "created_after": "String",
+    "updated_before": "String",
+    "updated_after": "String",
+    "filter": "JSON",
+}
+# What `_node_type` tells of each node type, read from its schema.
+NODE_TYPE_FIELDS = (
+    "id",
+    "title",
+    "category",
+    "description",
+    "namespace",
+    "program",
+    "project",
+    "submittable",
+)
 SCALARS = {"integer": "Float", "number": "Float", "boolean": "Boolean"}
-FIXED_FIELDS = {"id": "ID!", "type": "String", "project_id": "String"}
+# The fields of the Node interface, on every node type.
+FIXED_FIELDS = {
+    "id": "ID!",
+    "type": "String",
+    "project_id": "String",
+    "created_datetime": "String",
+    "updated_datetime": "String",
+}
 DEPRECATED = ' @deprecated(reason: "Deprecated in the dictionary.")'
 SHARED_TYPES = {
     "JSON": '"Any JSON value: filters such as `with_path_to` take objects."\nscalar JSON',
@@ -67,6 +110,19 @@ SHARED_TYPES = {
         "}"
     ),
 }
+
+
+def _arguments(arguments: dict[str, str]) -> str:
+    return "(\n" + "".join(f"    {name}: {kind}\n" for name, kind in arguments.items()) + "  )"
+
+
+def _fields(fields: dict[str, str]) -> str:
+    return "".join(f"  {name}: {kind}\n" for name, kind in fields.items())
+
+
+def is_data_node(node: NodeType) -> bool:
+    """A node type describing a file (`data_file`, `index_file`, ...): what `datanode` lists."""
+    return node.category.endswith("_file")
 
 
 def _described(text: str, indent: str) -> str:
@@ -88,10 +144,7 @@ class _Writer:
                 for name, prop in sorted(properties.items())
                 if name not in QUERY_ARGUMENTS
             }
-            lines = "".join(
-                f"    {name}: {kind}\n" for name, kind in {**QUERY_ARGUMENTS, **filters}.items()
-            )
-            self._arguments[node] = f"(\n{lines}  )"
+            self._arguments[node] = _arguments({**QUERY_ARGUMENTS, **filters})
         return self._arguments[node]
 
     def _output_type(self, node: NodeType, prop: Property) -> str:
@@ -123,7 +176,11 @@ class _Writer:
             arguments = self.arguments(target)
             lines.append(f"  {name}{arguments}: [{self.names.types[target]}]\n")
             lines.append(f"  _{name}_count{arguments}: Int\n")
-        return f"{_described(node.description, '')}type {self.names.types[node.name]} {{\n{''.join(lines)}}}"
+        interfaces = " & DataNode" if node.name in self.data_nodes else ""
+        return (
+            f"{_described(node.description, '')}type {self.names.types[node.name]} "
+            f"implements Node{interfaces} {{\n{''.join(lines)}}}"
+        )
 
     def input_type(self, node: NodeType) -> str:
         system = set(node.system_properties) - {"id"}
@@ -142,13 +199,86 @@ class _Writer:
         )
         return f"enum {self.names.enums[node, prop]} {{\n{values}}}"
 
-    def query(self) -> str:
+    def node_fields(self) -> str:
+        """A list and a count per node type: the fields of `Query` and of `viewer`."""
         lines = []
         for node in sorted(self.dictionary.nodes):
             arguments = self.arguments(node)
             lines.append(f"  {node}{arguments}: [{self.names.types[node]}]\n")
             lines.append(f"  _{node}_count{arguments}: Int\n")
+        return "".join(lines)
+
+    @property
+    def data_nodes(self) -> list[str]:
+        return sorted(name for name, node in self.dictionary.nodes.items() if is_data_node(node))
+
+    def data_properties(self) -> dict[str, tuple[str, str]]:
+        """(output type, filter type) of the properties every data node type has alike."""
+        nodes = [self.dictionary.nodes[name] for name in self.data_nodes]
+        shared = set.intersection(*(set(node.properties) for node in nodes)) - set(FIXED_FIELDS)
+        found = {}
+        for name in sorted(shared):
+            kinds = {self._output_type(node, node.properties[name]) for node in nodes}
+            if len(kinds) == 1:
+                found[name] = (
+                    kinds.pop(),
+                    f"[{SCALARS.get(nodes[0].properties[name].kind, 'String')}]",
+                )
+        return found
+
+    def query(self) -> str:
+        lines = [self.node_fields()]
+        node_arguments = _arguments(NODE_ARGUMENTS)
+        lines.append(f"  node{node_arguments}: [Node]\n")
+        if self.data_nodes:
+            filters = {name: kinds[1] for name, kinds in self.data_properties().items()}
+            lines.append(f"  datanode{_arguments({**NODE_ARGUMENTS, **filters})}: [DataNode]\n")
+        type_arguments = {
+            "first": "Int = 10",
+            "offset": "Int = 0",
+            "order_by_asc": "String",
+            "order_by_desc": "String",
+            **dict.fromkeys(NODE_TYPE_FIELDS, "String"),
+        }
+        lines.append(f"  _node_type{_arguments(type_arguments)}: [_NodeType]\n")
+        lines.append("  viewer: viewer\n")
         return "type Query {\n" + "".join(lines) + "}"
+
+    def generic_types(self) -> Iterator[tuple[str, str]]:
+        """The interfaces and types of the generic root fields."""
+        yield (
+            "Node",
+            (
+                '"What every node has: the type of `node(...)`."\n'
+                f"interface Node {{\n{_fields(FIXED_FIELDS)}}}"
+            ),
+        )
+        if self.data_nodes:
+            fields = {
+                **FIXED_FIELDS,
+                **{name: kinds[0] for name, kinds in self.data_properties().items()},
+            }
+            yield (
+                "DataNode",
+                (
+                    '"What every data file node has: the type of `datanode(...)`."\n'
+                    f"interface DataNode implements Node {{\n{_fields(fields)}}}"
+                ),
+            )
+        yield (
+            "_NodeType",
+            (
+                '"A node type of the dictionary, as `_node_type` lists it."\n'
+                f"type _NodeType {{\n{_fields(dict.fromkeys(NODE_TYPE_FIELDS, 'String'))}}}"
+            ),
+        )
+        yield (
+            "viewer",
+            (
+                '"The per-type root fields again, as peregrine\'s `viewer` has them."\n'
+                f"type viewer {{\n{self.node_fields()}}}"
+            ),
+        )
 
     def named_types(self) -> Iterator[tuple[str, str]]:
         """(type name, SDL) for every type but Query."""
@@ -158,6 +288,7 @@ class _Writer:
         for (node, prop), name in self.names.enums.items():
             yield name, self.enum_type(node, prop)
         yield from SHARED_TYPES.items()
+        yield from self.generic_types()
 
 
 def compile_sdl(dictionary: Dictionary) -> str:

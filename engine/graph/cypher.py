@@ -1,4 +1,4 @@
-"""Names in Cypher text: the only things ever formatted into a query.
+"""Names in Cypher text (the only things ever formatted into a query) and the parameters for values.
 
 Labels, relationship types and property names come from the compiled
 dictionary, never from a request; values always travel as parameters. Names
@@ -9,6 +9,7 @@ checked, so a malformed dictionary cannot become an injection.
 from __future__ import annotations
 
 import re
+from typing import Any
 
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
@@ -23,3 +24,15 @@ def name(identifier: str) -> str:
 def node(variable: str, label: str, keys: str = "") -> str:
     """`node('n', 'case', '{id: $id}')` -> ``(n:`case` {id: $id})``; `keys` holds parameters only."""
     return f"({variable}:{name(label)}{' ' + keys if keys else ''})"
+
+
+class Parameters:
+    """The values of one statement: each `add` keeps a value and answers the `$name` to write in its place."""
+
+    def __init__(self) -> None:
+        self.values: dict[str, Any] = {}
+
+    def add(self, value: Any) -> str:
+        key = f"p{len(self.values)}"
+        self.values[key] = value
+        return f"${key}"

@@ -21,9 +21,8 @@ yields the same schema, on Neo4j 5 and on the embedded ArcadeDB.
 
 from __future__ import annotations
 
-import re
-
 import hashlib
+import re
 
 from engine.dictionary.model import Dictionary, NodeType
 from engine.graph.store import GraphStore

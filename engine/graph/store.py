@@ -102,9 +102,15 @@ class GraphStore:
     ) -> list[Row]:
         return self.execute_write(lambda tx: tx.run(query, params), upsert=upsert)
 
-    def execute_read(self, work: Callable[[Transaction], T]) -> T:
+    def execute_read(self, work: Callable[[Transaction], T], *, timeout: float | None = None) -> T:
+        """Run `work` in one read transaction; Neo4j ends it after `timeout` seconds (ArcadeDB ignores that)."""
+
+        @neo4j.unit_of_work(timeout=timeout)
+        def unit(tx: neo4j.ManagedTransaction) -> T:
+            return work(Transaction(tx, self))
+
         with self._session() as session:
-            return session.execute_read(lambda tx: work(Transaction(tx, self)))
+            return session.execute_read(unit)
 
     def execute_write(self, work: Callable[[Transaction], T], *, upsert: bool = False) -> T:
         """Run `work` in one write transaction: all of it commits or none of it does.

@@ -17,6 +17,7 @@ from neo4j.exceptions import ConstraintError
 
 from engine.dictionary.compile import CompiledDictionary
 from engine.graph.store import GraphStore, Transaction
+from engine.objects.node_check import check_file_records
 from engine.submission.documents import SourceDoc
 from engine.submission.entity import check_document
 from engine.submission.lookup import (
@@ -85,6 +86,7 @@ def _submit(
     assign_ids(tx, checkable, target.project_id, create_only)
     resolve_links(tx, [e for e in checkable if e.result.id], dictionary, project)
     check_target_multiplicity(tx, [e for e in checkable if e.result.valid], dictionary)
+    check_file_records(tx, [e for e in checkable if e.result.valid])
     if result.success and not dry_run:
         write_entities(tx, dictionary, entities, target.project_id)
     return result

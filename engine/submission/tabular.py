@@ -68,6 +68,15 @@ def write_table(
     yield from _lines(itertools.chain([columns], cells), delimiter)
 
 
+def write_columns(
+    columns: list[str], rows: Iterable[dict[str, Any]], delimiter: str
+) -> Iterator[str]:
+    """The header `columns`, then each row's values under them: tables that are not entities."""
+    separator = LIST_SEPARATORS[delimiter]
+    cells = ([_text(row.get(column), separator) for column in columns] for row in rows)
+    yield from _lines(itertools.chain([columns], cells), delimiter)
+
+
 def _lines(rows: Iterable[list[str]], delimiter: str) -> Iterator[str]:
     """Each row as one line ending in a newline; one writer and buffer for all, as an export can be long.
 

@@ -1,0 +1,77 @@
+"""fence's token routes and the policy admin API.
+
+The Gen3 SDK posts its whole credentials.json as JSON to
+`/user/credentials/cdis/access_token`; browsers' forms send the same field
+form-encoded, so both are read.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import yaml
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from engine.api.errors import HTTPProblem
+from engine.api.submission import read_body
+from engine.auth.authority import Authority
+from engine.auth.policy_store import save_policy, show_policy
+from engine.auth.principal import principal
+
+
+def _authority(request: Request) -> Authority:
+    return request.app.state.auth
+
+
+async def jwks(request: Request) -> Response:
+    return JSONResponse(_authority(request).keys.jwks())
+
+
+async def _api_key(request: Request) -> Any:
+    if request.headers.get("content-type", "").startswith(
+        ("application/x-www-form-urlencoded", "multipart/form-data")
+    ):
+        return (await request.form()).get("api_key")
+    try:
+        body = json.loads(await read_body(request) or b"{}")
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise HTTPProblem(400, f"body is not valid JSON: {error}") from None
+    return body.get("api_key") if isinstance(body, dict) else None
+
+
+async def access_token(request: Request) -> Response:
+    """API key → access token, as fence answers it: `{"access_token": ...}`."""
+    api_key = await _api_key(request)
+    if not isinstance(api_key, str) or not api_key:
+        raise HTTPProblem(400, "send the API key as 'api_key' (the content of credentials.json)")
+    token = await run_in_threadpool(_authority(request).exchange, api_key)
+    return JSONResponse({"access_token": token})
+
+
+async def admin_policy(request: Request) -> Response:
+    """GET the active policy in user.yaml's shape; PUT a new one (JSON or YAML), checked whole."""
+    (await principal(request)).require_admin()
+    graph = _authority(request).graph
+    if request.method == "PUT":
+        body = await read_body(request)
+        try:
+            data = yaml.safe_load(body)
+        except yaml.YAMLError as error:
+            raise HTTPProblem(400, f"body is neither JSON nor YAML: {error}") from None
+        if data is None:
+            raise HTTPProblem(400, "send the policy, in the shape of Gen3's user.yaml")
+        await run_in_threadpool(save_policy, graph, data)
+    return JSONResponse(await run_in_threadpool(show_policy, graph))
+
+
+routes = [
+    Route("/.well-known/jwks.json", jwks),
+    Route("/user/.well-known/jwks", jwks),
+    Route("/user/credentials/cdis/access_token", access_token, methods=["POST"]),
+    Route("/user/credentials/api/access_token", access_token, methods=["POST"]),
+    Route("/admin/policy", admin_policy, methods=["GET", "PUT"]),
+]

@@ -1,0 +1,203 @@
+"""fence's data access at `/user/data/...`: signed URLs to put and get the bytes of a record.
+
+Bytes never pass through Commons: an upload makes a pending record and a
+signed PUT (or one signed URL per part for multipart), the client sends the
+bytes to S3, and Commons checks what landed before the record becomes
+valid. Besides fence's fields, multipart `complete` takes the client's
+`md5` and `size`, which the stored object must match; and `upload/batch`
+with `upload/complete` and `download/batch` (Commons' own) move many
+small files in a couple of requests where fence needs one or two per file.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from engine.api.objects import data_objects, optional_number, whole_number
+from engine.api.submission import json_body
+from engine.objects.record import RecordError
+
+PROTOCOL = "s3"
+MAX_BATCH = 1000
+
+
+async def _body(request: Request) -> dict[str, Any]:
+    body = await json_body(request)
+    if not isinstance(body, dict):
+        raise RecordError(400, "the body must be a JSON object")
+    if body.get("protocol") not in (None, PROTOCOL):
+        raise RecordError(400, f"protocol must be {PROTOCOL}: Commons stores bytes in S3")
+    bucket = request.app.state.stores.objects.bucket
+    if body.get("bucket") not in (None, bucket):
+        raise RecordError(400, f"bucket must be {bucket}, the only bucket Commons writes to")
+    return body
+
+
+def _expires(body: dict[str, Any]) -> int | None:
+    value = body.get("expires_in")
+    return None if value is None else whole_number("expires_in", value, 1)
+
+
+async def upload(request: Request) -> Response:
+    """A new pending record and a signed PUT for its bytes: `{guid, url}`."""
+    body = await _body(request)
+    record, url = await run_in_threadpool(
+        data_objects(request).upload,
+        body.get("file_name"),
+        body.get("authz"),
+        None,
+        _expires(body),
+    )
+    return JSONResponse({"guid": record.did, "url": url, "rev": record.rev}, status_code=201)
+
+
+def _files(body: dict[str, Any]) -> list[Any]:
+    files = body.get("files")
+    if not isinstance(files, list) or not files or len(files) > MAX_BATCH:
+        raise RecordError(400, f"files must be a list of 1 to {MAX_BATCH} items")
+    return files
+
+
+async def upload_batch(request: Request) -> Response:
+    """Commons' own: `{files: [{file_name, authz}]}` -> one `{guid, url, rev}` each, one write."""
+    body = await _body(request)
+    signed = await run_in_threadpool(
+        data_objects(request).upload_many, _files(body), _expires(body)
+    )
+    uploads = [{"guid": record.did, "url": url, "rev": record.rev} for record, url in signed]
+    return JSONResponse({"uploads": uploads}, status_code=201)
+
+
+async def upload_complete(request: Request) -> Response:
+    """Commons' own: `{files: [{guid, rev, size, md5}]}` -> each checked against what S3 holds.
+
+    Per file the answer is the record or the reason it was refused, so one
+    bad upload does not hold back the rest.
+    """
+    files = _files(await _body(request))
+    if not all(isinstance(item, dict) for item in files):
+        raise RecordError(400, "each file must be an object {guid, rev, size, md5}")
+    items = [
+        (
+            str(f.get("guid")),
+            str(f.get("rev")),
+            {"size": f.get("size"), "hashes": {"md5": f.get("md5")}},
+        )
+        for f in files
+    ]
+    outcomes = await run_in_threadpool(data_objects(request).fill_blanks, items)
+    return JSONResponse(
+        {
+            "records": [o.to_json() for o in outcomes if not isinstance(o, RecordError)],
+            "errors": [
+                {"guid": guid, "code": o.status, "message": o.message}
+                for (guid, _, _), o in zip(items, outcomes, strict=True)
+                if isinstance(o, RecordError)
+            ],
+        }
+    )
+
+
+async def upload_to_guid(request: Request) -> Response:
+    """A signed PUT for a record that has no bytes yet (or whose upload was refused)."""
+    record, url = await run_in_threadpool(
+        data_objects(request).upload,
+        request.query_params.get("file_name"),
+        None,
+        request.path_params["guid"],
+        optional_number(request, "expires_in", 1),
+    )
+    return JSONResponse({"guid": record.did, "url": url, "rev": record.rev})
+
+
+async def download(request: Request) -> Response:
+    url = await run_in_threadpool(
+        data_objects(request).download_url,
+        request.path_params["guid"],
+        request.query_params.get("protocol"),
+        optional_number(request, "expires_in", 1),
+    )
+    return JSONResponse({"url": url})
+
+
+async def download_batch(request: Request) -> Response:
+    """Commons' own: `{guids: [...]}` -> a signed URL (or why not) per GUID, from one read."""
+    body = await _body(request)
+    guids = body.get("guids")
+    if not isinstance(guids, list) or not guids or len(guids) > MAX_BATCH:
+        raise RecordError(400, f"guids must be a list of 1 to {MAX_BATCH} GUIDs")
+    if not all(isinstance(guid, str) for guid in guids):
+        raise RecordError(400, "guids must be strings")
+    outcomes = await run_in_threadpool(data_objects(request).download_urls, guids, _expires(body))
+    return JSONResponse(
+        {
+            "downloads": [
+                {"guid": guid, "url": outcome}
+                if isinstance(outcome, str)
+                else {"guid": guid, "code": outcome.status, "message": outcome.message}
+                for guid, outcome in zip(guids, outcomes, strict=True)
+            ]
+        }
+    )
+
+
+async def delete(request: Request) -> Response:
+    await run_in_threadpool(data_objects(request).remove, request.path_params["guid"])
+    return Response(status_code=204)
+
+
+async def multipart_init(request: Request) -> Response:
+    body = await _body(request)
+    record, upload_id = await run_in_threadpool(
+        data_objects(request).multipart_init,
+        body.get("file_name"),
+        body.get("authz"),
+        body.get("guid"),
+    )
+    return JSONResponse(
+        {"guid": record.did, "uploadId": upload_id, "key": record.storage_key}, status_code=201
+    )
+
+
+async def multipart_upload(request: Request) -> Response:
+    body = await _body(request)
+    url = await run_in_threadpool(
+        data_objects(request).multipart_url,
+        body.get("key"),
+        body.get("uploadId"),
+        body.get("partNumber"),
+        _expires(body),
+    )
+    return JSONResponse({"presigned_url": url})
+
+
+async def multipart_complete(request: Request) -> Response:
+    body = await _body(request)
+    record = await run_in_threadpool(
+        data_objects(request).multipart_complete,
+        body.get("key"),
+        body.get("uploadId"),
+        body.get("parts"),
+        body.get("md5"),
+        body.get("size"),
+    )
+    return JSONResponse(record.to_json())
+
+
+routes = [
+    Route("/user/data/upload", upload, methods=["POST"]),
+    Route("/user/data/upload/batch", upload_batch, methods=["POST"]),
+    Route("/user/data/upload/complete", upload_complete, methods=["POST"]),
+    Route("/user/data/upload/{guid:path}", upload_to_guid),
+    Route("/user/data/download/batch", download_batch, methods=["POST"]),
+    Route("/user/data/download/{guid:path}", download),
+    Route("/user/data/multipart/init", multipart_init, methods=["POST"]),
+    Route("/user/data/multipart/upload", multipart_upload, methods=["POST"]),
+    Route("/user/data/multipart/complete", multipart_complete, methods=["POST"]),
+    Route("/user/data/{guid:path}", delete, methods=["DELETE"]),
+]

@@ -1,0 +1,131 @@
+"""Guppy's HTTP API: `POST /guppy/graphql` and `POST /guppy/download`.
+
+Both run in a worker thread (the store driver blocks). The schema is built
+from the app's dictionary on first use and kept on the app. What a caller
+may see is `access(request)`, for the dashboard's endpoints too: every
+project for now; auth's readable projects go there
+(`Access.from_settings(settings, <readable projects>)`).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.routing import Route
+
+from engine.api.errors import HTTPProblem
+from engine.api.submission import read_body
+from engine.graphql.guppy_schema import GuppySchema
+from engine.query.access import ACCESSIBILITIES, Access
+from engine.query.errors import QueryError
+from engine.query.facets import facets
+from engine.query.rows import iter_rows
+from engine.query.scope import Scope
+from engine.submission.tabular import write_columns
+
+FORMATS = {
+    "json": "application/json",
+    "tsv": "text/tab-separated-values",
+    "csv": "text/csv",
+}
+_BUILDING = threading.Lock()
+
+
+def guppy_schema(app: Starlette) -> GuppySchema:
+    schema = getattr(app.state, "guppy", None)
+    if schema is None:
+        with _BUILDING:
+            schema = getattr(app.state, "guppy", None)
+            if schema is None:
+                schema = app.state.guppy = GuppySchema(app.state.compiled.dictionary)
+    return schema
+
+
+def access(request: Request) -> Access:
+    return Access.from_settings(request.app.state.settings)
+
+
+async def _json_object(request: Request) -> dict[str, Any]:
+    try:
+        body = json.loads(await read_body(request) or b"{}")
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise HTTPProblem(400, f"body is not valid JSON: {error}") from None
+    if not isinstance(body, dict):
+        raise HTTPProblem(400, "body must be a JSON object")
+    return body
+
+
+async def graphql(request: Request) -> Response:
+    """`{query, variables, operationName}` -> `{data[, errors]}`; 400 when there are errors."""
+    payload = await _json_object(request)
+    schema = guppy_schema(request.app)
+    body, status = await run_in_threadpool(
+        schema.execute,
+        request.app.state.stores.graph,
+        access(request),
+        payload.get("query"),
+        payload.get("variables"),
+        payload.get("operationName"),
+    )
+    return JSONResponse(body, status_code=status)
+
+
+def _json_lines(rows: Iterator[dict[str, Any]]) -> Iterator[str]:
+    """A JSON array written as it is read: `[`, one row a line, `]`."""
+    yield "["
+    for position, row in enumerate(rows):
+        yield ("," if position else "") + "\n" + json.dumps(row)
+    yield "\n]\n"
+
+
+async def download(request: Request) -> Response:
+    """Every record of `type` matching `filter`, as JSON, TSV or CSV, streamed page by page.
+
+    Body: `{type, filter?, sort?, fields?, accessibility?, format?: json|tsv|csv}`.
+    """
+    body = await _json_object(request)
+    dictionary = request.app.state.compiled.dictionary
+    node = dictionary.nodes.get(body.get("type"))
+    if node is None:
+        raise HTTPProblem(400, f"'type' must be one of {', '.join(sorted(dictionary.nodes))}")
+    fmt = str(body.get("format", "json")).lower()
+    if fmt not in FORMATS:
+        raise HTTPProblem(400, f"'format' must be json, tsv or csv, not '{fmt}'")
+    accessibility = body.get("accessibility", "accessible")
+    if accessibility not in ACCESSIBILITIES:
+        raise HTTPProblem(400, f"'accessibility' must be one of {', '.join(ACCESSIBILITIES)}")
+    known = list(facets(node))
+    fields = body.get("fields") or known
+    if not isinstance(fields, list) or not set(fields) <= set(known):
+        raise HTTPProblem(
+            400, f"'fields' must be a list of fields of {node.name}: {', '.join(known)}"
+        )
+    scope = Scope(dictionary, node, body.get("filter"), accessibility, access(request))
+    store = request.app.state.stores.graph
+    try:
+        rows = iter_rows(store, scope, sort=body.get("sort"))
+    except QueryError as error:
+        raise HTTPProblem(400, error.message) from None
+    picked = ({name: row.get(name) for name in fields} for row in rows)
+    if fmt == "json":
+        lines = _json_lines(picked)
+    else:
+        lines = write_columns(fields, picked, "\t" if fmt == "tsv" else ",")
+    return StreamingResponse(
+        lines,
+        media_type=FORMATS[fmt],
+        headers={"content-disposition": f"attachment; filename={node.name}.{fmt}"},
+    )
+
+
+routes = [
+    Route("/guppy/graphql", graphql, methods=["POST"]),
+    Route("/guppy/download", download, methods=["POST"]),
+]

@@ -1,0 +1,56 @@
+"""What the indexd, DRS and fence routes share: the data-object service and request parsing.
+
+Routes stay thin: they parse, call `DataObjects` in a worker thread (the
+store drivers block) and shape the answer. Malformed parameters are a 400
+that names the parameter.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+
+from engine.objects.record import RecordError
+from engine.objects.service import DataObjects
+
+
+def data_objects(request: Request) -> DataObjects:
+    stores, settings = request.app.state.stores, request.app.state.settings
+    return DataObjects(
+        stores.graph,
+        stores.objects,
+        guid_prefix=settings.index_guid_prefix,
+        max_ttl=settings.signed_url_ttl,
+    )
+
+
+def whole_number(name: str, value: Any, minimum: int = 0, maximum: int | None = None) -> int:
+    """A count from a query string or a JSON body; bools and floats are refused too."""
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise RecordError(400, f"{name} must be a whole number >= {minimum}, got {value!r}")
+    if maximum is not None and value > maximum:
+        raise RecordError(400, f"{name} must be at most {maximum}, got {value}")
+    return value
+
+
+def optional_number(request: Request, name: str, minimum: int = 0) -> int | None:
+    value = request.query_params.get(name)
+    return None if value in (None, "") else whole_number(name, value, minimum)
+
+
+def required_param(request: Request, name: str) -> str:
+    value = request.query_params.get(name)
+    if not value:
+        raise RecordError(400, f"the query parameter {name} is required")
+    return value
+
+
+def listed(request: Request, name: str, *, split: bool = True) -> tuple[str, ...]:
+    """A list given as the parameter repeated, or (`split`) as `a,b`."""
+    values = request.query_params.getlist(name)
+    return tuple(
+        item for value in values for item in (value.split(",") if split else [value]) if item
+    )

@@ -1,0 +1,170 @@
+"""One process's auth: its signing keys, the trusted issuers, and the graph that holds users and policy.
+
+Every verified request costs one indexed read that returns the caller's
+grants, whether their API key is still good and the policy version, so a
+revoked key or a changed grant counts from the next request on every
+replica; the parsed policy is kept until its version moves.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from engine.auth import accounts
+from engine.auth.errors import AuthError
+from engine.auth.keys import KeyRing
+from engine.auth.oidc import ExternalIssuer
+from engine.auth.policy import Authz
+from engine.auth.policy_store import ACTIVE, load_policy_file, read_authz
+from engine.auth.principal import Principal
+from engine.auth.tokens import Purpose, mint, unverified, user_name, verify
+from engine.config import Settings
+from engine.graph.ddl import apply_ddl
+from engine.graph.store import GraphStore, Transaction
+
+API_KEY_CLAIM = "api_key_jti"
+
+_STANDING = (
+    "OPTIONAL MATCH (p:CommonsPolicy {id: $policy}) "
+    "OPTIONAL MATCH (u:CommonsUser {name: $name}) "
+    "OPTIONAL MATCH (k:CommonsApiKey {jti: $jti}) "
+    "RETURN p.version AS version, u.admin AS admin, u.policies AS policies, "
+    "k.revoked = false AND k.user = $name AS key_usable"
+)
+
+
+@dataclass(frozen=True)
+class Standing:
+    authz: Authz
+    admin: bool
+    policies: tuple[str, ...]
+    key_usable: bool
+
+
+class Authority:
+    """Made once per app (`app.state.auth`) and once per CLI command."""
+
+    def __init__(self, graph: GraphStore, settings: Settings) -> None:
+        self.graph = graph
+        self.keys = KeyRing.in_data_dir(settings.commons_data_dir)
+        self.issuer = settings.public_url
+        self.access_lifetime = timedelta(minutes=settings.auth_access_token_minutes)
+        self.api_key_lifetime = timedelta(days=settings.auth_api_key_days)
+        self.external = (
+            ExternalIssuer(
+                settings.auth_oidc_issuer,
+                settings.auth_oidc_jwks_url,
+                settings.auth_oidc_audience or self.issuer,
+            )
+            if settings.auth_oidc_issuer
+            else None
+        )
+        self._authz: tuple[int | None, Authz] = (None, Authz())
+
+    def prepare(self, policy_file: Path | None = None) -> bool:
+        """Constraints, a signing key, and the policy file when it changed; True when it was loaded."""
+        apply_ddl(self.graph, accounts.SCHEMA)
+        self.keys.signing_key()
+        if policy_file is None or not policy_file.is_file():
+            return False
+        return load_policy_file(self.graph, policy_file, force=False)
+
+    # Tokens ----------------------------------------------------------------
+
+    def _claims(self, token: str, *, own_only: bool = False) -> dict[str, Any]:
+        header, claims = unverified(token)
+        if claims.get("iss") == self.issuer:
+            key = self.keys.public_key(str(header.get("kid", "")))
+            if key is None:
+                raise AuthError(
+                    401, "the token was signed by a key this Commons does not hold (retired?)"
+                )
+            return verify(token, key, issuer=self.issuer, audience=self.issuer)
+        if self.external and not own_only and claims.get("iss") == self.external.issuer:
+            return self.external.verify(token)
+        raise AuthError(401, "the token comes from an untrusted issuer")
+
+    def create_api_key(self, user: str, days: int | None = None) -> dict[str, str]:
+        """fence's credentials.json, which the Gen3 SDK reads: `{"api_key", "key_id"}`."""
+        token, claims = mint(
+            self.keys.signing_key(),
+            issuer=self.issuer,
+            user=user,
+            purpose=Purpose.API_KEY,
+            lifetime=timedelta(days=days) if days else self.api_key_lifetime,
+        )
+        accounts.record_api_key(self.graph, user, claims["jti"], claims["iat"], claims["exp"])
+        return {"api_key": token, "key_id": claims["jti"]}
+
+    def exchange(self, api_key: str) -> str:
+        """A short-lived access token for a good API key; it never outlives the key."""
+        claims = self._claims(api_key, own_only=True)
+        if claims.get("pur") != Purpose.API_KEY:
+            raise AuthError(401, "the api_key is not an API key (its 'pur' claim is not api_key)")
+        if not self._standing(claims["sub"], claims.get("jti")).key_usable:
+            raise AuthError(401, "the API key has been revoked, or was never issued here")
+        token, _ = mint(
+            self.keys.signing_key(),
+            issuer=self.issuer,
+            user=claims["sub"],
+            purpose=Purpose.ACCESS,
+            lifetime=self.access_lifetime,
+            expires_at=claims["exp"],
+            extra={API_KEY_CLAIM: claims["jti"]},
+        )
+        return token
+
+    # Callers ---------------------------------------------------------------
+
+    def _standing(self, name: str | None, jti: str | None) -> Standing:
+        def work(tx: Transaction) -> Standing:
+            row = tx.run(_STANDING, {"policy": ACTIVE, "name": name, "jti": jti})[0]
+            version, authz = self._authz
+            if row["version"] != version:
+                version, authz = read_authz(tx) if row["version"] is not None else (None, Authz())
+                self._authz = version, authz
+            return Standing(
+                authz,
+                row["admin"] is True,
+                tuple(row["policies"] or ()),
+                row["key_usable"] is True,
+            )
+
+        return self.graph.execute_read(work)
+
+    def principal(self, token: str | None) -> Principal:
+        """The caller a bearer token names (None: anonymous), with their grants as of now."""
+        if token is None:
+            name, jti = None, None
+        else:
+            claims = self._claims(token)
+            purpose = claims.get("pur", Purpose.ACCESS)
+            if purpose != Purpose.ACCESS:
+                raise AuthError(
+                    401,
+                    f"a {purpose} token is not an access token; exchange an API key for one "
+                    "at /user/credentials/cdis/access_token",
+                )
+            name = user_name(claims)
+            jti = claims.get(API_KEY_CLAIM) if claims["iss"] == self.issuer else None
+        standing = self._standing(name, jti)
+        if jti is not None and not standing.key_usable:
+            raise AuthError(401, "the API key this token was made from has been revoked")
+        policies = standing.authz.policy_ids(name, standing.policies)
+        return Principal(
+            name,
+            admin=standing.admin,
+            permissions=standing.authz.permissions(policies),
+            projects_in=self._projects_in,
+        )
+
+    def _projects_in(self, programs: frozenset[str]) -> frozenset[str]:
+        rows = self.graph.read(
+            "MATCH (p:`project`)-->(g:`program`) WHERE g.name IN $programs "
+            "RETURN p.project_id AS project_id",
+            {"programs": sorted(programs)},
+        )
+        return frozenset(row["project_id"] for row in rows)

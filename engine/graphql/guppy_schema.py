@@ -1,0 +1,316 @@
+"""Guppy's GraphQL API on the live graph: rows, `_aggregation` and `_mapping` per node type.
+
+The Gen3 data portal's explorer and guppy's own clients send these queries;
+guppy answers them from Elasticsearch indices an ETL fills, Commons from
+the graph as it is. The schema is built with graphql-core from the compiled
+dictionary, one row type and one aggregation type per node type, each
+explorable property a field (engine/query/facets.py says which, and as
+what).
+
+An `_aggregation { <type> { ... } }` field reads its own selection (which
+facets, which histogram arguments, through fragments and @skip/@include)
+and answers all of it with one statement (engine/query/aggregate.py)
+instead of one store round trip per facet; the fields below it only pick
+their part of that answer, by response key.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from graphql import (
+    FieldNode,
+    FragmentSpreadNode,
+    GraphQLArgument,
+    GraphQLBoolean,
+    GraphQLEnumType,
+    GraphQLField,
+    GraphQLFloat,
+    GraphQLIncludeDirective,
+    GraphQLInt,
+    GraphQLList,
+    GraphQLObjectType,
+    GraphQLOutputType,
+    GraphQLResolveInfo,
+    GraphQLScalarType,
+    GraphQLSchema,
+    GraphQLSkipDirective,
+    GraphQLString,
+    InlineFragmentNode,
+    SelectionSetNode,
+    graphql_sync,
+    value_from_ast_untyped,
+)
+from graphql.execution.values import get_argument_values, get_directive_values
+
+from engine.dictionary.graphql_names import is_name
+from engine.dictionary.model import Dictionary
+from engine.graph.store import GraphStore
+from engine.query.access import ACCESSIBILITIES, Access
+from engine.query.aggregate import Chart, aggregate
+from engine.query.facets import Facet, facets
+from engine.query.rows import read_rows
+from engine.query.scope import Scope
+
+# The total's key in an aggregation's answer: not a GraphQL name, so no alias can take it.
+TOTAL = " total"
+
+JSON = GraphQLScalarType(
+    "JSON",
+    serialize=lambda value: value,
+    parse_value=lambda value: value,
+    parse_literal=lambda node, variables=None: value_from_ast_untyped(node, variables),
+    description="Any JSON value: guppy's filter and sort.",
+)
+ACCESSIBILITY = GraphQLEnumType("Accessibility", {name: name for name in ACCESSIBILITIES})
+
+
+def _by_key(parent: dict[str, Any], info: GraphQLResolveInfo, **_: Any) -> Any:
+    """This field's part of its parent's answer, found by response key (its alias, if any)."""
+    return parent.get(info.path.key)
+
+
+_STRING_BUCKET = GraphQLObjectType(
+    "BucketsForString", {"key": GraphQLField(GraphQLString), "count": GraphQLField(GraphQLInt)}
+)
+_NUMBER_BUCKET = GraphQLObjectType(
+    "BucketsForNumber",
+    {
+        "key": GraphQLField(GraphQLList(GraphQLFloat)),
+        "count": GraphQLField(GraphQLInt),
+        **{stat: GraphQLField(GraphQLFloat) for stat in ("min", "max", "avg", "sum")},
+    },
+)
+_STRING_HISTOGRAM = GraphQLObjectType(
+    "HistogramForString",
+    {"histogram": GraphQLField(GraphQLList(_STRING_BUCKET), resolve=_by_key)},
+)
+_NUMBER_HISTOGRAM_FIELD = GraphQLField(
+    GraphQLList(_NUMBER_BUCKET),
+    args={
+        "rangeStart": GraphQLArgument(GraphQLFloat),
+        "rangeEnd": GraphQLArgument(GraphQLFloat),
+        "rangeStep": GraphQLArgument(GraphQLFloat),
+        "binCount": GraphQLArgument(GraphQLInt),
+    },
+    resolve=_by_key,
+)
+_NUMBER_HISTOGRAM = GraphQLObjectType("HistogramForNumber", {"histogram": _NUMBER_HISTOGRAM_FIELD})
+_SCALARS: dict[str, GraphQLOutputType] = {
+    "text": GraphQLString,
+    "number": GraphQLFloat,
+    "boolean": GraphQLBoolean,
+}
+
+
+# Type names the schema defines itself; a node type's names stay clear of them.
+_OWN_TYPES = frozenset(
+    {"Query", "Aggregation", "Mapping", "JSON", "Accessibility"}
+    | {"BucketsForString", "BucketsForNumber", "HistogramForString", "HistogramForNumber"}
+)
+
+
+def _type_name(label: str) -> str:
+    """Guppy's name for a node type's row type: the first letter upper-cased (`Read_group`)."""
+    name = label[:1].upper() + label[1:]
+    return f"{name}Type" if name in _OWN_TYPES else name
+
+
+@dataclass(frozen=True)
+class Context:
+    store: GraphStore
+    dictionary: Dictionary
+    access: Access
+
+
+def _row_type(name: str, found: dict[str, Facet]) -> GraphQLObjectType:
+    return GraphQLObjectType(
+        name,
+        {
+            facet.name: GraphQLField(
+                GraphQLList(_SCALARS[facet.kind]) if facet.array else _SCALARS[facet.kind]
+            )
+            for facet in found.values()
+        },
+    )
+
+
+def _aggregation_type(name: str, found: dict[str, Facet]) -> GraphQLObjectType:
+    fields = {"_totalCount": GraphQLField(GraphQLInt, resolve=lambda parent, info: parent[TOTAL])}
+    for facet in found.values():
+        histogram = _NUMBER_HISTOGRAM if facet.numeric else _STRING_HISTOGRAM
+        fields[facet.name] = GraphQLField(
+            histogram, resolve=lambda parent, info: parent.get(info.path.key, {})
+        )
+    return GraphQLObjectType(f"{name}Aggregation", fields)
+
+
+def _included(node: Any, info: GraphQLResolveInfo) -> bool:
+    skip = get_directive_values(GraphQLSkipDirective, node, info.variable_values)
+    include = get_directive_values(GraphQLIncludeDirective, node, info.variable_values)
+    return not (skip and skip["if"]) and not (include and not include["if"])
+
+
+def _selected(
+    selection_set: SelectionSetNode | None, info: GraphQLResolveInfo
+) -> Iterator[FieldNode]:
+    """The fields a selection set asks for, through fragments, as the executor will see them."""
+    for selection in selection_set.selections if selection_set else ():
+        if not _included(selection, info):
+            continue
+        if isinstance(selection, FieldNode):
+            yield selection
+        elif isinstance(selection, InlineFragmentNode):
+            yield from _selected(selection.selection_set, info)
+        elif isinstance(selection, FragmentSpreadNode):
+            yield from _selected(info.fragments[selection.name.value].selection_set, info)
+
+
+def _key(node: FieldNode) -> str:
+    return node.alias.value if node.alias else node.name.value
+
+
+def _charts(
+    info: GraphQLResolveInfo, found: dict[str, Facet], filter_self: bool
+) -> Iterator[tuple[str, str, Chart]]:
+    """(facet key, histogram key, chart) for every histogram the aggregation field selects."""
+    for field_node in info.field_nodes:
+        for facet_node in _selected(field_node.selection_set, info):
+            facet = found.get(facet_node.name.value)
+            if facet is None:
+                continue
+            for histogram in _selected(facet_node.selection_set, info):
+                if histogram.name.value != "histogram":
+                    continue
+                args = (
+                    get_argument_values(_NUMBER_HISTOGRAM_FIELD, histogram, info.variable_values)
+                    if facet.numeric
+                    else {}
+                )
+                chart = Chart(
+                    facet,
+                    filter_self,
+                    args.get("rangeStart"),
+                    args.get("rangeEnd"),
+                    args.get("rangeStep"),
+                    args.get("binCount"),
+                )
+                yield _key(facet_node), _key(histogram), chart
+
+
+def _resolve_rows(label: str) -> Any:
+    def resolve(
+        _: Any,
+        info: GraphQLResolveInfo,
+        offset: int = 0,
+        first: int = 10,
+        sort: Any = None,
+        filter: Any = None,
+        accessibility: str = "accessible",
+    ) -> list[dict[str, Any]]:
+        context: Context = info.context
+        node = context.dictionary.nodes[label]
+        scope = Scope(context.dictionary, node, filter, accessibility, context.access)  # type: ignore[arg-type]
+        return read_rows(context.store, scope, offset=offset, first=first, sort=sort)
+
+    return resolve
+
+
+def _resolve_aggregation(label: str) -> Any:
+    def resolve(
+        _: Any,
+        info: GraphQLResolveInfo,
+        filter: Any = None,
+        accessibility: str = "all",
+        filterSelf: bool = True,
+    ) -> dict[str, Any]:
+        context: Context = info.context
+        node = context.dictionary.nodes[label]
+        scope = Scope(context.dictionary, node, filter, accessibility, context.access)  # type: ignore[arg-type]
+        requests = list(_charts(info, facets(node), filterSelf))
+        total, answers = aggregate(context.store, scope, [chart for _, _, chart in requests])
+        answer: dict[str, Any] = {TOTAL: total}
+        for (facet_key, histogram_key, _), buckets in zip(requests, answers, strict=True):
+            answer.setdefault(facet_key, {})[histogram_key] = buckets
+        return answer
+
+    return resolve
+
+
+class GuppySchema:
+    """The guppy schema of one dictionary; `execute` answers one request."""
+
+    def __init__(self, dictionary: Dictionary) -> None:
+        self.dictionary = dictionary
+        labels = [label for label in sorted(dictionary.nodes) if is_name(label)]
+        rows: dict[str, GraphQLField] = {}
+        aggregations: dict[str, GraphQLField] = {}
+        for label in labels:
+            found = {
+                name: f for name, f in facets(dictionary.nodes[label]).items() if is_name(name)
+            }
+            rows[label] = GraphQLField(
+                GraphQLList(_row_type(_type_name(label), found)),
+                args={
+                    "offset": GraphQLArgument(GraphQLInt, default_value=0),
+                    "first": GraphQLArgument(GraphQLInt, default_value=10),
+                    "sort": GraphQLArgument(JSON),
+                    "filter": GraphQLArgument(JSON),
+                    "accessibility": GraphQLArgument(ACCESSIBILITY, default_value="accessible"),
+                },
+                resolve=_resolve_rows(label),
+            )
+            aggregations[label] = GraphQLField(
+                _aggregation_type(_type_name(label), found),
+                args={
+                    "filter": GraphQLArgument(JSON),
+                    "accessibility": GraphQLArgument(ACCESSIBILITY, default_value="all"),
+                    "filterSelf": GraphQLArgument(GraphQLBoolean, default_value=True),
+                },
+                resolve=_resolve_aggregation(label),
+            )
+        mapping = {
+            label: sorted(name for name in facets(dictionary.nodes[label]) if is_name(name))
+            for label in labels
+        }
+        query = GraphQLObjectType(
+            "Query",
+            {
+                **rows,
+                "_aggregation": GraphQLField(
+                    GraphQLObjectType("Aggregation", aggregations), resolve=lambda *_: {}
+                ),
+                "_mapping": GraphQLField(
+                    GraphQLObjectType(
+                        "Mapping",
+                        {label: GraphQLField(GraphQLList(GraphQLString)) for label in labels},
+                    ),
+                    resolve=lambda *_: mapping,
+                ),
+            },
+        )
+        self.schema = GraphQLSchema(query)
+
+    def execute(
+        self,
+        store: GraphStore,
+        access: Access,
+        query: Any,
+        variables: Any = None,
+        operation_name: Any = None,
+    ) -> tuple[dict[str, Any], int]:
+        """The response body and its HTTP status: 400 whenever there is an error, as guppy does."""
+        if not isinstance(query, str) or not query.strip():
+            return {"data": None, "errors": [{"message": "the body needs a 'query' string"}]}, 400
+        if variables is not None and not isinstance(variables, dict):
+            return {"data": None, "errors": [{"message": "'variables' must be an object"}]}, 400
+        result = graphql_sync(
+            self.schema,
+            query,
+            variable_values=variables,
+            operation_name=operation_name if isinstance(operation_name, str) else None,
+            context_value=Context(store, self.dictionary, access),
+        )
+        return result.formatted, 400 if result.errors else 200

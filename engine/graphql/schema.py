@@ -1,0 +1,72 @@
+"""The executable GraphQL schema: graphql-core's, built from the SDL the dictionary compiles to.
+
+The SDL (engine/dictionary/sdl.py) is the one description of the schema:
+what graphql/default.graphql documents is exactly what is served. No field
+has a resolver: requests are parsed and validated against this schema, and
+introspected through it, but answered by compiling the whole selection to
+Cypher (engine/graphql/plan.py), which is what keeps a nested query to one
+round trip instead of one resolver call per object.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from graphql import (
+    GraphQLInterfaceType,
+    GraphQLObjectType,
+    GraphQLSchema,
+    build_schema,
+    get_introspection_query,
+    graphql_sync,
+)
+
+from engine.dictionary.compile import CompiledDictionary
+from engine.dictionary.graphql_names import graphql_names
+from engine.dictionary.model import Dictionary
+
+# Listed by the root fields of their own, never by `node`, as in peregrine.
+NOT_IN_NODE = ("program", "project")
+
+
+class QuerySchema:
+    """The schema of one compiled dictionary and what planning needs to know about its types."""
+
+    def __init__(self, compiled: CompiledDictionary) -> None:
+        self.dictionary: Dictionary = compiled.dictionary
+        self.schema: GraphQLSchema = build_schema(
+            compiled.sdl, assume_valid=True, assume_valid_sdl=True
+        )
+        names = graphql_names(self.dictionary)
+        self.object_types: dict[str, GraphQLObjectType] = {
+            label: self._object(type_name) for label, type_name in names.types.items()
+        }
+        self.counts = {f"_{label}_count": label for label in self.dictionary.nodes}
+        self.node_labels = tuple(
+            label for label in self._implementing("Node") if label not in NOT_IN_NODE
+        )
+        self.data_labels = self._implementing("DataNode")
+        self._introspection: dict[str, Any] | None = None
+        self._lock = threading.Lock()
+
+    def _object(self, name: str) -> GraphQLObjectType:
+        found = self.schema.get_type(name)
+        assert isinstance(found, GraphQLObjectType), name
+        return found
+
+    def _implementing(self, interface: str) -> tuple[str, ...]:
+        found = self.schema.get_type(interface)
+        if not isinstance(found, GraphQLInterfaceType):
+            return ()
+        implemented = {kind.name for kind in self.schema.get_implementations(found).objects}
+        return tuple(label for label, kind in self.object_types.items() if kind.name in implemented)
+
+    def introspection(self) -> dict[str, Any]:
+        """The answer to the standard introspection query, worked out once (`getschema`)."""
+        with self._lock:
+            if self._introspection is None:
+                result = graphql_sync(self.schema, get_introspection_query(descriptions=True))
+                assert not result.errors, result.errors
+                self._introspection = result.data
+            return self._introspection

@@ -1,0 +1,244 @@
+"""An index record (indexd's shape) and the checks on what clients send for one.
+
+A record says what a data object is (size, checksums, name, who may read
+it) and where its bytes are (`urls`). Records live in the graph as nodes
+labelled `IndexRecord`; a graph property holds only a scalar or a list, so
+`hashes` becomes one `hash_<type>` property per checksum (the hash types are
+a fixed set, so property names never come from a request) and the free-form
+maps travel as JSON text. `storage_key` and `pending` are Commons' own:
+the key of the bytes Commons holds in its bucket, and whether those bytes
+are still awaited (announced by an upload, not yet checked).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from dataclasses import asdict, dataclass, field, fields, replace
+from datetime import UTC, datetime
+from typing import Any
+
+HASH_PATTERNS = {
+    "md5": re.compile(r"^[0-9a-f]{32}$"),
+    "sha1": re.compile(r"^[0-9a-f]{40}$"),
+    "sha256": re.compile(r"^[0-9a-f]{64}$"),
+    "sha512": re.compile(r"^[0-9a-f]{128}$"),
+    "crc": re.compile(r"^[0-9a-f]{8}$"),
+    "etag": re.compile(r"^[0-9a-f]{32}(-[0-9]+)?$"),
+}
+FORMS = ("object", "container", "multipart")
+_TEXT = (
+    "did",
+    "baseid",
+    "file_name",
+    "version",
+    "uploader",
+    "description",
+    "content_created_date",
+    "content_updated_date",
+)
+_LISTS = ("urls", "acl", "authz")
+_MAPS = ("metadata", "urls_metadata")
+
+# What each request may set, as indexd allows it.
+CREATE_FIELDS = frozenset({"form", "size", "hashes", "metadata", "urls_metadata", *_TEXT, *_LISTS})
+UPDATE_FIELDS = frozenset(
+    {
+        "urls",
+        "acl",
+        "authz",
+        "file_name",
+        "version",
+        "metadata",
+        "urls_metadata",
+        "description",
+        "content_created_date",
+        "content_updated_date",
+    }
+)
+BLANK_FIELDS = frozenset({"uploader", "file_name", "authz", "acl"})
+BLANK_UPDATE_FIELDS = frozenset({"hashes", "size", "urls", "authz"})
+
+
+class RecordError(Exception):
+    """A request about records that cannot be served; `status` is the HTTP answer."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+def now() -> str:
+    return datetime.now(UTC).isoformat()
+
+
+def new_rev() -> str:
+    """indexd's revision: a short random token that changes on every write."""
+    return uuid.uuid4().hex[:8]
+
+
+def mint_did(prefix: str) -> str:
+    """A GUID, under the commons' prefix (`dg.1234/`) when it has one."""
+    return f"{prefix.rstrip('/')}/{uuid.uuid4()}" if prefix else str(uuid.uuid4())
+
+
+def storage_key(did: str, file_name: str) -> str:
+    """`<did>/<file_name>`, fence's key for an upload, refused (400) if it could leave its folder.
+
+    S3 servers may resolve `.` and `..` in keys, onto another record's bytes;
+    the minio SDK refuses to sign such keys at all.
+    """
+    key = f"{did}/{file_name}"
+    if any(part in ("", ".", "..") for part in key.split("/")) or "\\" in key:
+        raise RecordError(
+            400, f"{key!r} cannot name stored bytes: no empty, '.' or '..' path segments"
+        )
+    return key
+
+
+@dataclass(frozen=True)
+class IndexRecord:
+    did: str
+    baseid: str
+    rev: str
+    created_date: str
+    updated_date: str
+    form: str = "object"
+    size: int | None = None
+    file_name: str | None = None
+    version: str | None = None
+    uploader: str | None = None
+    description: str | None = None
+    content_created_date: str | None = None
+    content_updated_date: str | None = None
+    hashes: dict[str, str] = field(default_factory=dict)
+    urls: list[str] = field(default_factory=list)
+    urls_metadata: dict[str, Any] = field(default_factory=dict)
+    acl: list[str] = field(default_factory=list)
+    authz: list[str] = field(default_factory=list)
+    metadata: dict[str, Any] = field(default_factory=dict)
+    storage_key: str | None = None
+    pending: bool = False
+
+    @property
+    def blank(self) -> bool:
+        """No size and checksums yet: indexd's blank record, waiting for its data."""
+        return self.size is None
+
+    @property
+    def stored(self) -> bool:
+        """Commons holds this record's bytes, checked against the record."""
+        return self.storage_key is not None and not self.pending
+
+    def to_json(self) -> dict[str, Any]:
+        """indexd's record: every key present (clients `del` some of them unconditionally)."""
+        body = asdict(self)
+        del body["storage_key"], body["pending"]
+        return body
+
+    def to_props(self) -> dict[str, Any]:
+        props = {
+            k: v for k, v in asdict(self).items() if k not in ("hashes", *_MAPS) and v is not None
+        }
+        props |= {f"hash_{kind}": value for kind, value in self.hashes.items()}
+        props |= {name: json.dumps(getattr(self, name)) for name in _MAPS}
+        props["metadata_pairs"] = [f"{k}:{v}" for k, v in self.metadata.items()]
+        return props
+
+    @classmethod
+    def from_props(cls, props: dict[str, Any]) -> IndexRecord:
+        known = {f.name for f in fields(cls)} - {"hashes", *_MAPS}
+        values = {k: v for k, v in props.items() if k in known}
+        values["hashes"] = {
+            kind: props[f"hash_{kind}"] for kind in HASH_PATTERNS if f"hash_{kind}" in props
+        }
+        for name in _MAPS:
+            values[name] = json.loads(props.get(name) or "{}")
+        for name in _LISTS:
+            values[name] = list(props.get(name) or [])
+        return cls(**values)
+
+    def with_changes(self, changes: dict[str, Any]) -> IndexRecord:
+        return replace(self, **changes)
+
+
+def hash_props(hashes: dict[str, str]) -> dict[str, str | None]:
+    """Graph properties for a whole new set of hashes: the types not in it are removed."""
+    return {f"hash_{kind}": hashes.get(kind) for kind in HASH_PATTERNS}
+
+
+def change_props(changes: dict[str, Any]) -> dict[str, Any]:
+    """Graph properties for checked changes (see `check_fields`); None removes one."""
+    props = {k: v for k, v in changes.items() if k not in ("hashes", *_MAPS)}
+    if "hashes" in changes:
+        props |= hash_props(changes["hashes"])
+    for name in _MAPS:
+        if name in changes:
+            props[name] = json.dumps(changes[name])
+    if "metadata" in changes:
+        props["metadata_pairs"] = [f"{k}:{v}" for k, v in changes["metadata"].items()]
+    return props
+
+
+def _check_hashes(value: Any) -> dict[str, str]:
+    if not isinstance(value, dict):
+        raise RecordError(400, 'hashes must be an object like {"md5": "<32 hex digits>"}')
+    hashes = {}
+    for kind, digest in value.items():
+        pattern = HASH_PATTERNS.get(kind)
+        if pattern is None:
+            raise RecordError(400, f"hash type '{kind}' is not one of {', '.join(HASH_PATTERNS)}")
+        if not isinstance(digest, str) or not pattern.match(digest.lower()):
+            raise RecordError(400, f"hashes.{kind}: {digest!r} is not a valid {kind} checksum")
+        hashes[kind] = digest.lower()
+    return hashes
+
+
+def _check_value(name: str, value: Any) -> Any:
+    if name == "hashes":
+        return _check_hashes(value)
+    if name == "size":
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise RecordError(400, f"size must be a whole number of bytes >= 0, got {value!r}")
+        return value
+    if name == "form":
+        if value not in FORMS:
+            raise RecordError(400, f"form must be one of {', '.join(FORMS)}, got {value!r}")
+        return value
+    if name in _LISTS:
+        if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+            raise RecordError(400, f"{name} must be a list of strings, got {value!r}")
+        return list(dict.fromkeys(value))
+    if name in _MAPS:
+        if not isinstance(value, dict):
+            raise RecordError(400, f"{name} must be an object, got {value!r}")
+        return value
+    if value is not None and not isinstance(value, str):
+        raise RecordError(400, f"{name} must be a string, got {value!r}")
+    if name == "did" and value is not None and not value.strip("/"):
+        raise RecordError(400, "did must not be empty")
+    return value
+
+
+def check_fields(
+    doc: Any, allowed: frozenset[str], required: tuple[str, ...] = ()
+) -> dict[str, Any]:
+    """The fields of a request body, checked; unknown or malformed fields are refused (400)."""
+    if not isinstance(doc, dict):
+        raise RecordError(400, f"the body must be a JSON object, got {type(doc).__name__}")
+    unknown = sorted(set(doc) - allowed)
+    if unknown:
+        raise RecordError(
+            400, f"{', '.join(unknown)}: not accepted here (accepted: {', '.join(sorted(allowed))})"
+        )
+    missing = [name for name in required if doc.get(name) is None]
+    if missing:
+        raise RecordError(400, f"missing required field(s): {', '.join(missing)}")
+    checked = {name: _check_value(name, value) for name, value in doc.items()}
+    if "urls_metadata" in checked and "urls" in checked:
+        strays = sorted(set(checked["urls_metadata"]) - set(checked["urls"]))
+        if strays:
+            raise RecordError(400, f"urls_metadata names urls not in urls: {', '.join(strays)}")
+    return checked

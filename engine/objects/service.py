@@ -1,0 +1,324 @@
+"""Data objects: index records and the bytes they describe, kept in step.
+
+indexd, fence and DRS routes all come here, so the rules hold whichever
+door a client uses: bytes Commons holds are checked before their record
+becomes valid, deleting a record deletes its bytes, and a signed URL is
+only made for a record that exists. It is also the one place where a
+policy check on a record's `authz` belongs.
+"""
+
+from __future__ import annotations
+
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+from typing import Any
+
+from minio.error import S3Error
+
+from engine.graph.store import GraphStore
+from engine.objects.index import RecordIndex, check_rev
+from engine.objects.integrity import ChecksumMismatch, settle_changes
+from engine.objects.record import (
+    BLANK_FIELDS,
+    BLANK_UPDATE_FIELDS,
+    CREATE_FIELDS,
+    UPDATE_FIELDS,
+    IndexRecord,
+    RecordError,
+    change_props,
+    check_fields,
+    mint_did,
+    new_rev,
+    now,
+    storage_key,
+)
+from engine.objects.store import ObjectStore
+
+PROTOCOLS = ("s3", "http", "https")
+MAX_PARTS = 10_000
+UPLOAD_FIELDS = frozenset({"file_name", "authz"})
+STORE_THREADS = 8
+
+
+class DataObjects:
+    def __init__(
+        self, graph: GraphStore, store: ObjectStore, *, guid_prefix: str = "", max_ttl: int = 3600
+    ) -> None:
+        self.index = RecordIndex(graph)
+        self.store = store
+        self.guid_prefix = guid_prefix
+        self.max_ttl = max_ttl
+
+    # Records (indexd) -----------------------------------------------------------
+
+    def _new(self, fields: dict[str, Any], baseid: str | None = None) -> IndexRecord:
+        stamp = now()
+        return IndexRecord(
+            **{
+                **fields,
+                "did": fields.get("did") or mint_did(self.guid_prefix),
+                "baseid": baseid or fields.get("baseid") or str(uuid.uuid4()),
+                "rev": new_rev(),
+                "created_date": stamp,
+                "updated_date": stamp,
+            }
+        )
+
+    def create(self, doc: Any) -> IndexRecord:
+        fields = check_fields(doc, CREATE_FIELDS, required=("hashes", "size"))
+        return self.index.create([self._new(fields)])[0]
+
+    def new_version(self, did: str, doc: Any) -> IndexRecord:
+        """A new record sharing `did`'s baseid: the next version of the same object."""
+        fields = check_fields(doc, CREATE_FIELDS - {"baseid"}, required=("hashes", "size"))
+        return self.index.create([self._new(fields, baseid=self.index.get(did).baseid)])[0]
+
+    def get(self, did: str) -> IndexRecord:
+        return self._settled(self.index.get(did))
+
+    def _settled(self, record: IndexRecord) -> IndexRecord:
+        """An upload whose bytes have arrived is checked and recorded on first read.
+
+        The Gen3 SDK's single-part upload never says it is done (Gen3 runs a
+        listener for that), so the first read of the record does it instead.
+        """
+        if not record.pending:
+            return record
+        try:
+            changes = settle_changes(self.store, record)
+        except ChecksumMismatch:
+            return record
+        if changes is None:
+            return record
+        return self._write_settled(record, changes)
+
+    def _write_settled(self, record: IndexRecord, changes: dict[str, Any]) -> IndexRecord:
+        try:
+            return self.index.update(record.did, record.rev, change_props(changes))
+        except RecordError as error:
+            if error.status != 409:
+                raise
+            return self.index.get(record.did)  # settled by a concurrent reader
+
+    def update(self, did: str, rev: str, doc: Any) -> IndexRecord:
+        return self.index.update(did, rev, change_props(check_fields(doc, UPDATE_FIELDS)))
+
+    def delete(self, did: str, rev: str | None) -> None:
+        """The record, then the bytes Commons holds for it (never bytes at others' URLs)."""
+        record = self.index.delete(did, rev)
+        if record.storage_key:
+            self.store.delete(record.storage_key)
+
+    def create_blank(self, doc: Any) -> IndexRecord:
+        return self.index.create([self._new(check_fields(doc, BLANK_FIELDS))])[0]
+
+    def fill_blanks(self, items: list[tuple[str, str, Any]]) -> list[IndexRecord | RecordError]:
+        """Give blank records (did, rev, {size, hashes}) their data, all in one write.
+
+        Bytes already uploaded for a record must match what is declared, or
+        they are discarded and that item is refused; the stored objects are
+        looked at in parallel. Each outcome is the filled record or why not.
+        """
+        records = {r.did: r for r in self.index.find_many([did for did, _, _ in items])}
+
+        def prepare(item: tuple[str, str, Any]) -> tuple[str, str, dict[str, Any]] | RecordError:
+            did, rev, doc = item
+            try:
+                fields = check_fields(doc, BLANK_UPDATE_FIELDS, required=("hashes", "size"))
+                record = records.get(did)
+                if record is None:
+                    raise RecordError(404, f"no record with did {did}")
+                if not record.blank:
+                    raise RecordError(409, f"record {did} is not blank: it has a size and hashes")
+                check_rev(record.rev, did, rev)
+                changes = dict(fields)
+                if record.pending:
+                    changes |= settle_changes(self.store, record.with_changes(fields)) or {}
+                return did, rev, change_props(changes)
+            except RecordError as error:
+                return error
+
+        with ThreadPoolExecutor(min(len(items), STORE_THREADS) or 1) as pool:
+            prepared = list(pool.map(prepare, items))
+        written = self.index.update_many([p for p in prepared if not isinstance(p, RecordError)])
+        return [
+            p
+            if isinstance(p, RecordError)
+            else written.get(p[0]) or RecordError(409, f"record {p[0]} changed meanwhile; retry")
+            for p in prepared
+        ]
+
+    def update_blank(self, did: str, rev: str, doc: Any) -> IndexRecord:
+        [outcome] = self.fill_blanks([(did, rev, doc)])
+        if isinstance(outcome, RecordError):
+            raise outcome
+        return outcome
+
+    def latest(self, did: str, has_version: bool) -> IndexRecord:
+        versions = [v for v in self.index.versions(did) if v.version or not has_version]
+        if not versions:
+            raise RecordError(404, f"no version of {did} has a version label")
+        return versions[-1]
+
+    def mint(self, count: int) -> list[str]:
+        return [mint_did(self.guid_prefix) for _ in range(count)]
+
+    # Signed URLs (fence) -------------------------------------------------------------
+
+    def _expires(self, expires_in: int | None) -> timedelta:
+        """What the client asked for, capped at the configured longest lifetime."""
+        return timedelta(seconds=min(expires_in or self.max_ttl, self.max_ttl))
+
+    def _pending(self, doc: Any) -> IndexRecord:
+        """A new record awaiting its bytes at `<did>/<file_name>`, as fence names them."""
+        if not isinstance(doc, dict):
+            raise RecordError(400, f"each file must be an object with a file_name, got {doc!r}")
+        given = {key: value for key, value in doc.items() if value is not None}
+        record = self._new(check_fields(given, UPLOAD_FIELDS, ("file_name",)))
+        assert record.file_name is not None
+        key = storage_key(record.did, record.file_name)
+        return record.with_changes({"storage_key": key, "pending": True})
+
+    def _upload_target(
+        self, did: str | None, file_name: str | None, authz: list[str] | None
+    ) -> IndexRecord:
+        """A pending record to upload into: a new one, or `did` when it holds no bytes yet."""
+        if did is None:
+            return self.index.create([self._pending({"file_name": file_name, "authz": authz})])[0]
+        record = self.index.get(did)
+        if record.stored:
+            raise RecordError(
+                409, f"record {did} already holds its bytes; POST /index/{did} makes a new version"
+            )
+        if record.pending:
+            return record
+        name = file_name or record.file_name
+        if not name:
+            raise RecordError(400, f"record {did} has no file_name: give file_name")
+        changes = {"storage_key": storage_key(did, name), "pending": True, "file_name": name}
+        return self.index.update(did, record.rev, changes)
+
+    def upload(
+        self,
+        file_name: str | None,
+        authz: list[str] | None = None,
+        did: str | None = None,
+        expires_in: int | None = None,
+    ) -> tuple[IndexRecord, str]:
+        """A pending record and a signed PUT URL for its bytes."""
+        record = self._upload_target(did, file_name, authz)
+        assert record.storage_key is not None
+        return record, self.store.presign_put(record.storage_key, self._expires(expires_in))
+
+    def upload_many(
+        self, files: list[Any], expires_in: int | None = None
+    ) -> list[tuple[IndexRecord, str]]:
+        """Pending records ({file_name, authz} each) and their signed PUTs, in one write."""
+        expires, signed = self._expires(expires_in), []
+        for record in self.index.create([self._pending(doc) for doc in files]):
+            assert record.storage_key is not None
+            signed.append((record, self.store.presign_put(record.storage_key, expires)))
+        return signed
+
+    def _location(self, record: IndexRecord, protocol: str | None, expires: timedelta) -> str:
+        """A signed URL for the bytes Commons holds, else the record's own http(s) URL."""
+        if record.stored and protocol in (None, "s3"):
+            assert record.storage_key is not None
+            return self.store.presign_get(record.storage_key, expires)
+        if protocol != "s3":
+            for url in record.urls:
+                if url.startswith(("http://", "https://")):
+                    return url
+        if record.pending:
+            raise RecordError(
+                404, f"the upload of {record.did} is not complete: no bytes to download yet"
+            )
+        raise RecordError(404, f"record {record.did} has no {protocol or 'downloadable'} location")
+
+    def download_url(
+        self, did: str, protocol: str | None = None, expires_in: int | None = None
+    ) -> str:
+        if protocol not in (None, *PROTOCOLS):
+            raise RecordError(400, f"protocol must be one of {', '.join(PROTOCOLS)}")
+        return self._location(self.get(did), protocol, self._expires(expires_in))
+
+    def download_urls(
+        self, dids: list[str], expires_in: int | None = None
+    ) -> list[str | RecordError]:
+        """One URL (or the reason there is none) per did, from one read."""
+        records = {r.did: r for r in self.index.find_many(dids)}
+        expires, outcomes = self._expires(expires_in), []
+        for did in dids:
+            try:
+                if did not in records:
+                    raise RecordError(404, f"no record with did {did}")
+                outcomes.append(self._location(records[did], None, expires))
+            except RecordError as error:
+                outcomes.append(error)
+        return outcomes
+
+    def remove(self, did: str) -> None:
+        """fence's delete: no revision asked, record and bytes both go."""
+        self.delete(did, None)
+
+    # Multipart uploads (fence) -----------------------------------------------------------
+
+    def multipart_init(
+        self, file_name: str | None, authz: list[str] | None = None, did: str | None = None
+    ) -> tuple[IndexRecord, str]:
+        record = self._upload_target(did, file_name, authz)
+        assert record.storage_key is not None
+        return record, self.store.start_multipart(record.storage_key)
+
+    def _uploading(self, key: Any) -> IndexRecord:
+        """The pending record of `key`: signing parts of any other key is refused."""
+        record = self.index.by_storage_key(key) if isinstance(key, str) else None
+        if record is None or not record.pending:
+            raise RecordError(404, f"no upload in progress for key {key!r}")
+        return record
+
+    def multipart_url(
+        self, key: Any, upload_id: Any, part_number: Any, expires_in: int | None = None
+    ) -> str:
+        record = self._uploading(key)
+        if not isinstance(upload_id, str) or not upload_id:
+            raise RecordError(400, "uploadId must be the id multipart/init answered")
+        if (
+            isinstance(part_number, bool)
+            or not isinstance(part_number, int)
+            or not 1 <= part_number <= MAX_PARTS
+        ):
+            raise RecordError(400, f"partNumber must be a whole number from 1 to {MAX_PARTS}")
+        assert record.storage_key is not None
+        return self.store.presign_part(
+            record.storage_key, upload_id, part_number, self._expires(expires_in)
+        )
+
+    def multipart_complete(
+        self, key: Any, upload_id: Any, parts: Any, md5: Any = None, size: Any = None
+    ) -> IndexRecord:
+        """Join the parts, then check the object against the record and the client's md5/size."""
+        record = self._uploading(key)
+        declared: dict[str, Any] = {} if size is None else {"size": size}
+        if md5 is not None:
+            declared["hashes"] = {"md5": md5}
+        declared = check_fields(declared, BLANK_UPDATE_FIELDS)
+        if not isinstance(parts, list) or not parts:
+            raise RecordError(400, "parts must be a non-empty list of {PartNumber, ETag}")
+        try:
+            numbered = [(int(part["PartNumber"]), str(part["ETag"])) for part in parts]
+        except (TypeError, KeyError, ValueError):
+            raise RecordError(400, 'each part must be {"PartNumber": n, "ETag": etag}') from None
+        assert record.storage_key is not None
+        try:
+            self.store.complete_multipart(record.storage_key, str(upload_id), numbered)
+        except S3Error as error:
+            raise RecordError(
+                400,
+                f"the object store refused to complete the upload ({error.code}: {error.message})",
+            ) from None
+        changes = settle_changes(self.store, record.with_changes(declared))
+        if changes is None:
+            raise RecordError(409, f"the object for {record.did} is missing after completion")
+        return self._write_settled(record, changes)

@@ -1,0 +1,219 @@
+"""Counts, value counts and numeric histograms, computed by the graph store in one statement.
+
+Gen3 copies the graph into Elasticsearch to count it, so its explorer lags
+behind submissions; here an aggregation is a Cypher statement on the live
+graph, so a record submitted a moment ago counts. The records in scope are
+matched once (`collect(n)`), and each chart is a `CALL { UNWIND ... }` over
+them (grouping, `count`, `min/max/avg/sum`, buckets by arithmetic): a
+dashboard's whole set of charts costs one filter evaluation and one round
+trip, and no row crosses the wire to be counted. A chart with guppy's
+`filterSelf: false` counts over the records its own field's conditions
+would have removed too, which is a second match, made once per such field.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from engine.graph import cypher
+from engine.graph.store import GraphStore
+from engine.query.errors import QueryError
+from engine.query.facets import MISSING, Facet
+from engine.query.scope import VARIABLE, Scope
+
+# Beyond this, a histogram is a request for rows, not a chart.
+MAX_BUCKETS = 1000
+Bucket = dict[str, Any]
+_STATS = ("count", "min", "max", "avg", "sum")
+
+
+@dataclass(frozen=True)
+class Chart:
+    """One histogram a request asks for.
+
+    A text or boolean field counts records by value. A number field with no
+    range gives one bucket of stats; with `range_step` or `bin_count`,
+    buckets from `range_start` (default: the smallest value) to `range_end`
+    (default: the largest, included), empty ones too, so a chart has no gaps.
+    """
+
+    field: Facet
+    filter_self: bool = True
+    range_start: float | None = None
+    range_end: float | None = None
+    range_step: float | None = None
+    bin_count: int | None = None
+
+    @property
+    def binned(self) -> bool:
+        return self.range_step is not None or self.bin_count is not None
+
+    def check(self) -> None:
+        name = self.field.name
+        if self.range_step is not None and self.range_step <= 0:
+            raise QueryError(f"{name}: rangeStep must be above 0, got {self.range_step}")
+        if self.bin_count is not None and not 0 < self.bin_count <= MAX_BUCKETS:
+            raise QueryError(f"{name}: binCount must be 1 to {MAX_BUCKETS}, got {self.bin_count}")
+        if None not in (self.range_start, self.range_end) and self.range_end < self.range_start:
+            raise QueryError(
+                f"{name}: rangeEnd ({self.range_end}) is below rangeStart ({self.range_start})"
+            )
+
+
+def total_count(store: GraphStore, scope: Scope) -> int:
+    builder = scope.builder()
+    rows = store.read(f"{scope.match(builder)} RETURN count(*) AS count", builder.parameters.values)
+    return scope.shown(rows[0]["count"])
+
+
+def aggregate(
+    store: GraphStore, scope: Scope, charts: Sequence[Chart]
+) -> tuple[int, list[list[Bucket]]]:
+    """The number of records in scope, and each chart's buckets, from one statement."""
+    if not charts:
+        return total_count(store, scope), []
+    for chart in charts:
+        chart.check()
+    statement = _Statement(scope)
+    readers = [statement.add(chart) for chart in charts]
+    row = store.read(statement.text(), statement.builder.parameters.values)[0]
+    return scope.shown(row["total"]), [read(row) for read in readers]
+
+
+class _Statement:
+    """Builds the one statement: a collected record set per distinct filter, a CALL per chart."""
+
+    def __init__(self, scope: Scope) -> None:
+        self.scope = scope
+        self.builder = scope.builder()
+        self.params = self.builder.parameters
+        self.clauses = [f"{scope.match(self.builder)} WITH collect({VARIABLE}) AS s0"]
+        self.sets: dict[str | None, str] = {None: "s0"}
+        self.results: list[str] = ["size(s0) AS total"]
+
+    def text(self) -> str:
+        return "\n".join([*self.clauses, "RETURN " + ", ".join(self.results)])
+
+    def _records(self, chart: Chart) -> str:
+        """The variable holding the records this chart counts (its own field's filter left out or not)."""
+        skip = None if chart.filter_self else chart.field.name
+        if skip not in self.sets:
+            if self.scope.predicate(skip) == self.scope.predicate():
+                self.sets[skip] = "s0"
+            else:
+                name = f"s{len(self.sets)}"
+                match = self.scope.match(self.builder, skip_field=skip)
+                self.clauses.append(f"CALL {{ {match} RETURN collect({VARIABLE}) AS {name} }}")
+                self.sets[skip] = name
+        return self.sets[skip]
+
+    def _values(self, records: str, field: Facet) -> str:
+        """One `value` per record, or per item of a list field (an empty list is no value).
+
+        Ends in an open `WITH`, so a caller can carry more variables along.
+        """
+        prop = f"{VARIABLE}.{cypher.name(field.name)}"
+        unwind = f"UNWIND {records} AS {VARIABLE}"
+        if field.array:
+            items = f"CASE WHEN size(coalesce({prop}, [])) = 0 THEN [null] ELSE {prop} END"
+            return f"{unwind} UNWIND {items} AS item WITH item AS value"
+        return f"{unwind} WITH {prop} AS value"
+
+    def add(self, chart: Chart) -> Any:
+        """Add the chart's CALLs; return how to read its buckets from the result row."""
+        index = len(self.results)
+        records = self._records(chart)
+        values = self._values(records, chart.field)
+        if not chart.field.numeric:
+            self.clauses.append(
+                f"CALL {{ WITH {records} {values} WITH value AS key, count(*) AS count "
+                f"RETURN collect({{key: key, count: count}}) AS r{index} }}"
+            )
+            self.results.append(f"r{index}")
+            return lambda row: self._value_counts(row[f"r{index}"])
+        stats = ", ".join(f"{stat}(value) AS {stat}{index}" for stat in _STATS)
+        self.clauses.append(
+            f"CALL {{ WITH {records} {values} WITH value WHERE value IS NOT NULL RETURN {stats} }}"
+        )
+        self.results += [f"{stat}{index}" for stat in _STATS]
+        if not chart.binned:
+            return lambda row: self._stats(row, index)
+        self._add_buckets(chart, index, records, values)
+        return lambda row: self._buckets(chart, row, index)
+
+    def _add_buckets(self, chart: Chart, index: int, records: str, values: str) -> None:
+        start, end = self.params.add(chart.range_start), self.params.add(chart.range_end)
+        if chart.range_step is not None:
+            width = f"toFloat({self.params.add(chart.range_step)})"
+            last = f"toInteger(floor((high - low) / {width}))"
+        else:
+            bins = self.params.add(chart.bin_count)
+            width = f"CASE WHEN high > low THEN (high - low) / toFloat({bins}) ELSE 1.0 END"
+            last = f"{bins} - 1"
+        self.clauses.append(
+            f"CALL {{ WITH {records}, min{index}, max{index} "
+            f"WITH {records}, coalesce({start}, min{index}) AS low, coalesce({end}, max{index}) AS high "
+            f"WITH {records}, low, high, {width} AS width "
+            f"WITH {records}, low, high, width, {last} AS last "
+            f"{values}, low, high, width, last WHERE value >= low AND value <= high "
+            "WITH value, last, toInteger(floor((value - low) / width)) AS raw "
+            "WITH value, CASE WHEN raw > last THEN last ELSE raw END AS bin "
+            f"WITH bin, {', '.join(f'{stat}(value) AS {stat}' for stat in _STATS)} "
+            f"RETURN collect({{bin: bin, {', '.join(f'{stat}: {stat}' for stat in _STATS)}}}) "
+            f"AS r{index} }}"
+        )
+        self.results.append(f"r{index}")
+
+    def _value_counts(self, rows: list[dict]) -> list[Bucket]:
+        """Most frequent first; records without a value count under guppy's "no data"."""
+        rows = sorted(rows, key=lambda row: (-row["count"], str(row["key"])))
+        return [
+            {
+                "key": MISSING if row["key"] is None else row["key"],
+                "count": self.scope.shown(row["count"]),
+            }
+            for row in rows
+        ]
+
+    def _hide(self, bucket: Bucket) -> Bucket:
+        """The stats of a hidden count would tell what the count hides."""
+        count = self.scope.shown(bucket["count"])
+        if count == bucket["count"]:
+            return bucket
+        return {**bucket, "count": count, "min": None, "max": None, "avg": None, "sum": None}
+
+    def _stats(self, row: dict, index: int) -> list[Bucket]:
+        stats = {stat: row[f"{stat}{index}"] for stat in _STATS}
+        if not stats["count"]:
+            return []
+        return [self._hide({"key": [stats["min"], stats["max"]], **stats})]
+
+    def _buckets(self, chart: Chart, row: dict, index: int) -> list[Bucket]:
+        if not row[f"count{index}"]:
+            return []
+        low = chart.range_start if chart.range_start is not None else row[f"min{index}"]
+        high = chart.range_end if chart.range_end is not None else row[f"max{index}"]
+        if chart.range_step is not None:
+            width, count = float(chart.range_step), math.floor((high - low) / chart.range_step) + 1
+        else:
+            assert chart.bin_count is not None
+            width, count = ((high - low) / chart.bin_count) or 1.0, chart.bin_count
+        if count > MAX_BUCKETS:
+            raise QueryError(
+                f"{chart.field.name}: {count} buckets of {width} from {low} to {high}; "
+                f"at most {MAX_BUCKETS}, so widen rangeStep"
+            )
+        found = {bucket["bin"]: bucket for bucket in row[f"r{index}"]}
+        empty = {"count": 0, "min": None, "max": None, "avg": None, "sum": None}
+        return [
+            self._hide(
+                {
+                    "key": [low + bin * width, low + (bin + 1) * width],
+                    **{stat: found.get(bin, empty)[stat] for stat in _STATS},
+                }
+            )
+            for bin in range(count)
+        ]

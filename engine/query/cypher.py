@@ -1,0 +1,258 @@
+"""The query tree as one Cypher statement: the builder every GraphQL request goes through.
+
+A request becomes a single statement, one `CALL () { ... }` block per root
+field, each returning one column. A list is a `MATCH` of its node type,
+filtered, sorted and cut to its page, collected into maps; each nested list
+is a `CALL (parent) { ... }` inside it, cut to its page per parent, so
+`first`/`offset` hold for every parent; each count is a `COUNT { }`
+subquery. The number of round trips is therefore one per request whatever
+the depth of the selection or the number of rows, and the store does the
+joins where the indexes are.
+
+Values only ever travel as parameters; labels, relationship types and
+property names come from the query tree, which takes them from the compiled
+dictionary, and are quoted by engine.graph.cypher. `visible` is the one place
+that limits every node the statement touches to readable projects.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+from typing import Any
+
+from engine.dictionary.model import Edge
+from engine.graph.cypher import Parameters, name
+from engine.query.tree import (
+    ALWAYS,
+    AllOf,
+    And,
+    AnyOf,
+    Compare,
+    Count,
+    HasEdge,
+    Link,
+    NodeCount,
+    NodeList,
+    Not,
+    Or,
+    Page,
+    Predicate,
+    Reach,
+    Search,
+    StoreQuery,
+    Value,
+)
+
+# The key of the node type in the maps of a list over several types.
+LABEL_KEY = "label"
+# Programs have no project_id: they stay visible (their names are public in Gen3 too).
+UNSCOPED = ("program",)
+
+
+@dataclass(frozen=True)
+class Statement:
+    text: str
+    parameters: dict[str, Any]
+    # The column of each root query, in order.
+    columns: tuple[str, ...]
+    # Where each Value, Count and Link entry is found in the returned maps, by id() of the entry.
+    keys: dict[int, str]
+
+
+def _arrow(edge: Edge, relationships: str) -> str:
+    if edge.direction == "out":
+        return f"-[:{relationships}]->"
+    if edge.direction == "in":
+        return f"<-[:{relationships}]-"
+    return f"-[:{relationships}]-"
+
+
+class _Builder:
+    def __init__(self, readable: frozenset[str] | None, max_rows: int) -> None:
+        self.parameters = Parameters()
+        self.keys: dict[int, str] = {}
+        self.names = itertools.count()
+        self.readable = readable
+        self.readable_parameter = ""
+        self.max_rows = max_rows
+
+    def variable(self) -> str:
+        return f"n{next(self.names)}"
+
+    # Filters -----------------------------------------------------------------
+
+    def visible(self, variable: str, label: str) -> list[str]:
+        """The readable-projects condition on a node of `label`, if access is limited."""
+        if self.readable is None or label in UNSCOPED:
+            return []
+        if not self.readable_parameter:
+            self.readable_parameter = self.parameters.add(sorted(self.readable))
+        return [f"{variable}.project_id IN {self.readable_parameter}"]
+
+    def where(self, variable: str, label: str, predicate: Predicate) -> str:
+        parts = self.visible(variable, label)
+        if predicate != ALWAYS:
+            parts.append(self.condition(variable, predicate))
+        return f" WHERE {' AND '.join(parts)}" if parts else ""
+
+    def condition(self, variable: str, predicate: Predicate) -> str:
+        if isinstance(predicate, And | Or):
+            if not predicate.predicates:
+                return "true" if isinstance(predicate, And) else "false"
+            joiner = " AND " if isinstance(predicate, And) else " OR "
+            return (
+                "(" + joiner.join(self.condition(variable, p) for p in predicate.predicates) + ")"
+            )
+        if isinstance(predicate, Not):
+            return f"NOT coalesce({self.condition(variable, predicate.predicate)}, false)"
+        if isinstance(predicate, Search):
+            text = self.parameters.add(predicate.text)
+            found = [
+                f"toLower(toString({variable}.{name(prop)})) CONTAINS {text}"
+                for prop in predicate.props
+            ]
+            return "(" + " OR ".join(found) + ")"
+        if isinstance(predicate, HasEdge):
+            return self.exists(
+                variable,
+                _arrow(predicate.edge, name(predicate.edge.relationship)),
+                predicate.edge.target,
+                predicate.where,
+            )
+        if isinstance(predicate, Reach):
+            types = "|".join(name(relationship) for relationship in predicate.relationships)
+            path = f"{types}*1..{predicate.hops}"
+            arrow = f"-[:{path}]->" if predicate.direction == "out" else f"<-[:{path}]-"
+            return self.exists(variable, arrow, predicate.target, predicate.where)
+        return self.comparison(variable, predicate)
+
+    def comparison(self, variable: str, predicate: Compare | AnyOf | AllOf) -> str:
+        prop = f"{variable}.{name(predicate.prop)}"
+        if isinstance(predicate, AllOf):
+            item = self.variable()
+            return f"all({item} IN {self.parameters.add(list(predicate.values))} WHERE {item} IN {prop})"
+        if isinstance(predicate, AnyOf):
+            operator, value = "IN", self.parameters.add(list(predicate.values))
+        else:
+            operator, value = predicate.op, self.parameters.add(predicate.value)
+        if not predicate.array:
+            return f"{prop} {operator} {value}"
+        item = self.variable()
+        return f"any({item} IN coalesce({prop}, []) WHERE {item} {operator} {value})"
+
+    def exists(self, variable: str, arrow: str, target: str, where: Predicate) -> str:
+        other = self.variable()
+        return (
+            f"EXISTS {{ MATCH ({variable}){arrow}({other}:{name(target)})"
+            f"{self.where(other, target, where)} }}"
+        )
+
+    # Lists -------------------------------------------------------------------
+
+    def cut(self, variable: str, page: Page, distinct: bool = False) -> str:
+        """`WITH n ORDER BY ... SKIP ... LIMIT ...`: one page (per parent, inside a CALL)."""
+        clause = f"WITH {'DISTINCT ' if distinct else ''}{variable}"
+        if page.order:
+            keys = ", ".join(
+                f"{variable}.{name(prop)} {'DESC' if descending else 'ASC'}"
+                for prop, descending in page.order
+            )
+            clause += f" ORDER BY {keys}"
+        if page.offset:
+            clause += f" SKIP {self.parameters.add(page.offset)}"
+        # One row past the limit is enough to tell that the answer would exceed it.
+        cap = self.max_rows + 1
+        limit = cap if page.first is None else min(page.first, cap)
+        return f"{clause} LIMIT {self.parameters.add(limit)}"
+
+    def objects(self, variable: str, nodes: NodeList) -> str:
+        """`CALL` blocks for the nested lists, then `RETURN collect({...})` of the maps."""
+        several = len(nodes.branches) > 1
+        calls: list[str] = []
+        fields: dict[str, str] = {}
+        if several:
+            fields[LABEL_KEY] = f"labels({variable})[0]"
+        for branch in nodes.branches:
+            parent = f"{variable}:{name(branch.label)}" if several else variable
+            for entry in branch.shape.entries:
+                if isinstance(entry, Value):
+                    key = f"p_{entry.prop}"
+                    fields[key] = f"{variable}.{name(entry.prop)}"
+                elif isinstance(entry, Count):
+                    key = f"c{next(self.names)}"
+                    other = self.variable()
+                    fields[key] = (
+                        f"COUNT {{ MATCH ({parent}){_arrow(entry.edge, name(entry.edge.relationship))}"
+                        f"({other}:{name(entry.edge.target)}){self.where(other, entry.edge.target, entry.where)} }}"
+                    )
+                elif isinstance(entry, Link):
+                    key = f"k{next(self.names)}"
+                    calls.append(f"CALL ({variable}) {{ {self.link(parent, entry, key)} }}")
+                    fields[key] = key
+                else:
+                    continue
+                self.keys[id(entry)] = key
+        projection = ", ".join(f"{name(key)}: {value}" for key, value in fields.items())
+        return f"{' '.join(calls)} RETURN collect({variable} {{{projection}}})"
+
+    def link(self, parent: str, entry: Link, column: str) -> str:
+        edge, nodes = entry.edge, entry.nodes
+        branch = nodes.branches[0]
+        variable = self.variable()
+        match = (
+            f"MATCH ({parent}){_arrow(edge, name(edge.relationship))}({variable}:{name(branch.label)})"
+            f"{self.where(variable, branch.label, branch.where)}"
+        )
+        distinct = edge.direction == "both"
+        return f"{match} {self.cut(variable, nodes.page, distinct)} {self.objects(variable, nodes)} AS {column}"
+
+    def root_list(self, nodes: NodeList, column: str) -> str:
+        variable = self.variable()
+        matches = [
+            f"MATCH ({variable}:{name(branch.label)}){self.where(variable, branch.label, branch.where)}"
+            for branch in nodes.branches
+        ]
+        if len(matches) == 1:
+            source = matches[0]
+        else:
+            # Each branch is cut to offset+first first: the page of the union is within them.
+            top = Page(
+                None if nodes.page.first is None else nodes.page.offset + nodes.page.first,
+                0,
+                nodes.page.order,
+            )
+            union = " UNION ALL ".join(
+                f"{match} {self.cut(variable, top)} RETURN {variable}" for match in matches
+            )
+            source = f"CALL () {{ {union} }}"
+        return (
+            f"{source} {self.cut(variable, nodes.page)} {self.objects(variable, nodes)} AS {column}"
+        )
+
+    def root_count(self, count: NodeCount, column: str) -> str:
+        variable = self.variable()
+        return (
+            f"MATCH ({variable}:{name(count.label)}){self.where(variable, count.label, count.where)} "
+            f"RETURN count({variable}) AS {column}"
+        )
+
+
+def build_statement(
+    queries: list[StoreQuery], *, readable: frozenset[str] | None = None, max_rows: int
+) -> Statement:
+    """One statement answering every query; `readable` limits all of it to those project ids."""
+    builder = _Builder(readable, max_rows)
+    blocks: list[str] = []
+    columns: list[str] = []
+    for position, query in enumerate(queries):
+        column = f"r{position}"
+        body = (
+            builder.root_list(query, column)
+            if isinstance(query, NodeList)
+            else builder.root_count(query, column)
+        )
+        blocks.append(f"CALL () {{ {body} }}")
+        columns.append(column)
+    text = " ".join(blocks) + " RETURN " + ", ".join(columns)
+    return Statement(text, builder.parameters.values, tuple(columns), builder.keys)

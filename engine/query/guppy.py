@@ -1,0 +1,125 @@
+"""Guppy's filter language, on the live graph: the `filter` argument of every list and count.
+
+The Gen3 portal's explorer speaks it to guppy; here it filters any field:
+
+    {"AND": [{"=": {"sample_type": "Primary Tumor"}},
+             {"OR": [{">=": {"days_to_collection": 10}}, {"IN": {"tissue_type": ["Tumor"]}}]}]}
+
+Operators: `AND`, `OR` (lists of filters), `=`, `!=`, `IN`, `>`, `>=`, `<`,
+`<=` (one field each), `search` (`{"keyword": ..., "fields": [...]}`, a
+case-insensitive substring; fields default to `id` and `submitter_id`), and
+`nested` (`{"path": <link>, ...a filter on the linked type}`: some linked
+node matches). On an array property, `=`, `IN` and comparisons hold when an
+item does. Anything else is refused with the reason.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from engine.dictionary.model import Dictionary, NodeType
+from engine.query.errors import QueryError
+from engine.query.fields import comparable, is_array, one_of, require_field
+from engine.query.tree import (
+    ALWAYS,
+    Compare,
+    HasEdge,
+    Not,
+    Or,
+    Predicate,
+    Search,
+    conjunction,
+)
+
+COMPARISONS = {">": ">", ">=": ">=", "<": "<", "<=": "<="}
+# Guppy takes these in lower case too.
+LOWER_CASE = {"and": "AND", "or": "OR", "in": "IN"}
+ARGUMENT = "filter"
+
+
+def _single(operator: str, body: Any) -> tuple[str, Any]:
+    if not isinstance(body, dict) or len(body) != 1:
+        raise QueryError(
+            f'{ARGUMENT}: \'{operator}\' takes one field and its value, e.g. {{"{operator}": {{"submitter_id": "x"}}}}'
+        )
+    return next(iter(body.items()))
+
+
+def _search(node: NodeType, body: Any) -> Predicate:
+    if not isinstance(body, dict) or not isinstance(body.get("keyword"), str):
+        raise QueryError(
+            f'{ARGUMENT}: \'search\' takes {{"keyword": <text>, "fields": [<field>...]}}'
+        )
+    fields = body.get("fields", ["id", "submitter_id"])
+    if isinstance(fields, str):
+        fields = [fields]
+    if not isinstance(fields, list) or not fields:
+        raise QueryError(f"{ARGUMENT}: 'search' fields must be a list of field names")
+    names = tuple(require_field(node, name, ARGUMENT) for name in fields)
+    return Search(names, body["keyword"].lower())
+
+
+class GuppyFilter:
+    """Filters of one dictionary; `predicate` reads one filter object for one node type."""
+
+    def __init__(self, dictionary: Dictionary) -> None:
+        self.dictionary = dictionary
+
+    def predicate(self, node: NodeType, spec: Any) -> Predicate:
+        """`spec` as an object, or as its JSON text (GraphQL literals cannot spell `"="` as a key)."""
+        if isinstance(spec, str):
+            try:
+                spec = json.loads(spec)
+            except json.JSONDecodeError as error:
+                raise QueryError(f"{ARGUMENT}: not valid JSON ({error})") from None
+        if not isinstance(spec, dict) or not spec:
+            raise QueryError(
+                f'{ARGUMENT}: expected an object such as {{"=": {{"field": value}}}}, got {spec!r}'
+            )
+        return conjunction([self._operator(node, op, body) for op, body in spec.items()])
+
+    def _list(self, node: NodeType, operator: str, body: Any) -> list[Predicate]:
+        if not isinstance(body, list):
+            raise QueryError(f"{ARGUMENT}: '{operator}' takes a list of filters")
+        return [self.predicate(node, item) for item in body]
+
+    def _operator(self, node: NodeType, operator: str, body: Any) -> Predicate:
+        operator_key = LOWER_CASE.get(operator, operator)
+        if operator_key == "AND":
+            return conjunction(self._list(node, operator, body)) if body else ALWAYS
+        if operator_key == "OR":
+            return Or(tuple(self._list(node, operator, body)))
+        if operator_key == "search":
+            return _search(node, body)
+        if operator_key == "nested":
+            return self._nested(node, body)
+        if operator_key not in ("=", "!=", "IN", *COMPARISONS):
+            raise QueryError(
+                f"{ARGUMENT}: unknown operator {operator!r}; use AND, OR, =, !=, IN, >, >=, <, <=, "
+                "search or nested"
+            )
+        name, value = _single(operator, body)
+        name = require_field(node, name, ARGUMENT)
+        if operator_key == "IN":
+            if not isinstance(value, list):
+                raise QueryError(f"{ARGUMENT}: 'IN' takes a list of values for {name}")
+            return one_of(node, name, value, ARGUMENT)
+        if isinstance(value, list | dict):
+            raise QueryError(f"{ARGUMENT}: '{operator}' takes one value for {name}, not {value!r}")
+        if operator_key == "=":
+            return one_of(node, name, [value], ARGUMENT)
+        if operator_key == "!=":
+            return Not(one_of(node, name, [value], ARGUMENT))
+        value = comparable(node, name, value, ARGUMENT)
+        return Compare(name, COMPARISONS[operator_key], value, is_array(node, name))
+
+    def _nested(self, node: NodeType, body: Any) -> Predicate:
+        if not isinstance(body, dict) or not isinstance(body.get("path"), str):
+            raise QueryError(f"{ARGUMENT}: 'nested' takes {{\"path\": <link>, ...a filter}}")
+        edge = node.edges.get(body["path"])
+        if edge is None:
+            raise QueryError(f"{ARGUMENT}: {body['path']!r} is not a link of {node.name}")
+        rest = {key: value for key, value in body.items() if key != "path"}
+        target = self.dictionary.nodes[edge.target]
+        return HasEdge(edge, self.predicate(target, rest) if rest else ALWAYS)

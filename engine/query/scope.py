@@ -1,0 +1,66 @@
+"""The records one exploration request is about: a node type, a guppy filter, an access.
+
+Counts, histograms, rows and downloads all start from the same
+`MATCH (n:<type>) WHERE <filter> AND <access>`, written here. The filter is
+read by engine/query/guppy.py and written by engine/query/cypher.py, the
+reader and builder of peregrine's queries, so a filter means the same thing
+on both APIs and readable projects are enforced by the same code, on linked
+records too.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from engine.dictionary.model import Dictionary, NodeType
+from engine.graph import cypher
+from engine.query.access import Access, Accessibility
+from engine.query.cypher import _Builder as Builder
+from engine.query.guppy import GuppyFilter
+from engine.query.guppy_extras import expand_paths, without_field
+from engine.query.tree import ALWAYS, Predicate
+
+VARIABLE = "n"
+
+
+@dataclass(frozen=True)
+class Scope:
+    dictionary: Dictionary
+    node: NodeType
+    filter: Any = None
+    accessibility: Accessibility = "all"
+    access: Access = field(default_factory=Access)
+
+    @property
+    def counted(self) -> Accessibility:
+        return self.access.counted(self.accessibility)
+
+    def builder(self, rows: bool = False) -> Builder:
+        """A statement builder; `rows` keeps to readable projects whatever accessibility says."""
+        limited = rows or self.counted == "accessible"
+        return Builder(self.access.accessible_projects if limited else None, max_rows=0)
+
+    def predicate(self, skip_field: str | None = None) -> Predicate:
+        spec = self.filter if skip_field is None else without_field(self.filter, skip_field)
+        if spec is None or spec == {}:
+            return ALWAYS
+        return GuppyFilter(self.dictionary).predicate(self.node, expand_paths(spec))
+
+    def match(self, builder: Builder, skip_field: str | None = None) -> str:
+        """`MATCH (n:<type>) [WHERE ...]`; `skip_field` leaves that field's own conditions out."""
+        conditions = builder.visible(VARIABLE, self.node.label)
+        predicate = self.predicate(skip_field)
+        if predicate != ALWAYS:
+            conditions.append(builder.condition(VARIABLE, predicate))
+        readable = self.access.accessible_projects
+        if self.counted == "unaccessible" and readable is None:
+            conditions.append("false")
+        elif self.counted == "unaccessible":
+            parameter = builder.parameters.add(sorted(readable))
+            conditions.append(f"NOT {VARIABLE}.project_id IN {parameter}")
+        where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
+        return f"MATCH {cypher.node(VARIABLE, self.node.label)}{where}"
+
+    def shown(self, count: int) -> int:
+        return self.access.shown(count, self.counted)

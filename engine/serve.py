@@ -1,0 +1,98 @@
+"""`commons serve`: the stores, the dictionary, the API, started and stopped together."""
+
+from __future__ import annotations
+
+import signal
+from typing import NoReturn
+
+import click
+import uvicorn
+
+from engine.auth.errors import AuthError
+from engine.child_process import ChildStartError
+from engine.cli_support import fail
+from engine.config import ConfigError, load_settings
+from engine.dictionary.errors import DictionaryError
+from engine.graph.store import StoreUnavailable
+from engine.objects.store import ObjectStoreUnavailable
+from engine.submission.demo import DemoError
+
+
+def _exit_on_sigterm() -> None:
+    """SIGTERM becomes SystemExit, so `with` blocks stop the child servers on the way out."""
+
+    def handler(signum: int, frame: object) -> NoReturn:
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, handler)
+
+
+@click.command()
+@click.option(
+    "--host", default=None, help="Interface to listen on  [default: COMMONS_HOST or 127.0.0.1]"
+)
+@click.option(
+    "--port", type=int, default=None, help="Port to listen on  [default: COMMONS_PORT or 8000]"
+)
+@click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Where embedded stores keep data  [default: COMMONS_DATA_DIR or .commons]",
+)
+@click.option(
+    "--demo", is_flag=True, help="Load the default dictionary and the demo data on start."
+)
+def serve(host: str | None, port: int | None, data_dir: str | None, demo: bool) -> None:
+    """Start the stores (embedded ones when none are configured) and the API server."""
+    from engine.api.app import create_app
+    from engine.dictionary.compile import compile_dictionary
+    from engine.graph.ddl import apply_ddl
+    from engine.objects.index import DDL as RECORD_DDL
+    from engine.stores import open_stores
+    from engine.submission.demo import load_examples
+
+    _exit_on_sigterm()
+    try:
+        settings = load_settings(
+            overrides={"commons_host": host, "commons_port": port, "commons_data_dir": data_dir}
+        )
+    except ConfigError as error:
+        fail(str(error))
+    try:
+        compiled = compile_dictionary(settings.commons_dictionary)
+    except DictionaryError as error:
+        fail(f"dictionary {settings.commons_dictionary} does not load:\n" + str(error))
+    click.echo("Starting stores...", err=True)
+    try:
+        with open_stores(settings) as stores:
+            apply_ddl(stores.graph, compiled.ddl + RECORD_DDL)
+            if demo:
+                target = load_examples(
+                    stores.graph, compiled, settings.commons_dictionary / "examples"
+                )
+                click.echo(f"Demo data loaded into {target.project_id}.", err=True)
+            app = create_app(stores, settings, compiled)
+            if app.state.auth.prepare(settings.commons_policy_file):
+                click.echo(f"Policy loaded from {settings.commons_policy_file}.", err=True)
+            url = f"http://{settings.commons_host}:{settings.commons_port}/"
+            click.secho(
+                f"Commons is serving on {url}  (graph: {stores.graph.dialect.name} "
+                f"{stores.graph.dialect.version}, objects: {stores.objects.name} at {stores.objects.endpoint})",
+                fg="green",
+                err=True,
+            )
+            server = uvicorn.Server(
+                uvicorn.Config(
+                    app, host=settings.commons_host, port=settings.commons_port, log_level="info"
+                )
+            )
+            server.run()
+    except (
+        StoreUnavailable,
+        ObjectStoreUnavailable,
+        ChildStartError,
+        DemoError,
+        AuthError,
+    ) as error:
+        fail(str(error))

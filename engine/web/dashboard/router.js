@@ -1,0 +1,14 @@
+// The URL is the dashboard's state: `navigate` changes it and asks the app to draw the new view.
+let draw = () => Promise.resolve();
+
+export function onNavigate(render) {
+  draw = render;
+}
+
+// `params`: a URLSearchParams or a plain object of the new URL's query.
+export function navigate(params, { replace = false } = {}) {
+  const url = `/?${new URLSearchParams(params)}`;
+  if (replace) history.replaceState(null, "", url);
+  else history.pushState(null, "", url);
+  return draw();
+}

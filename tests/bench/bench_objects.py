@@ -1,0 +1,175 @@
+"""Object throughput: `commons upload`/`download` against direct S3 calls, same files, same run.
+
+One embedded Commons server (ArcadeDB + SeaweedFS) is started. Two sets of
+random files, 200 MB each, one of 1 MB files and one of 50 MB files, go:
+- through `commons upload` (records created, MD5 computed and checked) and
+  `commons download` (size and MD5 verified): the command a user types,
+  run in this process so that the Python start-up of a `commons` process
+  (printed separately: it is the same for every command) is not counted;
+- straight into the same SeaweedFS with the minio SDK (`fput_object`,
+  `fget_object`) on as many threads, no records and no checks.
+
+Usage: python tests/bench/bench_objects.py [MB_PER_SET] [WORKERS]
+Ends with: BENCH objects upload_mb_s=... direct_upload_mb_s=... download_mb_s=... direct_download_mb_s=...
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+from minio import Minio
+
+REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO))
+
+from engine.child_process import free_port  # noqa: E402
+from engine.cli import main as commons  # noqa: E402
+
+MB = 1024 * 1024
+COMMONS = str(Path(sys.executable).parent / "commons")
+
+
+def make_files(folder: Path, total_mb: int, size_mb: int) -> list[Path]:
+    folder.mkdir(parents=True)
+    paths = []
+    for i in range(total_mb // size_mb):
+        path = folder / f"f{i:04d}.bin"
+        path.write_bytes(os.urandom(size_mb * MB))
+        paths.append(path)
+    return paths
+
+
+def timed(args: list[str]) -> float:
+    """`commons ARGS...` in this process; a failure stops the benchmark."""
+    start = time.perf_counter()
+    with contextlib.redirect_stderr(io.StringIO()) as errors:
+        try:
+            commons.main(args, standalone_mode=False)
+        except SystemExit as exit:
+            if exit.code:
+                raise SystemExit(f"commons {args[0]} failed:\n{errors.getvalue()}") from None
+    return time.perf_counter() - start
+
+
+def startup_s() -> float:
+    start = time.perf_counter()
+    subprocess.run([COMMONS, "--help"], check=True, stdout=subprocess.DEVNULL)
+    return time.perf_counter() - start
+
+
+def direct(
+    client: Minio, bucket: str, work: list[tuple[str, Path]], upload: bool, workers: int
+) -> float:
+    def one(item: tuple[str, Path]) -> None:
+        key, path = item
+        if upload:
+            client.fput_object(bucket, key, str(path))
+        else:
+            client.fget_object(bucket, key, str(path))
+
+    start = time.perf_counter()
+    with ThreadPoolExecutor(workers) as pool:
+        list(pool.map(one, work))
+    return time.perf_counter() - start
+
+
+def start_server(folder: Path, port: int, s3_port: int) -> subprocess.Popen:
+    env = {**os.environ, "COMMONS_CONFIG": "/nonexistent", "SEAWEEDFS_S3_PORT": str(s3_port)}
+    env.pop("NEO4J_URI", None)
+    env.pop("S3_ENDPOINT", None)
+    server = subprocess.Popen(
+        [COMMONS, "serve", "--data-dir", str(folder / "data"), "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(300):
+        try:
+            if httpx.get(url + "/_status").status_code == 200:
+                return server
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    server.terminate()
+    raise SystemExit("Commons did not start")
+
+
+def make_project(url: str) -> None:
+    client = httpx.Client(base_url=url)
+    client.put(
+        "/api/v0/submission/",
+        json={"type": "program", "name": "bench", "dbgap_accession_number": "b"},
+    ).raise_for_status()
+    client.put(
+        "/api/v0/submission/bench",
+        json={"type": "project", "code": "files", "name": "files", "dbgap_accession_number": "b"},
+    ).raise_for_status()
+
+
+def main() -> None:
+    per_set = int(sys.argv[1]) if len(sys.argv) > 1 else 200
+    workers = int(sys.argv[2]) if len(sys.argv) > 2 else 4
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        port, s3_port = free_port(), free_port()
+        server = start_server(folder, port, s3_port)
+        url = f"http://127.0.0.1:{port}"
+        try:
+            make_project(url)
+            keys = json.loads((folder / "data" / "objects" / "s3-keys.json").read_text())
+            client = Minio(
+                f"127.0.0.1:{s3_port}", keys["access_key"], keys["secret_key"], secure=False
+            )
+            # A few files first, so neither side is timed while the servers warm up.
+            warm = make_files(folder / "warm", 8, 1)
+            direct(client, "commons", [(f"warm/{p.name}", p) for p in warm], True, workers)
+            timed(["upload", "bench/files", str(folder / "warm"), "--url", url])
+            totals = {"up": 0.0, "direct_up": 0.0, "down": 0.0, "direct_down": 0.0}
+            for size_mb in (1, 50):
+                files = make_files(folder / f"in-{size_mb}", per_set, size_mb)
+                manifest = folder / f"manifest-{size_mb}.tsv"
+                work = [(f"direct/{size_mb}/{p.name}", p) for p in files]
+                times = {
+                    "direct_up": direct(client, "commons", work, True, workers),
+                    "up": timed(
+                        ["upload", "bench/files", str(files[0].parent), "--url", url]
+                        + ["--manifest", str(manifest), "--workers", str(workers)]
+                    ),
+                    "down": timed(
+                        ["download", "--manifest", str(manifest), "--url", url]
+                        + ["--out", str(folder / f"out-{size_mb}"), "--workers", str(workers)]
+                    ),
+                }
+                back = [(key, folder / f"direct-out-{size_mb}" / path.name) for key, path in work]
+                times["direct_down"] = direct(client, "commons", back, False, workers)
+                for name, seconds in times.items():
+                    totals[name] += seconds
+                rates = ", ".join(f"{name} {per_set / s:.0f} MB/s" for name, s in times.items())
+                print(f"{per_set} MB in {size_mb} MB files: {rates}", flush=True)
+        finally:
+            server.terminate()
+            server.wait(60)
+    moved = 2 * per_set
+    up, direct_up = moved / totals["up"], moved / totals["direct_up"]
+    down, direct_down = moved / totals["down"], moved / totals["direct_down"]
+    print(f"upload {up / direct_up:.0%} of direct, download {down / direct_down:.0%} of direct")
+    print(f"start-up of a `commons` process (not counted above): {startup_s():.1f} s")
+    print(
+        f"BENCH objects upload_mb_s={up:.1f} direct_upload_mb_s={direct_up:.1f} "
+        f"download_mb_s={down:.1f} direct_download_mb_s={direct_down:.1f}"
+    )
+
+
+if __name__ == "__main__":
+    main()

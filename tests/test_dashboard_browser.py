@@ -1,0 +1,187 @@
+"""The dashboard in headless Chromium, against a live server holding the demo data.
+
+Debian's chromium is driven by Playwright (`make test` installs both; no
+browser is downloaded). Each page is screenshotted into the test's tmp
+folder, so a look at it is one `ls` away.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+import uvicorn
+
+from engine.child_process import free_port
+from engine.submission.demo import load_examples
+from tests.explore_cohort import fresh_app
+
+CHROMIUM = Path("/usr/bin/chromium")
+playwright = pytest.importorskip("playwright.sync_api")
+pytestmark = pytest.mark.skipif(
+    not CHROMIUM.exists(), reason="no /usr/bin/chromium (make test installs Debian's chromium)"
+)
+
+
+@pytest.fixture(scope="module")
+def live_url(
+    graph_store, seaweedfs_store, compiled_default, repo_root: Path, tmp_path_factory
+) -> Iterator[str]:
+    """The whole app over the demo data, served by uvicorn in a thread."""
+    app = fresh_app(graph_store, seaweedfs_store, compiled_default, tmp_path_factory.mktemp("data"))
+    load_examples(
+        graph_store, compiled_default, repo_root / "dictionaries" / "default" / "examples"
+    )
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(10)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator:
+    with playwright.sync_playwright() as driver:
+        browser = driver.chromium.launch(
+            executable_path=str(CHROMIUM),
+            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, live_url: str) -> Iterator:
+    """A fresh page that fails the test on any console error or page error."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, base_url=live_url)
+    page = context.new_page()
+    problems: list[str] = []
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    yield page
+    context.close()
+    assert problems == []
+
+
+def ready(page, path: str | None = None) -> None:
+    if path is not None:
+        page.goto(path)
+    page.wait_for_selector("main[data-ready=true]")
+    assert page.locator("main .error").count() == 0, page.locator("main .error").inner_text()
+
+
+def shot(page, tmp_path: Path, name: str) -> None:
+    page.screenshot(path=str(tmp_path / f"{name}.png"), full_page=True)
+
+
+def query(page) -> dict[str, list[str]]:
+    return parse_qs(urlparse(page.url).query)
+
+
+def test_dictionary_graph_renders_every_node_type(page, tmp_path: Path, compiled_default) -> None:
+    ready(page, "/")
+    shown = set(
+        page.locator("svg.graph g.node").evaluate_all("nodes => nodes.map(n => n.dataset.type)")
+    )
+    assert shown == set(compiled_default.dictionary.nodes)
+    subjects = page.locator("svg.graph g.node[data-type=subject] text.count").text_content()
+    assert subjects.endswith("records") and not subjects.startswith("0 ")
+    page.locator("svg.graph g.node[data-type=sample]").click()
+    page.wait_for_selector("#node-details h2:has-text('sample')")
+    assert page.locator("table.properties td code", has_text="tissue_type").count() == 1
+    assert query(page)["type"] == ["sample"]
+    shot(page, tmp_path, "dictionary")
+
+
+def test_project_overview_counts_per_type(page, tmp_path: Path) -> None:
+    ready(page, "/?view=projects")
+    assert page.locator("#project-counts thead th[data-project=demo-omics]").count() == 1
+    row = page.locator("#project-counts tbody tr[data-type=sample]")
+    assert row.locator("td.number a").first.text_content() == "18"
+    row.locator("td.number a").first.click()
+    ready(page)
+    assert query(page)["f.project_id"] == ["demo-omics"] and query(page)["type"] == ["sample"]
+    assert page.locator("#total").get_attribute("data-total") == "18"
+    shot(page, tmp_path, "projects-to-explorer")
+    page.goto("/?view=projects")
+    ready(page)
+    shot(page, tmp_path, "projects")
+
+
+def test_clicking_a_facet_value_changes_counts_url_and_table(page, tmp_path: Path) -> None:
+    ready(page, "/?view=explore&type=sample")
+    total = int(page.locator("#total").get_attribute("data-total"))
+    rows = page.locator("#results tbody tr").count()
+    assert total > 1 and rows == min(total, 20)
+    shot(page, tmp_path, "explorer")
+    bar = page.locator(".facet[data-field=sample_type] g.bucket").first
+    value = bar.get_attribute("data-key")
+    bar.locator("rect.bar").click()
+    ready(page)
+    assert query(page)["f.sample_type"] == [value]
+    filtered = int(page.locator("#total").get_attribute("data-total"))
+    assert 0 < filtered < total
+    assert page.locator("#results tbody tr").count() == min(filtered, 20)
+    assert page.locator(f".chip[data-field=sample_type][data-value='{value}']").count() == 1
+    columns = page.locator("#results thead th").evaluate_all("th => th.map(t => t.dataset.column)")
+    column = columns.index("sample_type")
+    kept = page.locator("#results tbody tr").evaluate_all(
+        f"rows => rows.map(r => r.cells[{column}].textContent)"
+    )
+    assert set(kept) == {value}
+    shot(page, tmp_path, "explorer-filtered")
+    page.reload()
+    ready(page)
+    assert int(page.locator("#total").get_attribute("data-total")) == filtered
+    page.locator(".chip button").click()
+    ready(page)
+    assert int(page.locator("#total").get_attribute("data-total")) == total
+    assert "f.sample_type" not in query(page)
+
+
+def test_number_facets_filter_by_range(page) -> None:
+    ready(page, "/?view=explore&type=sample")
+    total = int(page.locator("#total").get_attribute("data-total"))
+    page.locator(".facet[data-field=weight_mg] rect.bar:not(.off)").first.click()
+    ready(page)
+    assert query(page)["f.weight_mg"][0].count("..") == 1
+    assert 0 < int(page.locator("#total").get_attribute("data-total")) < total
+
+
+def test_export_tsv_downloads_the_filtered_records(page, tmp_path: Path) -> None:
+    ready(page, "/?view=explore&type=sample")
+    page.locator(".facet[data-field=sample_type] rect.bar").first.click()
+    ready(page)
+    filtered = int(page.locator("#total").get_attribute("data-total"))
+    with page.expect_download() as download:
+        page.locator("#export-tsv").click()
+    path = tmp_path / "sample.tsv"
+    download.value.save_as(path)
+    lines = path.read_text().splitlines()
+    assert lines[0].startswith("id\tproject_id") and len(lines) == filtered + 1
+
+
+def test_a_record_neighbourhood_expands_on_click(page, tmp_path: Path) -> None:
+    ready(page, "/?view=explore&type=sample")
+    page.locator("#results tbody tr td a").first.click()
+    ready(page)
+    assert query(page)["view"] == ["record"]
+    graph = page.locator("svg#neighbourhood")
+    before = graph.locator("g.node").count()
+    assert before > 1
+    shot(page, tmp_path, "record")
+    neighbour = graph.locator("g.node:not(.centre):not(.more):not(.expanded)").first
+    key = neighbour.get_attribute("data-key")
+    neighbour.locator("circle").click()
+    page.wait_for_selector(f"svg#neighbourhood g.node.expanded[data-key='{key}']")
+    assert graph.locator("g.node").count() > before
+    assert page.locator("#record h2").first.inner_text().startswith(key.split(":")[0])
+    shot(page, tmp_path, "record-expanded")

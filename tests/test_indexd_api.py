@@ -1,0 +1,230 @@
+"""indexd's API on the real stores: records, revisions, versions, blanks, filters, GUID prefixes."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+
+import pytest
+from starlette.testclient import TestClient
+
+MD5 = hashlib.md5(b"hello").hexdigest()
+SHA256 = hashlib.sha256(b"hello").hexdigest()
+
+
+def new_record(api: TestClient, base: str = "/index/index", **extra) -> dict:
+    body = {
+        "form": "object",
+        "size": 5,
+        "hashes": {"md5": MD5},
+        "urls": ["s3://elsewhere/hello.txt"],
+        "file_name": "hello.txt",
+        "authz": ["/programs/demo/projects/omics"],
+        **extra,
+    }
+    response = api.post(f"{base}/", json=body)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+@pytest.fixture
+def prefixed(api: TestClient) -> TestClient:
+    """The app minting GUIDs under `dg.TEST/`, as a commons with a prefix does."""
+    settings = api.app.state.settings
+    api.app.state.settings = dataclasses.replace(settings, index_guid_prefix="dg.TEST")
+    return api
+
+
+def test_create_get_update_delete_with_revisions(api: TestClient) -> None:
+    ids = new_record(api, metadata={"lab": "x"})
+    record = api.get(f"/index/index/{ids['did']}").json()
+    assert record["rev"] == ids["rev"] and record["baseid"] == ids["baseid"]
+    assert record["hashes"] == {"md5": MD5} and record["size"] == 5
+    assert record["metadata"] == {"lab": "x"} and record["form"] == "object"
+    for key in ("created_date", "updated_date", "uploader", "version", "urls_metadata", "acl"):
+        assert key in record
+
+    stale = ids["rev"]
+    update = api.put(
+        f"/index/index/{ids['did']}?rev={stale}",
+        json={"file_name": "renamed.txt", "acl": ["*"]},
+    )
+    assert update.status_code == 200, update.text
+    assert update.json()["rev"] != stale
+    assert api.get(f"/index/index/{ids['did']}").json()["file_name"] == "renamed.txt"
+
+    conflict = api.put(f"/index/index/{ids['did']}?rev={stale}", json={"file_name": "again"})
+    assert conflict.status_code == 409 and "revision mismatch" in conflict.json()["message"]
+    assert api.delete(f"/index/index/{ids['did']}?rev={stale}").status_code == 409
+    assert api.delete(f"/index/index/{ids['did']}").status_code == 400  # rev is required
+
+    assert api.delete(f"/index/index/{ids['did']}?rev={update.json()['rev']}").status_code == 200
+    missing = api.get(f"/index/index/{ids['did']}")
+    assert missing.status_code == 404 and ids["did"] in missing.json()["message"]
+
+
+def test_bad_input_is_a_clear_400(api: TestClient) -> None:
+    cases = [
+        ({"size": 5}, "missing required field(s): hashes"),
+        ({"size": -1, "hashes": {"md5": MD5}}, "size must be a whole number"),
+        ({"size": 5, "hashes": {"md5": "nope"}}, "hashes.md5"),
+        ({"size": 5, "hashes": {"crc64": "ab"}}, "hash type 'crc64'"),
+        ({"size": 5, "hashes": {"md5": MD5}, "urls": "s3://x"}, "urls must be a list"),
+        ({"size": 5, "hashes": {"md5": MD5}, "colour": "red"}, "colour: not accepted"),
+        ({"size": 5, "hashes": {"md5": MD5}, "form": "blob"}, "form must be one of"),
+    ]
+    for body, message in cases:
+        response = api.post("/index/index/", json=body)
+        assert response.status_code == 400, body
+        assert message in response.json()["message"], response.json()
+    assert api.post("/index/index/", content=b"{not json").status_code == 400
+    ids = new_record(api)
+    hashes_by_put = api.put(f"/index/index/{ids['did']}?rev={ids['rev']}", json={"size": 1})
+    assert hashes_by_put.status_code == 400 and "size" in hashes_by_put.json()["message"]
+    assert api.get("/index/index/?limit=0").status_code == 400
+    assert api.get("/index/index/?hash=md5").status_code == 400
+
+
+def test_a_did_that_exists_is_refused(api: TestClient) -> None:
+    new_record(api, did="fixed-did")
+    again = api.post("/index/index/", json={"did": "fixed-did", "size": 1, "hashes": {"md5": MD5}})
+    assert again.status_code == 409 and "fixed-did" in again.json()["message"]
+
+
+def test_list_filters_and_pages(api: TestClient) -> None:
+    first = new_record(api, file_name="a.txt", uploader="ann")
+    second = new_record(
+        api,
+        size=9,
+        hashes={"md5": "0" * 32, "sha256": SHA256},
+        file_name="b.txt",
+        authz=["/programs/demo/projects/omics", "/open"],
+        metadata={"kind": "raw"},
+    )
+
+    def dids(query: str) -> set[str]:
+        response = api.get(f"/index/index/?{query}")
+        assert response.status_code == 200, response.text
+        return {record["did"] for record in response.json()["records"]}
+
+    assert dids("") == {first["did"], second["did"]}
+    assert dids(f"hash=md5:{MD5}") == {first["did"]}
+    assert dids(f"hash=sha256:{SHA256}&size=9") == {second["did"]}
+    assert dids("size=5") == {first["did"]}
+    assert dids("file_name=b.txt") == {second["did"]}
+    assert dids("uploader=ann") == {first["did"]}
+    assert dids("authz=/open") == {second["did"]}
+    assert dids("authz=/programs/demo/projects/omics,/open") == {second["did"]}
+    assert dids("url=s3://elsewhere/hello.txt") == {first["did"], second["did"]}
+    assert dids("metadata=kind:raw") == {second["did"]}
+    assert dids(f"ids={first['did']},nope") == {first["did"]}
+
+    ordered = sorted([first["did"], second["did"]])
+    assert dids("limit=1") == {ordered[0]}
+    assert dids(f"limit=1&start={ordered[0]}") == {ordered[1]}
+    assert dids("limit=1&page=1") == {ordered[1]}
+    # The SDK's get_with_params asks without the trailing slash.
+    assert (
+        api.get(f"/index/index?hash=md5:{MD5}&limit=1").json()["records"][0]["did"] == first["did"]
+    )
+
+
+def test_versions_share_a_baseid(api: TestClient) -> None:
+    v1 = new_record(api, version="1")
+    v2 = api.post(
+        f"/index/index/{v1['did']}",
+        json={"form": "object", "size": 6, "hashes": {"md5": "1" * 32}, "urls": [], "version": "2"},
+    )
+    assert v2.status_code == 200, v2.text
+    assert v2.json()["baseid"] == v1["baseid"] and v2.json()["did"] != v1["did"]
+    unversioned = api.post(
+        f"/index/index/{v1['did']}", json={"size": 7, "hashes": {"md5": "2" * 32}}
+    ).json()
+
+    versions = api.get(f"/index/index/{v1['did']}/versions").json()
+    assert [versions[k]["did"] for k in sorted(versions)] == [
+        v1["did"],
+        v2.json()["did"],
+        unversioned["did"],
+    ]
+    assert api.get(f"/index/index/{v1['baseid']}/versions").json() == versions
+    assert api.get(f"/index/index/{v1['did']}/latest").json()["did"] == unversioned["did"]
+    latest_labelled = api.get(f"/index/index/{v1['did']}/latest?has_version=true").json()
+    assert latest_labelled["did"] == v2.json()["did"]
+    assert api.get("/index/index/nope/versions").status_code == 404
+    assert (
+        api.post("/index/index/nope", json={"size": 1, "hashes": {"md5": MD5}}).status_code == 404
+    )
+
+
+def test_blank_records_are_filled_once(api: TestClient) -> None:
+    blank = api.post("/index/index/blank/", json={"uploader": "ann", "file_name": "x.bam"})
+    assert blank.status_code == 201, blank.text
+    ids = blank.json()
+    record = api.get(f"/index/index/{ids['did']}").json()
+    assert record["size"] is None and record["hashes"] == {} and record["uploader"] == "ann"
+
+    missing = api.put(f"/index/index/blank/{ids['did']}?rev={ids['rev']}", json={"size": 3})
+    assert missing.status_code == 400 and "hashes" in missing.json()["message"]
+    filled = api.put(
+        f"/index/index/blank/{ids['did']}?rev={ids['rev']}",
+        json={"size": 3, "hashes": {"md5": MD5}, "urls": ["s3://b/x.bam"]},
+    )
+    assert filled.status_code == 200, filled.text
+    record = api.get(f"/index/index/{ids['did']}").json()
+    assert record["size"] == 3 and record["urls"] == ["s3://b/x.bam"]
+    again = api.put(
+        f"/index/index/blank/{ids['did']}?rev={filled.json()['rev']}",
+        json={"size": 4, "hashes": {"md5": MD5}},
+    )
+    assert again.status_code == 409 and "not blank" in again.json()["message"]
+
+
+def test_bulk_documents_mint_prefix_and_stats(api: TestClient) -> None:
+    a, b = new_record(api), new_record(api, size=10)
+    bulk = api.post("/index/bulk/documents", json=[b["did"], "missing", a["did"]])
+    assert [record["did"] for record in bulk.json()] == [b["did"], a["did"]]
+    assert api.post("/index/bulk/documents", json={"ids": []}).status_code == 400
+    assert len(api.get("/index/guid/mint?count=3").json()["guids"]) == 3
+    assert api.get("/index/guid/prefix").json() == {"prefix": None}
+    assert api.get("/index/_stats").json() == {"fileCount": 2, "totalFileSize": 15}
+    assert api.get("/index/_status").text == "Healthy"
+
+
+def test_the_localhost_sdk_paths_at_the_root(api: TestClient) -> None:
+    ids = new_record(api, base="/index")
+    assert api.get(f"/index/{ids['did']}").json()["did"] == ids["did"]
+    assert api.get(f"/{ids['did']}?no_dist=").json()["did"] == ids["did"]
+    assert api.get("/index/?limit=5").json()["records"][0]["did"] == ids["did"]
+    assert api.post("/bulk/documents", json=[ids["did"]]).json()[0]["did"] == ids["did"]
+    assert api.get("/_stats").json()["fileCount"] == 1
+    assert "guids" in api.get("/guid/mint").json()
+    blank = api.post("/index/blank", json={"uploader": "u"}).json()
+    assert api.get(f"/index/{blank['did']}").json()["size"] is None
+    # The root GUID route takes GUID-shaped paths only: everything else is still a 404.
+    assert api.get("/no-such-page").status_code == 404
+
+
+def test_a_prefixed_guid_works_in_every_path(prefixed: TestClient) -> None:
+    api = prefixed
+    assert api.get("/index/guid/prefix").json() == {"prefix": "dg.TEST"}
+    ids = new_record(api)
+    did = ids["did"]
+    assert did.startswith("dg.TEST/")
+    for path in (f"/index/index/{did}", f"/index/{did}", f"/{did}"):
+        response = api.get(path)
+        assert response.status_code == 200 and response.json()["did"] == did, path
+    assert api.get(f"/index/index/{did}/versions").json()["0"]["did"] == did
+    assert api.get(f"/index/{did}/latest").json()["did"] == did
+    new = api.post(f"/index/index/{did}", json={"size": 1, "hashes": {"md5": MD5}}).json()
+    assert new["did"].startswith("dg.TEST/") and new["baseid"] == ids["baseid"]
+    updated = api.put(f"/index/{did}?rev={ids['rev']}", json={"version": "x"})
+    assert updated.status_code == 200, updated.text
+    blank = api.post("/index/index/blank/", json={"uploader": "u"}).json()
+    filled = api.put(
+        f"/index/index/blank/{blank['did']}?rev={blank['rev']}",
+        json={"size": 1, "hashes": {"md5": MD5}},
+    )
+    assert filled.status_code == 200, filled.text
+    assert api.delete(f"/index/index/{did}?rev={updated.json()['rev']}").status_code == 200
+    assert api.get(f"/index/index/{did}").status_code == 404

@@ -1,0 +1,118 @@
+"""`commons upload` and `commons download` against a live server on the session stores."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import os
+from pathlib import Path
+
+import httpx
+from click.testing import CliRunner
+
+from engine.cli import main
+from engine.objects.store import ObjectStore
+from tests.test_submit_cli import live_url  # noqa: F401 - the live server fixture
+
+PART = 5 * 1024 * 1024
+
+
+def files(folder: Path) -> dict[str, bytes]:
+    contents = {
+        "small.txt": b"small\n" * 100,
+        "empty.bin": b"",
+        "big.bin": os.urandom(2 * PART + 123),
+    }
+    folder.mkdir()
+    for name, data in contents.items():
+        (folder / name).write_bytes(data)
+    return contents
+
+
+def read_manifest(path: Path) -> list[dict[str, str]]:
+    with path.open(newline="") as handle:
+        return list(csv.DictReader(handle, delimiter="\t"))
+
+
+def test_upload_writes_a_manifest_and_download_verifies(
+    live_url: str,  # noqa: F811
+    tmp_path: Path,
+    monkeypatch,
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    contents = files(tmp_path / "data")
+    manifest = tmp_path / "manifest.tsv"
+    result = CliRunner().invoke(
+        main,
+        [
+            "upload",
+            "demo/omics",
+            "data",
+            "--manifest",
+            str(manifest),
+            "--node",
+            "clinical_document",
+            "--part-size",
+            "5",
+            "--url",
+            live_url,
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    rows = read_manifest(manifest)
+    assert [row["file_name"] for row in rows] == ["big.bin", "empty.bin", "small.txt"]
+    for row in rows:
+        data = contents[row["file_name"]]
+        assert row["type"] == "clinical_document"
+        assert row["submitter_id"] == f"data/{row['file_name']}"
+        assert row["md5sum"] == hashlib.md5(data).hexdigest() and int(row["file_size"]) == len(data)
+        record = httpx.get(f"{live_url}/index/index/{row['object_id']}").json()
+        assert record["hashes"]["md5"] == row["md5sum"]
+        assert record["authz"] == ["/programs/demo/projects/omics"]
+
+    out = tmp_path / "out"
+    result = CliRunner().invoke(
+        main, ["download", "--manifest", str(manifest), "--out", str(out), "--url", live_url]
+    )
+    assert result.exit_code == 0, result.output
+    for name, data in contents.items():
+        assert (out / name).read_bytes() == data
+
+    single = CliRunner().invoke(
+        main, ["download", rows[2]["object_id"], "--out", str(tmp_path / "one"), "--url", live_url]
+    )
+    assert single.exit_code == 0, single.output
+    assert (tmp_path / "one" / "small.txt").read_bytes() == contents["small.txt"]
+
+
+def test_a_download_that_does_not_match_its_record_is_not_kept(
+    live_url: str,  # noqa: F811
+    tmp_path: Path,
+    seaweedfs_store: ObjectStore,
+) -> None:
+    data = b"original"
+    ticket = httpx.post(f"{live_url}/user/data/upload", json={"file_name": "f.txt"}).json()
+    httpx.put(ticket["url"], content=data)
+    checked = httpx.put(
+        f"{live_url}/index/index/blank/{ticket['guid']}?rev={ticket['rev']}",
+        json={"size": len(data), "hashes": {"md5": hashlib.md5(data).hexdigest()}},
+    )
+    assert checked.status_code == 200
+    seaweedfs_store.put(f"{ticket['guid']}/f.txt", b"tampered")  # behind Commons' back
+    result = CliRunner().invoke(
+        main, ["download", ticket["guid"], "--out", str(tmp_path), "--url", live_url]
+    )
+    assert result.exit_code == 1 and "nothing was kept" in result.output
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_bad_arguments(live_url: str, tmp_path: Path) -> None:  # noqa: F811
+    (tmp_path / "f").write_text("x")
+    no_project = CliRunner().invoke(
+        main, ["upload", "demo/nope", str(tmp_path / "f"), "--url", live_url]
+    )
+    assert no_project.exit_code == 1 and "demo/nope does not exist" in no_project.output
+    unknown = CliRunner().invoke(main, ["download", "no-such-guid", "--url", live_url])
+    assert unknown.exit_code == 1 and "no record for no-such-guid" in unknown.output
+    nothing = CliRunner().invoke(main, ["download", "--url", live_url])
+    assert nothing.exit_code == 2
