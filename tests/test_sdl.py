@@ -159,14 +159,14 @@ def test_input_types_for_submission(schema: GraphQLSchema) -> None:
     assert read_group["demographics"] == read_group["samples"] == "[LinkInput]"
 
 
-def test_types_are_sorted_after_query(sdl: str) -> None:
+def test_types_are_sorted_after_query_and_mutation(sdl: str) -> None:
     names = [
         line.split()[1]
         for line in sdl.splitlines()
         if line.split(" ")[0] in ("type", "input", "enum", "scalar")
     ]
-    assert names[0] == "Query"
-    assert names[1:] == sorted(names[1:])
+    assert names[:2] == ["Query", "Mutation"]
+    assert names[2:] == sorted(names[2:])
 
 
 @pytest.mark.parametrize(

@@ -37,6 +37,10 @@ RESERVED = frozenset(
         "Mutation",
         "Subscription",
         "LinkInput",
+        "SubmissionResult",
+        "SubmittedEntity",
+        "SubmissionError",
+        "UniqueKey",
     }
 )
 

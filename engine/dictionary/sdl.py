@@ -30,7 +30,7 @@ from collections.abc import Iterator
 
 from graphql.language.print_string import print_string
 
-from engine.dictionary.graphql_names import GraphQLNames, enum_values, graphql_names
+from engine.dictionary.graphql_names import GraphQLNames, enum_values, graphql_names, pascal_case
 from engine.dictionary.model import Dictionary, NodeType, Property
 
 # The arguments of every list and count field, as peregrine takes them.
@@ -110,6 +110,31 @@ SHARED_TYPES = {
         "}"
     ),
 }
+
+
+# What a submission mutation answers: sheepdog's transaction JSON, as types.
+SUBMISSION_TYPES = {
+    "SubmissionResult": (
+        '"The answer to a submission or deletion, in the shape of sheepdog\'s transaction JSON."\n'
+        "type SubmissionResult {\n"
+        "  code: Int\n  success: Boolean\n  message: String\n  transaction_id: String\n"
+        "  entity_error_count: Int\n  transactional_error_count: Int\n"
+        "  transactional_errors: [String]\n  created_entity_count: Int\n"
+        "  updated_entity_count: Int\n  deleted_entity_count: Int\n  dependent_ids: String\n"
+        "  entities: [SubmittedEntity]\n}"
+    ),
+    "SubmittedEntity": (
+        "type SubmittedEntity {\n  id: String\n  type: String\n  action: String\n  valid: Boolean\n"
+        "  errors: [SubmissionError]\n  warnings: [String]\n  unique_keys: [UniqueKey]\n}"
+    ),
+    "SubmissionError": "type SubmissionError {\n  type: String\n  message: String\n  keys: [String]\n}",
+    "UniqueKey": "type UniqueKey {\n  project_id: String\n  submitter_id: String\n}",
+}
+
+
+def submit_field(node: str) -> str:
+    """The mutation that submits entities of `node`: `read_group` -> `submitReadGroup`."""
+    return "submit" + pascal_case(node)
 
 
 def _arguments(arguments: dict[str, str]) -> str:
@@ -244,6 +269,21 @@ class _Writer:
         lines.append("  viewer: viewer\n")
         return "type Query {\n" + "".join(lines) + "}"
 
+    def mutation(self) -> str:
+        """`submit<Type>` per submittable node type and `delete`: sheepdog's PUT and DELETE."""
+        lines = []
+        for name in sorted(self.dictionary.nodes):
+            node = self.dictionary.nodes[name]
+            if node.submittable and name not in ("program", "project"):
+                lines.append(
+                    f"  {submit_field(name)}(project_id: String!, "
+                    f"input: [{self.names.inputs[name]}!]!, dry_run: Boolean = false): SubmissionResult\n"
+                )
+        lines.append(
+            "  delete(project_id: String!, ids: [String!]!, cascade: Boolean = false): SubmissionResult\n"
+        )
+        return "type Mutation {\n" + "".join(lines) + "}"
+
     def generic_types(self) -> Iterator[tuple[str, str]]:
         """The interfaces and types of the generic root fields."""
         yield (
@@ -288,11 +328,12 @@ class _Writer:
         for (node, prop), name in self.names.enums.items():
             yield name, self.enum_type(node, prop)
         yield from SHARED_TYPES.items()
+        yield from SUBMISSION_TYPES.items()
         yield from self.generic_types()
 
 
 def compile_sdl(dictionary: Dictionary) -> str:
-    """The SDL text: `Query` first, then every other type sorted by name."""
+    """The SDL text: `Query` and `Mutation` first, then every other type sorted by name."""
     writer = _Writer(dictionary)
     types = [text for _, text in sorted(writer.named_types())]
-    return "\n\n".join([writer.query(), *types]) + "\n"
+    return "\n\n".join([writer.query(), writer.mutation(), *types]) + "\n"

@@ -32,6 +32,7 @@ from graphql.execution.values import VariableValues
 
 from engine.dictionary.compile import CompiledDictionary
 from engine.graph.store import GraphStore
+from engine.graphql.mutations import Authorize, Mutations
 from engine.graphql.plan import FromStore, Introspection, Known, Nested, Planner, RootField
 from engine.graphql.schema import QuerySchema
 from engine.query.arguments import Arguments
@@ -77,11 +78,16 @@ def _variables(raw: Any) -> dict[str, Any]:
     return raw
 
 
+def _allow(action: str, project_id: str) -> None:
+    """The default for callers that have checked permissions already."""
+
+
 class QueryService:
     """Answers GraphQL queries over one compiled dictionary and one graph store."""
 
     def __init__(self, compiled: CompiledDictionary, store: GraphStore, limits: Limits) -> None:
         self.schema = QuerySchema(compiled)
+        self.mutations = Mutations(self.schema.schema, compiled, store)
         self.store = store
         self.limits = limits
         self.arguments = Arguments(compiled.dictionary)
@@ -103,8 +109,10 @@ class QueryService:
         variables: Any = None,
         operation_name: str | None = None,
         readable: frozenset[str] | None = None,
+        authorize: Authorize | None = None,
     ) -> GraphQLAnswer:
-        """`readable`: the project ids the caller may read (None: all of them)."""
+        """`readable`: the project ids the caller may read (None: all of them);
+        `authorize`: the check a mutation makes before it writes (None: allow)."""
         if not isinstance(query, str) or not query.strip():
             return failed(["query: send the GraphQL query text as `query`"])
         try:
@@ -123,6 +131,12 @@ class QueryService:
                     else "the document holds several operations: name one with `operationName`"
                 ]
             )
+        if operation.operation == OperationType.MUTATION:
+            data, messages = self.mutations.execute(
+                document, operation_name, values, authorize or _allow
+            )
+            body = {"data": data, **({"errors": messages} if messages else {})}
+            return GraphQLAnswer(body, 400 if messages else 200)
         coerced = get_variable_values(
             self.schema.schema, operation.variable_definitions or (), values
         )
