@@ -56,7 +56,7 @@ def test_variables_may_be_json_text_and_operations_chosen_by_name(client: TestCl
         ),
         ("{ subject(nope: 1) { id } }", "Unknown argument 'nope' on field 'Query.subject'."),
         ("{ case-1: subject(first: 1) { id } }", "Syntax Error: Expected Name, found Int '-1'."),
-        ("mutation { subject { id } }", "The mutation operation is not supported by the schema."),
+        ("mutation { subject { id } }", "Cannot query field 'subject' on type 'Mutation'."),
     ],
 )
 def test_invalid_requests_are_a_list_of_messages_with_400(

@@ -199,3 +199,4 @@ def test_name_clashes_get_suffixes(tmp_path: Path) -> None:
     schema = build_schema(compile_sdl(loaded))
     assert validate_schema(schema) == []
     assert str(schema.query_type.fields["read_group"].type) == "[read_group]"
+    assert {"submitReadGroup", "submitReadGroup_"} <= set(schema.mutation_type.fields)

@@ -30,7 +30,7 @@ from collections.abc import Iterator
 
 from graphql.language.print_string import print_string
 
-from engine.dictionary.graphql_names import GraphQLNames, enum_values, graphql_names, pascal_case
+from engine.dictionary.graphql_names import GraphQLNames, enum_values, graphql_names
 from engine.dictionary.model import Dictionary, NodeType, Property
 
 # The arguments of every list and count field, as peregrine takes them.
@@ -132,9 +132,12 @@ SUBMISSION_TYPES = {
 }
 
 
-def submit_field(node: str) -> str:
-    """The mutation that submits entities of `node`: `read_group` -> `submitReadGroup`."""
-    return "submit" + pascal_case(node)
+def submit_field(names: GraphQLNames, node: str) -> str:
+    """The mutation submitting `node`, named after its input type, which is already unique:
+    `ReadGroupInput` -> `submitReadGroup`, a clashing `ReadGroupInput_` -> `submitReadGroup_`."""
+    input_name = names.inputs[node]
+    cut = input_name.rfind("Input")
+    return "submit" + input_name[:cut] + input_name[cut + len("Input") :]
 
 
 def _arguments(arguments: dict[str, str]) -> str:
@@ -276,7 +279,7 @@ class _Writer:
             node = self.dictionary.nodes[name]
             if node.submittable and name not in ("program", "project"):
                 lines.append(
-                    f"  {submit_field(name)}(project_id: String!, "
+                    f"  {submit_field(self.names, name)}(project_id: String!, "
                     f"input: [{self.names.inputs[name]}!]!, dry_run: Boolean = false): SubmissionResult\n"
                 )
         lines.append(

@@ -14,6 +14,7 @@ from typing import Any
 from graphql import DocumentNode, GraphQLError, GraphQLResolveInfo, GraphQLSchema, execute
 
 from engine.dictionary.compile import CompiledDictionary
+from engine.dictionary.graphql_names import graphql_names
 from engine.dictionary.sdl import submit_field
 from engine.graph.store import GraphStore
 from engine.submission.delete import delete_entities
@@ -55,8 +56,9 @@ class Mutations:
         mutation = schema.mutation_type
         if mutation is None:
             return
+        names = graphql_names(compiled.dictionary)
         for name, node in compiled.dictionary.nodes.items():
-            field = mutation.fields.get(submit_field(name))
+            field = mutation.fields.get(submit_field(names, name))
             if field is not None:
                 integers = frozenset(
                     p for p, prop in node.properties.items() if prop.kind == "integer"
