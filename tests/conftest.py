@@ -179,7 +179,10 @@ def commons_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def api(graph: GraphStore, seaweedfs_store: ObjectStore, compiled_default, commons_data_dir: Path):
-    """A client of the whole app over the session stores, the default dictionary, an empty graph."""
+    """A client of the whole app over the session stores, the default dictionary, an empty graph.
+
+    It acts as an admin (tests/auth_fixture.py): tests of access make their own callers.
+    """
     from starlette.testclient import TestClient
 
     from engine.api.app import create_app
@@ -187,6 +190,7 @@ def api(graph: GraphStore, seaweedfs_store: ObjectStore, compiled_default, commo
     from engine.graph.ddl import apply_ddl
     from engine.objects.index import DDL as RECORD_DDL
     from engine.stores import Stores
+    from tests.auth_fixture import as_admin
 
     if id(graph) not in _DDL_APPLIED:
         apply_ddl(graph, compiled_default.ddl + RECORD_DDL)
@@ -199,4 +203,5 @@ def api(graph: GraphStore, seaweedfs_store: ObjectStore, compiled_default, commo
             "COMMONS_PUBLIC_URL": "http://testserver",
         }
     )
-    return TestClient(create_app(Stores(graph, seaweedfs_store), settings, compiled_default))
+    client = TestClient(create_app(Stores(graph, seaweedfs_store), settings, compiled_default))
+    return as_admin(client)

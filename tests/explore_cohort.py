@@ -24,6 +24,7 @@ from engine.stores import Stores
 from engine.submission import projects
 from engine.submission.documents import SourceDoc
 from engine.submission.submit import Target, submit_documents
+from tests.auth_fixture import as_admin
 
 
 def _subject(sid: str, study: str, **props: Any) -> dict[str, Any]:
@@ -174,10 +175,10 @@ def fresh_app(
 def cohort_client(
     graph: GraphStore, objects: ObjectStore, compiled: CompiledDictionary, data_dir: Path
 ) -> TestClient:
-    """A client of the whole app over a graph holding the cohort and nothing else."""
+    """A client of the whole app over a graph holding the cohort and nothing else, as an admin."""
     app = fresh_app(graph, objects, compiled, data_dir)
     load_cohort(graph, compiled)
-    return TestClient(app)
+    return as_admin(TestClient(app))
 
 
 def guppy(

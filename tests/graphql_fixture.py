@@ -22,6 +22,7 @@ from engine.dictionary.compile import CompiledDictionary
 from engine.graph.ddl import apply_ddl
 from engine.graph.store import GraphStore
 from engine.stores import Stores
+from tests.auth_fixture import as_admin
 
 BASE = "/api/v0/submission"
 GRAPHQL = f"{BASE}/graphql"
@@ -137,7 +138,7 @@ OTHER_PROJECT_RECORDS: list[dict[str, Any]] = [
 def make_client(
     graph: GraphStore, compiled: CompiledDictionary, data_dir: Path, **settings: str
 ) -> TestClient:
-    """The whole app over the test graph, with settings as environment variables.
+    """The whole app over the test graph, with settings as environment variables, as an admin.
 
     Queries and submissions never reach the object store, so none is started for them.
     """
@@ -149,7 +150,7 @@ def make_client(
         **settings,
     }
     stores = Stores(graph, objects=None)  # type: ignore[arg-type]
-    return TestClient(create_app(stores, load_settings(environ=environ), compiled))
+    return as_admin(TestClient(create_app(stores, load_settings(environ=environ), compiled)))
 
 
 def submit(client: TestClient, project: str, records: list[dict[str, Any]]) -> None:

@@ -12,6 +12,7 @@ from starlette.testclient import TestClient
 from engine.auth import accounts
 from engine.auth.authority import Authority
 from engine.graph.store import GraphStore
+from tests.auth_fixture import anonymous_client
 
 POLICY = {
     "authz": {
@@ -122,7 +123,7 @@ def test_bad_authorization_headers_are_401_never_500(
 
 
 def test_policy_admin_api_is_for_admins_only(api: TestClient) -> None:
-    anonymous = api.get("/admin/policy")
+    anonymous = anonymous_client(api).get("/admin/policy")
     assert anonymous.status_code == 401 and "authentication required" in anonymous.json()["message"]
     not_admin = api.get("/admin/policy", headers=_bearer(api, "rita"))
     assert not_admin.status_code == 403

@@ -7,6 +7,7 @@ folder, so a look at it is one `ls` away.
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections.abc import Iterator
@@ -18,6 +19,7 @@ import uvicorn
 
 from engine.child_process import free_port
 from engine.submission.demo import load_examples
+from tests.auth_fixture import open_to_anonymous
 from tests.explore_cohort import fresh_app
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -31,8 +33,9 @@ pytestmark = pytest.mark.skipif(
 def live_url(
     graph_store, seaweedfs_store, compiled_default, repo_root: Path, tmp_path_factory
 ) -> Iterator[str]:
-    """The whole app over the demo data, served by uvicorn in a thread."""
+    """The whole app over the demo data, served by uvicorn in a thread; the browser is anonymous."""
     app = fresh_app(graph_store, seaweedfs_store, compiled_default, tmp_path_factory.mktemp("data"))
+    open_to_anonymous(graph_store)
     load_examples(
         graph_store, compiled_default, repo_root / "dictionaries" / "default" / "examples"
     )
@@ -185,3 +188,15 @@ def test_a_record_neighbourhood_expands_on_click(page, tmp_path: Path) -> None:
     assert graph.locator("g.node").count() > before
     assert page.locator("#record h2").first.inner_text().startswith(key.split(":")[0])
     shot(page, tmp_path, "record-expanded")
+
+
+def test_a_file_manifest_lists_the_files_shown(page, tmp_path: Path) -> None:
+    ready(page, "/?view=explore&type=submitted_unaligned_reads")
+    total = int(page.locator("#total").get_attribute("data-total"))
+    with page.expect_download() as download:
+        page.locator("#export-manifest").click()
+    path = tmp_path / "manifest.json"
+    download.value.save_as(path)
+    manifest = json.loads(path.read_text())
+    assert len(manifest) == total > 0
+    assert set(manifest[0]) == {"id", "object_id", "file_name", "file_size", "md5sum", "project_id"}

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import httpx
 from click.testing import CliRunner
+from starlette.testclient import TestClient
 
 from engine.cli import main
 from engine.objects.store import ObjectStore
@@ -36,9 +37,11 @@ def read_manifest(path: Path) -> list[dict[str, str]]:
 
 def test_upload_writes_a_manifest_and_download_verifies(
     live_url: str,  # noqa: F811
+    api: TestClient,
     tmp_path: Path,
     monkeypatch,
 ) -> None:
+    admin = {"Authorization": api.headers["Authorization"]}
     monkeypatch.chdir(tmp_path)
     contents = files(tmp_path / "data")
     manifest = tmp_path / "manifest.tsv"
@@ -66,7 +69,7 @@ def test_upload_writes_a_manifest_and_download_verifies(
         assert row["type"] == "clinical_document"
         assert row["submitter_id"] == f"data/{row['file_name']}"
         assert row["md5sum"] == hashlib.md5(data).hexdigest() and int(row["file_size"]) == len(data)
-        record = httpx.get(f"{live_url}/index/index/{row['object_id']}").json()
+        record = httpx.get(f"{live_url}/index/index/{row['object_id']}", headers=admin).json()
         assert record["hashes"]["md5"] == row["md5sum"]
         assert record["authz"] == ["/programs/demo/projects/omics"]
 
@@ -87,15 +90,20 @@ def test_upload_writes_a_manifest_and_download_verifies(
 
 def test_a_download_that_does_not_match_its_record_is_not_kept(
     live_url: str,  # noqa: F811
+    api: TestClient,
     tmp_path: Path,
     seaweedfs_store: ObjectStore,
 ) -> None:
     data = b"original"
-    ticket = httpx.post(f"{live_url}/user/data/upload", json={"file_name": "f.txt"}).json()
+    admin = {"Authorization": api.headers["Authorization"]}
+    ticket = httpx.post(
+        f"{live_url}/user/data/upload", json={"file_name": "f.txt"}, headers=admin
+    ).json()
     httpx.put(ticket["url"], content=data)
     checked = httpx.put(
         f"{live_url}/index/index/blank/{ticket['guid']}?rev={ticket['rev']}",
         json={"size": len(data), "hashes": {"md5": hashlib.md5(data).hexdigest()}},
+        headers=admin,
     )
     assert checked.status_code == 200
     seaweedfs_store.put(f"{ticket['guid']}/f.txt", b"tampered")  # behind Commons' back

@@ -16,11 +16,18 @@ from starlette.testclient import TestClient
 from engine.child_process import free_port
 from engine.cli import main
 from engine.graph.store import GraphStore
+from tests.auth_fixture import ADMIN, credentials_file
 from tests.test_submission_api import STUDY, count, make_project
 
 
 @pytest.fixture
-def live_url(api: TestClient) -> Iterator[str]:
+def live_url(
+    api: TestClient, tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[str]:
+    """A uvicorn serving `api`'s app; the commands run as its admin (COMMONS_CREDENTIALS)."""
+    folder = tmp_path_factory.mktemp("credentials")
+    credentials = credentials_file(api.app, ADMIN, folder / "credentials.json", admin=True)
+    monkeypatch.setenv("COMMONS_CREDENTIALS", str(credentials))
     port = free_port()
     server = uvicorn.Server(
         uvicorn.Config(api.app, host="127.0.0.1", port=port, log_level="warning")
@@ -114,3 +121,24 @@ def test_unreachable_server_is_a_clear_error(tmp_path: Path) -> None:
     url = f"http://127.0.0.1:{free_port()}"
     result = CliRunner().invoke(main, ["submit", "demo/omics", str(path), "--url", url])
     assert result.exit_code == 1 and "cannot reach Commons" in result.output
+
+
+def test_without_credentials_the_server_asks_for_them(
+    live_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("COMMONS_CREDENTIALS")
+    path = write(tmp_path, "s.tsv", "type\tsubmitter_id\tstudies.submitter_id\nsubject\tx\tst-1\n")
+    result = CliRunner().invoke(main, ["submit", "demo/omics", str(path), "--url", live_url])
+    assert result.exit_code == 1 and "authentication required" in result.output
+    export = CliRunner().invoke(
+        main, ["export", "demo/omics", "--node", "study", "--url", live_url]
+    )
+    assert export.exit_code == 1 and "authentication required" in export.output
+
+
+def test_a_refused_api_key_is_a_clear_error(live_url: str, tmp_path: Path) -> None:
+    bad = write(tmp_path, "bad.json", json.dumps({"api_key": "a.b.c", "key_id": "x"}))
+    args = ["export", "demo/omics", "--node", "study", "--url", live_url, "--credentials", str(bad)]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 1
+    assert "the API key was refused: the token is not a well-formed JWT" in result.output

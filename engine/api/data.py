@@ -47,7 +47,7 @@ async def upload(request: Request) -> Response:
     """A new pending record and a signed PUT for its bytes: `{guid, url}`."""
     body = await _body(request)
     record, url = await run_in_threadpool(
-        data_objects(request).upload,
+        (await data_objects(request)).upload,
         body.get("file_name"),
         body.get("authz"),
         None,
@@ -67,7 +67,7 @@ async def upload_batch(request: Request) -> Response:
     """Commons' own: `{files: [{file_name, authz}]}` -> one `{guid, url, rev}` each, one write."""
     body = await _body(request)
     signed = await run_in_threadpool(
-        data_objects(request).upload_many, _files(body), _expires(body)
+        (await data_objects(request)).upload_many, _files(body), _expires(body)
     )
     uploads = [{"guid": record.did, "url": url, "rev": record.rev} for record, url in signed]
     return JSONResponse({"uploads": uploads}, status_code=201)
@@ -90,7 +90,7 @@ async def upload_complete(request: Request) -> Response:
         )
         for f in files
     ]
-    outcomes = await run_in_threadpool(data_objects(request).fill_blanks, items)
+    outcomes = await run_in_threadpool((await data_objects(request)).fill_blanks, items)
     return JSONResponse(
         {
             "records": [o.to_json() for o in outcomes if not isinstance(o, RecordError)],
@@ -106,7 +106,7 @@ async def upload_complete(request: Request) -> Response:
 async def upload_to_guid(request: Request) -> Response:
     """A signed PUT for a record that has no bytes yet (or whose upload was refused)."""
     record, url = await run_in_threadpool(
-        data_objects(request).upload,
+        (await data_objects(request)).upload,
         request.query_params.get("file_name"),
         None,
         request.path_params["guid"],
@@ -117,7 +117,7 @@ async def upload_to_guid(request: Request) -> Response:
 
 async def download(request: Request) -> Response:
     url = await run_in_threadpool(
-        data_objects(request).download_url,
+        (await data_objects(request)).download_url,
         request.path_params["guid"],
         request.query_params.get("protocol"),
         optional_number(request, "expires_in", 1),
@@ -133,7 +133,9 @@ async def download_batch(request: Request) -> Response:
         raise RecordError(400, f"guids must be a list of 1 to {MAX_BATCH} GUIDs")
     if not all(isinstance(guid, str) for guid in guids):
         raise RecordError(400, "guids must be strings")
-    outcomes = await run_in_threadpool(data_objects(request).download_urls, guids, _expires(body))
+    outcomes = await run_in_threadpool(
+        (await data_objects(request)).download_urls, guids, _expires(body)
+    )
     return JSONResponse(
         {
             "downloads": [
@@ -147,14 +149,14 @@ async def download_batch(request: Request) -> Response:
 
 
 async def delete(request: Request) -> Response:
-    await run_in_threadpool(data_objects(request).remove, request.path_params["guid"])
+    await run_in_threadpool((await data_objects(request)).remove, request.path_params["guid"])
     return Response(status_code=204)
 
 
 async def multipart_init(request: Request) -> Response:
     body = await _body(request)
     record, upload_id = await run_in_threadpool(
-        data_objects(request).multipart_init,
+        (await data_objects(request)).multipart_init,
         body.get("file_name"),
         body.get("authz"),
         body.get("guid"),
@@ -167,7 +169,7 @@ async def multipart_init(request: Request) -> Response:
 async def multipart_upload(request: Request) -> Response:
     body = await _body(request)
     url = await run_in_threadpool(
-        data_objects(request).multipart_url,
+        (await data_objects(request)).multipart_url,
         body.get("key"),
         body.get("uploadId"),
         body.get("partNumber"),
@@ -179,7 +181,7 @@ async def multipart_upload(request: Request) -> Response:
 async def multipart_complete(request: Request) -> Response:
     body = await _body(request)
     record = await run_in_threadpool(
-        data_objects(request).multipart_complete,
+        (await data_objects(request)).multipart_complete,
         body.get("key"),
         body.get("uploadId"),
         body.get("parts"),

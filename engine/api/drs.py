@@ -30,7 +30,9 @@ async def service_info(request: Request) -> Response:
 
 
 async def drs_object(request: Request) -> Response:
-    record = await run_in_threadpool(data_objects(request).get, request.path_params["object_id"])
+    record = await run_in_threadpool(
+        (await data_objects(request)).get, request.path_params["object_id"]
+    )
     region = request.app.state.settings.s3_region
     return JSONResponse(drs.drs_object(record, _host(request), region))
 
@@ -39,7 +41,7 @@ async def access(request: Request) -> Response:
     object_id, access_id = request.path_params["object_id"], request.path_params["access_id"]
     if access_id != drs.ACCESS_ID:
         raise RecordError(404, f"object {object_id} has no access method {access_id!r}")
-    url = await run_in_threadpool(data_objects(request).download_url, object_id, "s3")
+    url = await run_in_threadpool((await data_objects(request)).download_url, object_id, "s3")
     return JSONResponse({"url": url})
 
 

@@ -28,8 +28,8 @@ from engine.query.neighbourhood import neighbourhood
 PREFIX = "/api/v0/explore"
 
 
-def _readable(request: Request) -> frozenset[str] | None:
-    return access(request).accessible_projects
+async def _readable(request: Request) -> frozenset[str] | None:
+    return (await access(request)).accessible_projects
 
 
 def _node_summary(node: NodeType) -> dict[str, Any]:
@@ -73,7 +73,7 @@ def _dictionary(request: Request) -> Dictionary:
 async def dictionary(request: Request) -> Response:
     dictionary = _dictionary(request)
     counts = await run_in_threadpool(
-        counts_by_type, request.app.state.stores.graph, dictionary, _readable(request)
+        counts_by_type, request.app.state.stores.graph, dictionary, await _readable(request)
     )
     nodes = [
         {**_node_summary(dictionary.nodes[name]), "count": counts.get(name, 0)}
@@ -85,7 +85,7 @@ async def dictionary(request: Request) -> Response:
 async def projects(request: Request) -> Response:
     dictionary = _dictionary(request)
     counts = await run_in_threadpool(
-        counts_by_project, request.app.state.stores.graph, dictionary, _readable(request)
+        counts_by_project, request.app.state.stores.graph, dictionary, await _readable(request)
     )
     types = [name for name in dictionary.import_order if name not in ("program", "project")]
     return JSONResponse(
@@ -107,7 +107,7 @@ async def record(request: Request) -> Response:
         dictionary,
         node,
         request.path_params["id"],
-        _readable(request),
+        await _readable(request),
     )
     if found is None:
         raise HTTPProblem(404, f"no {node.name} with id {request.path_params['id']}")

@@ -2,9 +2,9 @@
 
 Both run in a worker thread (the store driver blocks). The schema is built
 from the app's dictionary on first use and kept on the app. What a caller
-may see is `access(request)`, for the dashboard's endpoints too: every
-project for now; auth's readable projects go there
-(`Access.from_settings(settings, <readable projects>)`).
+may see is `access(request)`, for the dashboard's endpoints too: the
+projects they may `read` on `guppy`, under the tier's rules
+(engine/query/access.py).
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from starlette.routing import Route
 
 from engine.api.errors import HTTPProblem
 from engine.api.submission import read_body
+from engine.auth.principal import principal
 from engine.graphql.guppy_schema import GuppySchema
 from engine.query.access import ACCESSIBILITIES, Access
 from engine.query.errors import QueryError
@@ -48,8 +49,11 @@ def guppy_schema(app: Starlette) -> GuppySchema:
     return schema
 
 
-def access(request: Request) -> Access:
-    return Access.from_settings(request.app.state.settings)
+async def access(request: Request) -> Access:
+    """What the caller may see; async, as finding the caller's projects may ask the store."""
+    who = await principal(request)
+    readable = await run_in_threadpool(who.readable_projects, "guppy", "read")
+    return Access.from_settings(request.app.state.settings, readable)
 
 
 async def _json_object(request: Request) -> dict[str, Any]:
@@ -69,7 +73,7 @@ async def graphql(request: Request) -> Response:
     body, status = await run_in_threadpool(
         schema.execute,
         request.app.state.stores.graph,
-        access(request),
+        await access(request),
         payload.get("query"),
         payload.get("variables"),
         payload.get("operationName"),
@@ -107,7 +111,7 @@ async def download(request: Request) -> Response:
         raise HTTPProblem(
             400, f"'fields' must be a list of fields of {node.name}: {', '.join(known)}"
         )
-    scope = Scope(dictionary, node, body.get("filter"), accessibility, access(request))
+    scope = Scope(dictionary, node, body.get("filter"), accessibility, await access(request))
     store = request.app.state.stores.graph
     try:
         rows = iter_rows(store, scope, sort=body.get("sort"))

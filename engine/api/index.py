@@ -87,12 +87,12 @@ def _query(request: Request) -> RecordQuery:
 
 async def records(request: Request) -> Response:
     """GET lists records by indexd's filters; POST creates one."""
-    service = data_objects(request)
+    service = await data_objects(request)
     if request.method == "POST":
         record = await run_in_threadpool(service.create, await json_body(request))
         return JSONResponse(_ids(record))
     query = _query(request)
-    found = await run_in_threadpool(service.index.query, query)
+    found = await run_in_threadpool(service.query, query)
     return JSONResponse(
         {
             "records": [record.to_json() for record in found],
@@ -112,7 +112,7 @@ async def records(request: Request) -> Response:
 
 async def record(request: Request) -> Response:
     """GET reads, PUT updates (`?rev=`), DELETE removes (`?rev=`), POST adds a new version."""
-    service, did = data_objects(request), _did(request)
+    service, did = await data_objects(request), _did(request)
     if request.method == "GET":
         return JSONResponse((await run_in_threadpool(service.get, did)).to_json())
     if request.method == "POST":
@@ -127,25 +127,29 @@ async def record(request: Request) -> Response:
 
 
 async def versions(request: Request) -> Response:
-    found = await run_in_threadpool(data_objects(request).index.versions, _did(request))
+    found = await run_in_threadpool((await data_objects(request)).versions, _did(request))
     return JSONResponse({str(i): version.to_json() for i, version in enumerate(found)})
 
 
 async def latest(request: Request) -> Response:
     has_version = request.query_params.get("has_version", "false").lower() in ("1", "true", "yes")
-    found = await run_in_threadpool(data_objects(request).latest, _did(request), has_version)
+    found = await run_in_threadpool(
+        (await data_objects(request)).latest, _did(request), has_version
+    )
     return JSONResponse(found.to_json())
 
 
 async def blank(request: Request) -> Response:
-    record = await run_in_threadpool(data_objects(request).create_blank, await json_body(request))
+    record = await run_in_threadpool(
+        (await data_objects(request)).create_blank, await json_body(request)
+    )
     return JSONResponse(_ids(record), status_code=201)
 
 
 async def blank_update(request: Request) -> Response:
     rev = required_param(request, "rev")
     record = await run_in_threadpool(
-        data_objects(request).update_blank, _did(request), rev, await json_body(request)
+        (await data_objects(request)).update_blank, _did(request), rev, await json_body(request)
     )
     return JSONResponse(_ids(record))
 
@@ -154,13 +158,13 @@ async def bulk_documents(request: Request) -> Response:
     dids: Any = await json_body(request)
     if not isinstance(dids, list) or not all(isinstance(did, str) for did in dids):
         raise RecordError(400, "the body must be a JSON list of dids")
-    found = await run_in_threadpool(data_objects(request).index.find_many, dids)
+    found = await run_in_threadpool((await data_objects(request)).find_many, dids)
     return JSONResponse([record.to_json() for record in found])
 
 
 async def mint(request: Request) -> Response:
     count = whole_number("count", request.query_params.get("count", "1"), 1, MAX_MINT)
-    return JSONResponse({"guids": data_objects(request).mint(count)})
+    return JSONResponse({"guids": (await data_objects(request)).mint(count)})
 
 
 async def guid_prefix(request: Request) -> Response:
@@ -168,7 +172,7 @@ async def guid_prefix(request: Request) -> Response:
 
 
 async def stats(request: Request) -> Response:
-    return JSONResponse(await run_in_threadpool(data_objects(request).index.stats))
+    return JSONResponse(await run_in_threadpool((await data_objects(request)).stats))
 
 
 def _routes(prefix: str) -> list[Route]:

@@ -1,7 +1,8 @@
 """What the indexd, DRS and fence routes share: the data-object service and request parsing.
 
-Routes stay thin: they parse, call `DataObjects` in a worker thread (the
-store drivers block) and shape the answer. Malformed parameters are a 400
+Routes stay thin: they parse, call `DataObjects` (made for the request's
+caller, whose rights it checks) in a worker thread (the store drivers
+block) and shape the answer. Malformed parameters are a 400
 that names the parameter.
 """
 
@@ -11,15 +12,18 @@ from typing import Any
 
 from starlette.requests import Request
 
+from engine.auth.principal import principal
 from engine.objects.record import RecordError
 from engine.objects.service import DataObjects
 
 
-def data_objects(request: Request) -> DataObjects:
+async def data_objects(request: Request) -> DataObjects:
+    """The data-object service, acting for the caller of `request` (who may do what is checked there)."""
     stores, settings = request.app.state.stores, request.app.state.settings
     return DataObjects(
         stores.graph,
         stores.objects,
+        await principal(request),
         guid_prefix=settings.index_guid_prefix,
         max_ttl=settings.signed_url_ttl,
     )

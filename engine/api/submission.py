@@ -1,7 +1,8 @@
 """Sheepdog's submission API, under `/api/v0/submission` and `/v0/submission`.
 
 Routes parse and answer; the work happens in engine/submission, in a worker
-thread, since the store driver blocks.
+thread, since the store driver blocks. What each route needs of the caller
+is the table at the end (`ROUTES`), checked before the handler runs.
 """
 
 from __future__ import annotations
@@ -12,12 +13,16 @@ from typing import Any
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
-from starlette.routing import Mount, Route
+from starlette.routing import Mount
 
 from engine.api.errors import HTTPProblem
+from engine.api.guard import ADMIN, PUBLIC, Need, guarded_routes
 from engine.api.objects import data_objects
+from engine.auth.principal import principal
+from engine.auth.resources import program_path, project_resource
 from engine.dictionary.compile import CompiledDictionary
 from engine.graph.store import GraphStore
+from engine.objects.access import RecordAccess
 from engine.objects.node_delete import delete_with_records
 from engine.submission import projects
 from engine.submission.delete import delete_entities
@@ -27,6 +32,7 @@ from engine.submission.submit import Target, find_project, submit_documents
 from engine.submission.tabular import template, write_table
 
 PREFIXES = ("/api/v0/submission", "/v0/submission")
+SERVICE = "sheepdog"
 FORMATS = {"tsv": ("\t", "text/tab-separated-values"), "csv": (",", "text/csv")}
 
 
@@ -79,8 +85,10 @@ def _submission_response(result: Any) -> JSONResponse:
 
 async def programs(request: Request) -> Response:
     if request.method == "GET":
+        who = await principal(request)
         names = await run_in_threadpool(projects.list_programs, _store(request))
-        return JSONResponse({"links": [f"/v0/submission/{name}" for name in names]})
+        shown = [name for name in names if who.reaches(SERVICE, "read", program_path(name))]
+        return JSONResponse({"links": [f"/v0/submission/{name}" for name in shown]})
     doc = await json_body(request)
     answer = await run_in_threadpool(
         projects.upsert_program, _store(request), _compiled(request), doc
@@ -92,8 +100,10 @@ async def program(request: Request) -> Response:
     name = request.path_params["program"]
     store, compiled = _store(request), _compiled(request)
     if request.method == "GET":
+        who = await principal(request)
         codes = await run_in_threadpool(projects.list_projects, store, compiled, name)
-        return JSONResponse({"links": [f"/v0/submission/{name}/{code}" for code in codes]})
+        shown = [code for code in codes if who.can(SERVICE, "read", project_resource(name, code))]
+        return JSONResponse({"links": [f"/v0/submission/{name}/{code}" for code in shown]})
     if request.method == "DELETE":
         await run_in_threadpool(projects.delete_program, store, compiled, name)
         return Response(status_code=204)
@@ -121,6 +131,7 @@ async def project(request: Request) -> Response:
 
 
 async def _submit(request: Request, sources: list[SourceDoc], dry_run: bool) -> Response:
+    records = RecordAccess(await principal(request)).readable()
     result = await run_in_threadpool(
         lambda: submit_documents(
             _store(request),
@@ -129,6 +140,7 @@ async def _submit(request: Request, sources: list[SourceDoc], dry_run: bool) -> 
             sources,
             create_only=request.method == "POST",
             dry_run=dry_run,
+            records=records,
         )
     )
     return _submission_response(result)
@@ -172,7 +184,7 @@ async def entities(request: Request) -> Response:
     if request.method == "DELETE":
         cascade = request.query_params.get("cascade", "false").lower() in ("1", "true", "yes")
         if request.query_params.get("delete_records", "").lower() in ("1", "true", "yes"):
-            objects = data_objects(request)
+            objects = await data_objects(request)
             result = await run_in_threadpool(
                 lambda: delete_with_records(
                     objects, compiled.dictionary, target, ids, cascade=cascade
@@ -313,27 +325,40 @@ async def dictionary_node(request: Request) -> Response:
     return JSONResponse(node.schema)
 
 
-def _routes() -> list[Route]:
-    project_path = "/{program}/{project}"
-    return [
-        Route("/", programs, methods=["GET", "POST", "PUT", "PATCH"]),
-        Route("/_dictionary", dictionary_index),
-        Route("/_dictionary/_all", dictionary_all),
-        Route("/_dictionary/{node}", dictionary_node),
-        Route("/template/{node}", node_template),
-        Route("/{program}", program, methods=["GET", "POST", "PUT", "PATCH", "DELETE"]),
-        Route("/{program}/", program, methods=["GET", "POST", "PUT", "PATCH", "DELETE"]),
-        Route(project_path, project, methods=["POST", "PUT", "DELETE"]),
-        Route(project_path + "/", project, methods=["POST", "PUT", "DELETE"]),
-        Route(project_path + "/_dry_run", project, methods=["POST", "PUT"]),
-        Route(project_path + "/bulk", bulk, methods=["POST", "PUT"]),
-        Route(project_path + "/entities/{ids}", entities, methods=["GET", "DELETE"]),
-        Route(project_path + "/export", export, methods=["GET", "POST"]),
-        Route(project_path + "/export/", export, methods=["GET", "POST"]),
-        Route(project_path + "/template/{node}", node_template),
-        Route(project_path + "/open", open_project, methods=["PUT", "POST"]),
-        Route(project_path + "/_dictionary", dictionary_index),
-    ]
+def _on_project(*methods: str) -> Need:
+    return Need("project", SERVICE, methods)
 
 
-routes = [Mount(prefix, routes=_routes()) for prefix in PREFIXES]
+LISTED = PUBLIC  # answers only what the caller may read (the handler filters)
+IN_PROGRAM = Need("in_program", SERVICE, ("read",))  # read somewhere in the program
+READ = _on_project("read")
+DELETE = _on_project("delete")
+WRITE = {"POST": _on_project("create"), "PUT": _on_project("create", "update")}
+ADMIN_EDITS = dict.fromkeys(("POST", "PUT", "PATCH"), ADMIN)
+PROGRAM_NEEDS = {"GET": IN_PROGRAM, **ADMIN_EDITS, "DELETE": ADMIN}
+P, Q = "/{program}", "/{program}/{project}"
+
+# Every submission route, and what each of its HTTP methods needs of the caller.
+# fmt: off
+ROUTES = [
+    ("/",                   programs,         {"GET": LISTED, **ADMIN_EDITS}),
+    ("/_dictionary",        dictionary_index, {"GET": PUBLIC}),
+    ("/_dictionary/_all",   dictionary_all,   {"GET": PUBLIC}),
+    ("/_dictionary/{node}", dictionary_node,  {"GET": PUBLIC}),
+    ("/template/{node}",    node_template,    {"GET": PUBLIC}),
+    (P,                     program,          PROGRAM_NEEDS),
+    (P + "/",               program,          PROGRAM_NEEDS),
+    (Q,                     project,          {**WRITE, "DELETE": ADMIN}),
+    (Q + "/",               project,          {**WRITE, "DELETE": ADMIN}),
+    (Q + "/_dry_run",       project,          WRITE),
+    (Q + "/bulk",           bulk,             WRITE),
+    (Q + "/entities/{ids}", entities,         {"GET": READ, "DELETE": DELETE}),
+    (Q + "/export",         export,           {"GET": READ, "POST": READ}),
+    (Q + "/export/",        export,           {"GET": READ, "POST": READ}),
+    (Q + "/template/{node}", node_template,   {"GET": PUBLIC}),
+    (Q + "/open",           open_project,     {"PUT": ADMIN, "POST": ADMIN}),
+    (Q + "/_dictionary",    dictionary_index, {"GET": PUBLIC}),
+]
+# fmt: on
+
+routes = [Mount(prefix, routes=guarded_routes(ROUTES)) for prefix in PREFIXES]

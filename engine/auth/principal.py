@@ -53,17 +53,29 @@ class Principal:
             p.allows(service, method, resource_path) for p in self.permissions
         )
 
+    def reaches(self, service: str, method: str, resource_path: str) -> bool:
+        """May the caller `method` on `resource_path` or on anything beneath it?
+
+        What a listing asks: a program is shown to whoever may read it or any
+        one of its projects. Answered from the grants alone, without the store.
+        """
+        paths = self.granted_paths(service, method)
+        return paths is None or any(
+            covers(path, resource_path) or covers(resource_path, path) for path in paths
+        )
+
     def require(self, service: str, method: str, resource_path: str) -> None:
         """Raises AuthError: 401 for an anonymous caller (logging in may help), else 403."""
         if not self.can(service, method, resource_path):
-            self._refuse(f"the {service} '{method}' permission")
+            self.refuse(f"the {service} '{method}' permission")
 
     def require_admin(self) -> None:
         """For what only admins do: programs, projects, the policy itself."""
         if not self.is_admin:
-            self._refuse("admin rights")
+            self.refuse("admin rights")
 
-    def _refuse(self, needed: str) -> NoReturn:
+    def refuse(self, needed: str) -> NoReturn:
+        """Raises the refusal for a request that needs `needed` (named, never its resource)."""
         if self.is_anonymous:
             raise AuthError(
                 401,
@@ -86,14 +98,24 @@ class Principal:
             self._readable[service, method] = self._find_readable(service, method)
         return self._readable[service, method]
 
-    def _find_readable(self, service: str, method: str) -> frozenset[str] | None:
+    def granted_paths(self, service: str, method: str) -> frozenset[str] | None:
+        """The resource paths where the caller may `method` on `service` (and beneath them).
+
+        None means everywhere (an admin). For checks that must happen inside
+        a store query, such as listing only the index records a caller may read.
+        """
         if self.is_admin:
             return None
-        paths = [
+        return frozenset(
             p.resource
             for p in self.permissions
             if p.service in ("*", service) and p.method in ("*", method)
-        ]
+        )
+
+    def _find_readable(self, service: str, method: str) -> frozenset[str] | None:
+        paths = self.granted_paths(service, method)
+        if paths is None:
+            return None
         if any(covers(path, PROGRAMS) for path in paths):
             return None
         projects, programs = set(), set()

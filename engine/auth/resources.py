@@ -13,12 +13,17 @@ def program_path(program: str) -> str:
     return f"{PROGRAMS}/{program}"
 
 
+def project_resource(program: str, code: str) -> str:
+    """The path of a project named by its parts, as routes get them: `/programs/P/projects/Q`."""
+    return f"{program_path(program)}/projects/{code}"
+
+
 def project_path(project_id: str) -> str:
     """`P-Q` → `/programs/P/projects/Q`."""
     program, dash, code = project_id.partition("-")
     if not (program and dash and code):
         raise ValueError(f"a project_id is <program>-<project>, got {project_id!r}")
-    return f"{program_path(program)}/projects/{code}"
+    return project_resource(program, code)
 
 
 def covers(granted: str, resource: str) -> bool:

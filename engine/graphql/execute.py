@@ -35,6 +35,7 @@ from engine.graph.store import GraphStore
 from engine.graphql.mutations import Authorize, Mutations
 from engine.graphql.plan import FromStore, Introspection, Known, Nested, Planner, RootField
 from engine.graphql.schema import QuerySchema
+from engine.objects.access import Visibility
 from engine.query.arguments import Arguments
 from engine.query.errors import QueryError
 from engine.query.limits import Limits
@@ -110,9 +111,11 @@ class QueryService:
         operation_name: str | None = None,
         readable: frozenset[str] | None = None,
         authorize: Authorize | None = None,
+        records: Visibility | None = None,
     ) -> GraphQLAnswer:
         """`readable`: the project ids the caller may read (None: all of them);
-        `authorize`: the check a mutation makes before it writes (None: allow)."""
+        `authorize`: the check a mutation makes before it writes (None: allow);
+        `records`: the index records a submitted data-file node may name (None: all)."""
         if not isinstance(query, str) or not query.strip():
             return failed(["query: send the GraphQL query text as `query`"])
         try:
@@ -133,7 +136,7 @@ class QueryService:
             )
         if operation.operation == OperationType.MUTATION:
             data, messages = self.mutations.execute(
-                document, operation_name, values, authorize or _allow
+                document, operation_name, values, authorize or _allow, records
             )
             body = {"data": data, **({"errors": messages} if messages else {})}
             return GraphQLAnswer(body, 400 if messages else 200)

@@ -223,7 +223,7 @@ def _resolve_aggregation(label: str) -> Any:
         _: Any,
         info: GraphQLResolveInfo,
         filter: Any = None,
-        accessibility: str = "all",
+        accessibility: str = "accessible",
         filterSelf: bool = True,
     ) -> dict[str, Any]:
         context: Context = info.context
@@ -266,7 +266,8 @@ class GuppySchema:
                 _aggregation_type(_type_name(label), found),
                 args={
                     "filter": GraphQLArgument(JSON),
-                    "accessibility": GraphQLArgument(ACCESSIBILITY, default_value="all"),
+                    # Readable data unless asked otherwise: spanning more is the tier's to allow.
+                    "accessibility": GraphQLArgument(ACCESSIBILITY, default_value="accessible"),
                     "filterSelf": GraphQLArgument(GraphQLBoolean, default_value=True),
                 },
                 resolve=_resolve_aggregation(label),

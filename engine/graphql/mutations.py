@@ -17,6 +17,7 @@ from engine.dictionary.compile import CompiledDictionary
 from engine.dictionary.graphql_names import graphql_names
 from engine.dictionary.sdl import submit_field
 from engine.graph.store import GraphStore
+from engine.objects.access import Visibility
 from engine.submission.delete import delete_entities
 from engine.submission.documents import SourceDoc
 from engine.submission.submit import ProjectNotFound, Target, submit_documents
@@ -82,7 +83,12 @@ class Mutations:
             ]
             try:
                 result = submit_documents(
-                    self.store, self.compiled, target, sources, dry_run=dry_run
+                    self.store,
+                    self.compiled,
+                    target,
+                    sources,
+                    dry_run=dry_run,
+                    records=info.context["records"],
                 )
             except ProjectNotFound as error:
                 raise GraphQLError(str(error)) from None
@@ -109,6 +115,7 @@ class Mutations:
         operation_name: str | None,
         variables: dict[str, Any],
         authorize: Authorize,
+        records: Visibility | None = None,
     ) -> tuple[dict[str, Any] | None, list[str]]:
         """(data, error messages): the fields run one after the other, as GraphQL mutations do."""
         result = execute(
@@ -116,6 +123,6 @@ class Mutations:
             document,
             variable_values=variables,
             operation_name=operation_name,
-            context_value={"authorize": authorize},
+            context_value={"authorize": authorize, "records": records},
         )
         return result.data, [error.message for error in result.errors or ()]

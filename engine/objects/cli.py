@@ -25,6 +25,7 @@ from rich.progress import (
     TransferSpeedColumn,
 )
 
+from engine.auth.client import CREDENTIALS_OPTION, api_auth
 from engine.objects.transfer import CHUNK, TransferError, Transfers, Uploaded
 
 MANIFEST_COLUMNS = ("submitter_id", "file_name", "file_size", "md5sum", "object_id")
@@ -67,6 +68,8 @@ def _report(failed: list[str]) -> None:
 
 def _check_project(transfers: Transfers, program: str, project: str) -> None:
     response = transfers.api.get(f"/api/v0/submission/{program}")
+    if response.status_code in (401, 403):  # say why: --credentials may be missing
+        raise click.ClickException(response.json().get("message", response.text))
     links = response.json().get("links", []) if response.is_success else []
     if f"/v0/submission/{program}/{project}" not in links:
         raise click.ClickException(
@@ -109,6 +112,7 @@ def _write_manifest(path: Path, uploaded: Iterable[Uploaded], node: str | None) 
 )
 @URL_OPTION
 @WORKERS_OPTION
+@CREDENTIALS_OPTION
 def upload(
     project: str,
     paths: tuple[str, ...],
@@ -117,6 +121,7 @@ def upload(
     part_size: int,
     url: str,
     workers: int,
+    credentials: str | None,
 ) -> None:
     """Upload files (or folders of them) into a project's storage.
 
@@ -132,7 +137,7 @@ def upload(
         )
     files = _files(paths)
     authz = [f"/programs/{program}/projects/{code}"]
-    transfers = Transfers(url, workers, part_size * CHUNK)
+    transfers = Transfers(url, workers, part_size * CHUNK, auth=api_auth(url, credentials))
     try:
         _check_project(transfers, program, code)
         with _moving(len(files)) as progress:
@@ -177,8 +182,14 @@ def _manifest_guids(path: Path) -> list[str]:
 )
 @URL_OPTION
 @WORKERS_OPTION
+@CREDENTIALS_OPTION
 def download(
-    guids: tuple[str, ...], manifest: str | None, out: str, url: str, workers: int
+    guids: tuple[str, ...],
+    manifest: str | None,
+    out: str,
+    url: str,
+    workers: int,
+    credentials: str | None,
 ) -> None:
     """Download files by GUID, checking each one's size and MD5 against its record."""
     wanted = list(guids) + (_manifest_guids(Path(manifest)) if manifest else [])
@@ -186,7 +197,7 @@ def download(
         raise click.UsageError("name GUIDs or give --manifest")
     folder = Path(out)
     folder.mkdir(parents=True, exist_ok=True)
-    transfers = Transfers(url, workers)
+    transfers = Transfers(url, workers, auth=api_auth(url, credentials))
     try:
         records = transfers.records(wanted)
         total = sum(record.get("size") or 0 for record in records)

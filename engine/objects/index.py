@@ -15,6 +15,7 @@ from typing import Any
 from neo4j.exceptions import ConstraintError
 
 from engine.graph.store import GraphStore, Transaction
+from engine.objects.access import Visibility
 from engine.objects.record import HASH_PATTERNS, IndexRecord, RecordError, new_rev, now
 
 LABEL = "IndexRecord"
@@ -57,9 +58,15 @@ class RecordQuery:
     limit: int = 100
     page: int = 0
 
-    def cypher(self) -> tuple[str, dict[str, Any]]:
-        """The WHERE clause and its parameters; hash types come from a fixed set, values are parameters."""
+    def cypher(self, visible: Visibility | None = None) -> tuple[str, dict[str, Any]]:
+        """The WHERE clause and its parameters; hash types come from a fixed set, values are parameters.
+
+        `visible` keeps to the records the caller may read (None: all of them).
+        """
         clauses, params = [], {}
+        if visible is not None:
+            clause, params = visible.cypher("r")
+            clauses.append(clause)
         if self.ids:
             clauses.append("r.did IN $ids")
             params["ids"] = list(self.ids)
@@ -188,8 +195,8 @@ class RecordIndex:
 
         return self.graph.execute_write(work)
 
-    def query(self, query: RecordQuery) -> list[IndexRecord]:
-        where, params = query.cypher()
+    def query(self, query: RecordQuery, visible: Visibility | None = None) -> list[IndexRecord]:
+        where, params = query.cypher(visible)
         rows = self.graph.read(
             f"MATCH (r:`{LABEL}`){where} RETURN properties(r) AS props "
             "ORDER BY r.did SKIP $skip LIMIT $limit",
@@ -218,8 +225,9 @@ class RecordIndex:
             raise RecordError(404, f"no record with did or baseid {did}")
         return records
 
-    def stats(self) -> dict[str, int]:
+    def stats(self, visible: Visibility | None = None) -> dict[str, int]:
+        where, params = RecordQuery().cypher(visible)
         row = self.graph.read(
-            f"MATCH (r:`{LABEL}`) RETURN count(r) AS files, sum(r.size) AS bytes"
+            f"MATCH (r:`{LABEL}`){where} RETURN count(r) AS files, sum(r.size) AS bytes", params
         )[0]
         return {"fileCount": row["files"], "totalFileSize": row["bytes"] or 0}

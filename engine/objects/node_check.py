@@ -3,7 +3,8 @@
 A node's `md5sum` and `file_size` describe bytes that Commons checked when
 they were uploaded; a submission that says otherwise would put a second,
 unchecked truth in the graph. One query reads every named record of the
-request, inside the submission's transaction.
+request, inside the submission's transaction; a record the submitter may
+not read is treated as unknown, so its checksum and size stay unsaid.
 """
 
 from __future__ import annotations
@@ -11,20 +12,24 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from engine.graph.store import Transaction
+from engine.objects.access import Visibility
 from engine.objects.index import LABEL
 from engine.submission.entity import Entity
 from engine.submission.result import ErrorType
 
 
-def check_file_records(tx: Transaction, entities: Sequence[Entity]) -> None:
+def check_file_records(
+    tx: Transaction, entities: Sequence[Entity], visible: Visibility | None = None
+) -> None:
     """Add an INVALID_VALUE error to each entity whose object_id, md5sum or file_size is wrong."""
     files = [entity for entity in entities if isinstance(entity.props.get("object_id"), str)]
     if not files:
         return
+    condition, params = visible.cypher("r") if visible else ("true", {})
     rows = tx.run(
-        f"MATCH (r:`{LABEL}`) WHERE r.did IN $dids "
+        f"MATCH (r:`{LABEL}`) WHERE r.did IN $dids AND {condition} "
         "RETURN r.did AS did, r.size AS size, r.hash_md5 AS md5, r.pending AS pending",
-        {"dids": sorted({entity.props["object_id"] for entity in files})},
+        {**params, "dids": sorted({entity.props["object_id"] for entity in files})},
     )
     records = {row["did"]: row for row in rows}
     for entity in files:

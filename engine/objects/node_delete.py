@@ -48,6 +48,7 @@ def delete_with_records(
     dids = graph.execute_read(
         lambda tx: _named_records(tx, dictionary, target.project_id, ids, cascade)
     )
+    objects.require_deletable(dids)  # a refusal comes before any entity is deleted
     result = delete_entities(graph, dictionary, target, ids, cascade=cascade)
     if result.success:
         for did in dids:

@@ -3,8 +3,10 @@
 indexd, fence and DRS routes all come here, so the rules hold whichever
 door a client uses: bytes Commons holds are checked before their record
 becomes valid, deleting a record deletes its bytes, and a signed URL is
-only made for a record that exists. It is also the one place where a
-policy check on a record's `authz` belongs.
+only made for a record that exists. It is also the one place where the
+caller's rights on a record's `authz` are checked (engine/objects/access.py
+says what each action needs): a `DataObjects` is made per request, for
+its caller.
 """
 
 from __future__ import annotations
@@ -16,8 +18,11 @@ from typing import Any
 
 from minio.error import S3Error
 
+from engine.auth.errors import AuthError
+from engine.auth.principal import Principal
 from engine.graph.store import GraphStore
-from engine.objects.index import RecordIndex, check_rev
+from engine.objects.access import Action, RecordAccess, unknown
+from engine.objects.index import RecordIndex, RecordQuery, check_rev
 from engine.objects.integrity import ChecksumMismatch, settle_changes
 from engine.objects.record import (
     BLANK_FIELDS,
@@ -43,10 +48,17 @@ STORE_THREADS = 8
 
 class DataObjects:
     def __init__(
-        self, graph: GraphStore, store: ObjectStore, *, guid_prefix: str = "", max_ttl: int = 3600
+        self,
+        graph: GraphStore,
+        store: ObjectStore,
+        who: Principal,
+        *,
+        guid_prefix: str = "",
+        max_ttl: int = 3600,
     ) -> None:
         self.index = RecordIndex(graph)
         self.store = store
+        self.access = RecordAccess(who)
         self.guid_prefix = guid_prefix
         self.max_ttl = max_ttl
 
@@ -65,17 +77,47 @@ class DataObjects:
             }
         )
 
+    def _owned(self, fields: dict[str, Any]) -> dict[str, Any]:
+        """`fields` of a new record, once the caller may make it under its authz."""
+        return {**fields, **self.access.check_new(fields.get("authz"))}
+
+    def _record(self, did: str, action: Action) -> IndexRecord:
+        """The record `did`, if the caller may `action` it (an unreadable one is unknown)."""
+        record = self.index.find(did)
+        if record is None:
+            raise unknown(did)
+        return self.access.check(record, action)
+
     def create(self, doc: Any) -> IndexRecord:
         fields = check_fields(doc, CREATE_FIELDS, required=("hashes", "size"))
-        return self.index.create([self._new(fields)])[0]
+        return self.index.create([self._new(self._owned(fields))])[0]
 
     def new_version(self, did: str, doc: Any) -> IndexRecord:
         """A new record sharing `did`'s baseid: the next version of the same object."""
         fields = check_fields(doc, CREATE_FIELDS - {"baseid"}, required=("hashes", "size"))
-        return self.index.create([self._new(fields, baseid=self.index.get(did).baseid)])[0]
+        baseid = self._record(did, "read").baseid
+        return self.index.create([self._new(self._owned(fields), baseid=baseid)])[0]
 
     def get(self, did: str) -> IndexRecord:
-        return self._settled(self.index.get(did))
+        return self._settled(self._record(did, "read"))
+
+    def query(self, query: RecordQuery) -> list[IndexRecord]:
+        """indexd's listing, of the records the caller may read (decided inside the query)."""
+        return self.index.query(query, self.access.readable())
+
+    def find_many(self, dids: list[str]) -> list[IndexRecord]:
+        """The records that exist and the caller may read, in the order asked for."""
+        return [r for r in self.index.find_many(dids) if self.access.may(r, "read")]
+
+    def versions(self, did: str) -> list[IndexRecord]:
+        """The versions of `did` the caller may read, oldest first; 404 when there is none."""
+        found = [r for r in self.index.versions(did) if self.access.may(r, "read")]
+        if not found:
+            raise RecordError(404, f"no record with did or baseid {did}")
+        return found
+
+    def stats(self) -> dict[str, int]:
+        return self.index.stats(self.access.readable())
 
     def _settled(self, record: IndexRecord) -> IndexRecord:
         """An upload whose bytes have arrived is checked and recorded on first read.
@@ -101,17 +143,30 @@ class DataObjects:
                 raise
             return self.index.get(record.did)  # settled by a concurrent reader
 
+    def _moving(self, record: IndexRecord, fields: dict[str, Any], action: Action) -> None:
+        """A change of authz needs `action` on the new paths too: no moving into others' projects."""
+        if fields.get("authz") and fields["authz"] != record.authz:
+            self.access.check_new(fields["authz"], action)
+
     def update(self, did: str, rev: str, doc: Any) -> IndexRecord:
-        return self.index.update(did, rev, change_props(check_fields(doc, UPDATE_FIELDS)))
+        fields = check_fields(doc, UPDATE_FIELDS)
+        self._moving(self._record(did, "update"), fields, "update")
+        return self.index.update(did, rev, change_props(fields))
 
     def delete(self, did: str, rev: str | None) -> None:
         """The record, then the bytes Commons holds for it (never bytes at others' URLs)."""
+        self._record(did, "delete")
         record = self.index.delete(did, rev)
         if record.storage_key:
             self.store.delete(record.storage_key)
 
+    def require_deletable(self, dids: list[str]) -> None:
+        """Refuses before anything is deleted when one of the existing records may not be."""
+        for record in self.index.find_many(dids):
+            self.access.check(record, "delete")
+
     def create_blank(self, doc: Any) -> IndexRecord:
-        return self.index.create([self._new(check_fields(doc, BLANK_FIELDS))])[0]
+        return self.index.create([self._new(self._owned(check_fields(doc, BLANK_FIELDS)))])[0]
 
     def fill_blanks(self, items: list[tuple[str, str, Any]]) -> list[IndexRecord | RecordError]:
         """Give blank records (did, rev, {size, hashes}) their data, all in one write.
@@ -128,7 +183,9 @@ class DataObjects:
                 fields = check_fields(doc, BLANK_UPDATE_FIELDS, required=("hashes", "size"))
                 record = records.get(did)
                 if record is None:
-                    raise RecordError(404, f"no record with did {did}")
+                    raise unknown(did)
+                self.access.check(record, "fill")
+                self._moving(record, fields, "fill")
                 if not record.blank:
                     raise RecordError(409, f"record {did} is not blank: it has a size and hashes")
                 check_rev(record.rev, did, rev)
@@ -138,6 +195,8 @@ class DataObjects:
                 return did, rev, change_props(changes)
             except RecordError as error:
                 return error
+            except AuthError as error:  # one refused item does not hold back the others
+                return RecordError(error.status, error.message)
 
         with ThreadPoolExecutor(min(len(items), STORE_THREADS) or 1) as pool:
             prepared = list(pool.map(prepare, items))
@@ -156,7 +215,7 @@ class DataObjects:
         return outcome
 
     def latest(self, did: str, has_version: bool) -> IndexRecord:
-        versions = [v for v in self.index.versions(did) if v.version or not has_version]
+        versions = [v for v in self.versions(did) if v.version or not has_version]
         if not versions:
             raise RecordError(404, f"no version of {did} has a version label")
         return versions[-1]
@@ -175,7 +234,8 @@ class DataObjects:
         if not isinstance(doc, dict):
             raise RecordError(400, f"each file must be an object with a file_name, got {doc!r}")
         given = {key: value for key, value in doc.items() if value is not None}
-        record = self._new(check_fields(given, UPLOAD_FIELDS, ("file_name",)))
+        fields = check_fields(given, UPLOAD_FIELDS, ("file_name",))
+        record = self._new({**fields, **self.access.check_new(fields.get("authz"), "upload")})
         assert record.file_name is not None
         key = storage_key(record.did, record.file_name)
         return record.with_changes({"storage_key": key, "pending": True})
@@ -186,7 +246,7 @@ class DataObjects:
         """A pending record to upload into: a new one, or `did` when it holds no bytes yet."""
         if did is None:
             return self.index.create([self._pending({"file_name": file_name, "authz": authz})])[0]
-        record = self.index.get(did)
+        record = self._record(did, "upload")
         if record.stored:
             raise RecordError(
                 409, f"record {did} already holds its bytes; POST /index/{did} makes a new version"
@@ -241,7 +301,8 @@ class DataObjects:
     ) -> str:
         if protocol not in (None, *PROTOCOLS):
             raise RecordError(400, f"protocol must be one of {', '.join(PROTOCOLS)}")
-        return self._location(self.get(did), protocol, self._expires(expires_in))
+        record = self._settled(self._record(did, "download"))
+        return self._location(record, protocol, self._expires(expires_in))
 
     def download_urls(
         self, dids: list[str], expires_in: int | None = None
@@ -252,10 +313,13 @@ class DataObjects:
         for did in dids:
             try:
                 if did not in records:
-                    raise RecordError(404, f"no record with did {did}")
-                outcomes.append(self._location(records[did], None, expires))
+                    raise unknown(did)
+                record = self.access.check(records[did], "download")
+                outcomes.append(self._location(record, None, expires))
             except RecordError as error:
                 outcomes.append(error)
+            except AuthError as error:
+                outcomes.append(RecordError(error.status, error.message))
         return outcomes
 
     def remove(self, did: str) -> None:
@@ -274,9 +338,9 @@ class DataObjects:
     def _uploading(self, key: Any) -> IndexRecord:
         """The pending record of `key`: signing parts of any other key is refused."""
         record = self.index.by_storage_key(key) if isinstance(key, str) else None
-        if record is None or not record.pending:
+        if record is None or not record.pending or not self.access.may(record, "read"):
             raise RecordError(404, f"no upload in progress for key {key!r}")
-        return record
+        return self.access.check(record, "upload")
 
     def multipart_url(
         self, key: Any, upload_id: Any, part_number: Any, expires_in: int | None = None

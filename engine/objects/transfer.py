@@ -91,8 +91,14 @@ class Transfers:
     file's parts share the same workers.
     """
 
-    def __init__(self, url: str, workers: int = 4, part_size: int = 64 * CHUNK) -> None:
-        self.api = httpx.Client(base_url=url, timeout=httpx.Timeout(600, connect=10))
+    def __init__(
+        self,
+        url: str,
+        workers: int = 4,
+        part_size: int = 64 * CHUNK,
+        auth: httpx.Auth | None = None,
+    ) -> None:
+        self.api = httpx.Client(base_url=url, auth=auth, timeout=httpx.Timeout(600, connect=10))
         self.s3 = urllib3.PoolManager(
             maxsize=workers * 2, blocksize=CHUNK, timeout=urllib3.Timeout(600, connect=10)
         )

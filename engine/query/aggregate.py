@@ -133,7 +133,7 @@ class _Statement:
                 f"RETURN collect({{key: key, count: count}}) AS r{index} }}"
             )
             self.results.append(f"r{index}")
-            return lambda row: self._value_counts(row[f"r{index}"])
+            return lambda row: self._value_counts(chart.field, row[f"r{index}"])
         stats = ", ".join(f"{stat}(value) AS {stat}{index}" for stat in _STATS)
         self.clauses.append(
             f"CALL {{ WITH {records} {values} WITH value WHERE value IS NOT NULL RETURN {stats} }}"
@@ -167,16 +167,21 @@ class _Statement:
         )
         self.results.append(f"r{index}")
 
-    def _value_counts(self, rows: list[dict]) -> list[Bucket]:
-        """Most frequent first; records without a value count under guppy's "no data"."""
+    def _value_counts(self, field: Facet, rows: list[dict]) -> list[Bucket]:
+        """Most frequent first; records without a value count under guppy's "no data".
+
+        Buckets whose key the caller may not learn are left out (engine/query/access.py).
+        """
         rows = sorted(rows, key=lambda row: (-row["count"], str(row["key"])))
-        return [
+        buckets = [
             {
                 "key": MISSING if row["key"] is None else row["key"],
                 "count": self.scope.shown(row["count"]),
             }
             for row in rows
         ]
+        access, counted = self.scope.access, self.scope.counted
+        return [b for b in buckets if access.shows_bucket(field, b["key"], b["count"], counted)]
 
     def _hide(self, bucket: Bucket) -> Bucket:
         """The stats of a hidden count would tell what the count hides."""

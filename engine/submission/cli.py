@@ -23,6 +23,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+from engine.auth.client import CREDENTIALS_OPTION, api_auth
+
 SUFFIXES = {".tsv": "\t", ".txt": "\t", ".csv": ","}
 CONTENT_TYPES = {"\t": "text/tab-separated-values", ",": "text/csv"}
 API = "/api/v0/submission"
@@ -183,8 +185,15 @@ def _order(client: httpx.Client, files: list[Path]) -> list[tuple[Path, str]]:
 @click.option(
     "--report", type=click.Path(dir_okay=False), help="Also write every error as JSON to this file."
 )
+@CREDENTIALS_OPTION
 def submit(
-    project: str, paths: tuple[str, ...], url: str, batch: int, dry_run: bool, report: str | None
+    project: str,
+    paths: tuple[str, ...],
+    url: str,
+    batch: int,
+    dry_run: bool,
+    report: str | None,
+    credentials: str | None,
 ) -> None:
     """Submit TSV, CSV and JSON files (or folders of them) to a project.
 
@@ -201,7 +210,8 @@ def submit(
     console = Console(stderr=True)
     endpoint = f"{API}/{program}/{code}" + ("/_dry_run" if dry_run else "")
     reports: list[FileReport] = []
-    with httpx.Client(base_url=url, timeout=httpx.Timeout(600, connect=10)) as client:
+    auth = api_auth(url, credentials)
+    with httpx.Client(base_url=url, auth=auth, timeout=httpx.Timeout(600, connect=10)) as client:
         try:
             ordered = _order(client, _files(paths))
         except httpx.HTTPError as error:
@@ -291,14 +301,21 @@ def _summarise(console: Console, reports: list[FileReport], dry_run: bool) -> No
     show_default=True,
     help="The Commons to export from.",
 )
-def export(project: str, node: str, fmt: str, out: str | None, url: str) -> None:
+@CREDENTIALS_OPTION
+def export(
+    project: str, node: str, fmt: str, out: str | None, url: str, credentials: str | None
+) -> None:
     """Export every entity of one node type in a project, ready to submit again."""
     program, _, code = project.partition("/")
     params = {"node_label": node, "format": fmt}
     target = open(out, "wb") if out else sys.stdout.buffer  # noqa: SIM115 - closed below when ours
     try:
         with httpx.stream(
-            "GET", f"{url}{API}/{program}/{code}/export/", params=params, timeout=600
+            "GET",
+            f"{url}{API}/{program}/{code}/export/",
+            params=params,
+            auth=api_auth(url, credentials),
+            timeout=600,
         ) as response:
             if response.status_code != 200:
                 response.read()

@@ -17,6 +17,7 @@ from neo4j.exceptions import ConstraintError
 
 from engine.dictionary.compile import CompiledDictionary
 from engine.graph.store import GraphStore, Transaction
+from engine.objects.access import Visibility
 from engine.objects.node_check import check_file_records
 from engine.submission.documents import SourceDoc
 from engine.submission.entity import check_document
@@ -64,6 +65,7 @@ def _submit(
     sources: Sequence[SourceDoc],
     create_only: bool,
     dry_run: bool,
+    records: Visibility | None,
 ) -> SubmissionResult:
     project = find_project(tx, target)
     dictionary = compiled.dictionary
@@ -86,7 +88,7 @@ def _submit(
     assign_ids(tx, checkable, target.project_id, create_only)
     resolve_links(tx, [e for e in checkable if e.result.id], dictionary, project)
     check_target_multiplicity(tx, [e for e in checkable if e.result.valid], dictionary)
-    check_file_records(tx, [e for e in checkable if e.result.valid])
+    check_file_records(tx, [e for e in checkable if e.result.valid], records)
     if result.success and not dry_run:
         write_entities(tx, dictionary, entities, target.project_id)
     return result
@@ -100,12 +102,17 @@ def submit_documents(
     *,
     create_only: bool = False,
     dry_run: bool = False,
+    records: Visibility | None = None,
 ) -> SubmissionResult:
-    """POST (`create_only`) or PUT documents into one project; nothing is written unless all are valid."""
+    """POST (`create_only`) or PUT documents into one project; nothing is written unless all are valid.
+
+    `records`: the index records the submitter may read, which alone a data-file
+    node's `object_id` may name (None: all of them).
+    """
     for attempt in range(RACE_RETRIES + 1):
         try:
             return store.execute_write(
-                lambda tx: _submit(tx, compiled, target, sources, create_only, dry_run)
+                lambda tx: _submit(tx, compiled, target, sources, create_only, dry_run, records)
             )
         except ConstraintError:
             if attempt == RACE_RETRIES:

@@ -32,8 +32,10 @@ from minio import Minio
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
+from engine.auth.client import ApiKeyAuth  # noqa: E402
 from engine.child_process import free_port  # noqa: E402
 from engine.cli import main as commons  # noqa: E402
+from tests.bench.credentials import admin_credentials  # noqa: E402
 
 MB = 1024 * 1024
 COMMONS = str(Path(sys.executable).parent / "commons")
@@ -105,8 +107,8 @@ def start_server(folder: Path, port: int, s3_port: int) -> subprocess.Popen:
     raise SystemExit("Commons did not start")
 
 
-def make_project(url: str) -> None:
-    client = httpx.Client(base_url=url)
+def make_project(url: str, credentials: Path) -> None:
+    client = httpx.Client(base_url=url, auth=ApiKeyAuth(url, credentials))
     client.put(
         "/api/v0/submission/",
         json={"type": "program", "name": "bench", "dbgap_accession_number": "b"},
@@ -126,7 +128,9 @@ def main() -> None:
         server = start_server(folder, port, s3_port)
         url = f"http://127.0.0.1:{port}"
         try:
-            make_project(url)
+            credentials = admin_credentials(folder / "data", url)
+            os.environ["COMMONS_CREDENTIALS"] = str(credentials)  # for the commands run here
+            make_project(url, credentials)
             keys = json.loads((folder / "data" / "objects" / "s3-keys.json").read_text())
             client = Minio(
                 f"127.0.0.1:{s3_port}", keys["access_key"], keys["secret_key"], secure=False

@@ -27,9 +27,11 @@ import httpx
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
+from engine.auth.client import ApiKeyAuth  # noqa: E402
 from engine.child_process import free_port  # noqa: E402
 from engine.graph.arcadedb import DATABASE, USER  # noqa: E402
 from engine.graph.store import GraphStore  # noqa: E402
+from tests.bench.credentials import admin_credentials  # noqa: E402
 
 CHUNK = 5000
 LEVELS = [
@@ -107,9 +109,10 @@ def http_rate(client: httpx.Client, files: list[Path]) -> tuple[float, int]:
     return sent / (time.perf_counter() - start), sent
 
 
-def cli_rate(url: str, files: list[Path], total: int) -> tuple[float, float]:
+def cli_rate(
+    client: httpx.Client, url: str, files: list[Path], total: int, credentials: Path
+) -> tuple[float, float]:
     """Entities per second, and the CLI process's peak RSS in MB."""
-    client = httpx.Client(base_url=url, timeout=600)
     make_project(client, "cli")
     start = time.perf_counter()
     subprocess.run(
@@ -122,6 +125,8 @@ def cli_rate(url: str, files: list[Path], total: int) -> tuple[float, float]:
             url,
             "--batch",
             str(CHUNK),
+            "--credentials",
+            str(credentials),
         ],
         check=True,
         stdout=subprocess.DEVNULL,
@@ -200,10 +205,11 @@ def main() -> None:
                         break
                 except httpx.HTTPError:
                     time.sleep(0.2)
-            client = httpx.Client(base_url=url, timeout=600)
+            credentials = admin_credentials(folder / "data", url)
+            client = httpx.Client(base_url=url, auth=ApiKeyAuth(url, credentials), timeout=600)
             api, sent = http_rate(client, files)
             print(f"HTTP PUT TSV: {sent} entities, {api:.0f} entities/s", flush=True)
-            cli, peak = cli_rate(url, files, total)
+            cli, peak = cli_rate(client, url, files, total, credentials)
             print(f"commons submit: {cli:.0f} entities/s", flush=True)
             password = (folder / "data" / "graph" / "root-password").read_text().strip()
             graph = GraphStore(f"bolt://127.0.0.1:{bolt}", USER, password, DATABASE)

@@ -6,9 +6,7 @@ export function onNavigate(render) {
 }
 
 // `params`: a URLSearchParams or a plain object of the new URL's query.
-export function navigate(params, { replace = false } = {}) {
-  const url = `/?${new URLSearchParams(params)}`;
-  if (replace) history.replaceState(null, "", url);
-  else history.pushState(null, "", url);
+export function navigate(params) {
+  history.pushState(null, "", `/?${new URLSearchParams(params)}`);
   return draw();
 }

@@ -26,7 +26,7 @@ function chipsOf(params, facets) {
 }
 
 // The chips as guppy's filter: values of one field are OR-ed, fields AND-ed.
-export function guppyFilter(chips, facets) {
+function guppyFilter(chips, facets) {
   const parts = [...chips].map(([field, values]) => {
     const facet = facets[field];
     if (facet.kind === "number") {
