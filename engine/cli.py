@@ -15,6 +15,7 @@ COMMANDS = {
     "serve": "engine.serve:serve",
     "dictionary": "engine.dictionary.cli:dictionary",
     "simulate": "engine.dictionary.simulate_cli:simulate",
+    "migrate": "engine.graph.migrate_cli:migrate",
     "submit": "engine.submission.cli:submit",
     "export": "engine.submission.cli:export",
     "upload": "engine.objects.cli:upload",
