@@ -323,3 +323,15 @@ def test_delete_empty_project_and_program(project: TestClient) -> None:
     assert project.delete(PROJECT).status_code == 204
     assert project.delete(f"{BASE}/demo").status_code == 204
     assert project.get(f"{BASE}/").json() == {"links": []}
+
+
+def test_manifest_lists_the_data_files_among_ids(project: TestClient) -> None:
+    import yaml
+
+    docs = [STUDY, subject("su-1")]
+    body = project.put(PROJECT, json=docs).json()
+    subject_id = body["entities"][1]["id"]
+    assert project.get(f"{PROJECT}/manifest").status_code == 400
+    answer = project.get(f"{PROJECT}/manifest?ids={subject_id}")
+    assert answer.status_code == 200
+    assert yaml.safe_load(answer.text) == {"files": []}

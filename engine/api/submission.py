@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import yaml
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
@@ -260,6 +261,30 @@ async def export(request: Request) -> Response:
     )
 
 
+MANIFEST_KEYS = ("id", "object_id", "file_name", "file_size", "md5sum")
+
+
+async def manifest(request: Request) -> Response:
+    """Sheepdog's file manifest: the data files among `ids=`, as YAML `files: [...]`."""
+    target, store, compiled = _target(request), _store(request), _compiled(request)
+    ids = [part for part in request.query_params.get("ids", "").split(",") if part]
+    if not ids:
+        raise HTTPProblem(400, "manifest needs ids=<id,...> of the entities whose files to list")
+
+    def read() -> list[dict]:
+        def work(tx):
+            find_project(tx, target)
+            return fetch_by_ids(tx, compiled.dictionary, target.project_id, ids)
+
+        return store.execute_read(work)
+
+    docs = await run_in_threadpool(read)
+    files = [{key: doc.get(key) for key in MANIFEST_KEYS} for doc in docs if "file_name" in doc]
+    return PlainTextResponse(
+        yaml.safe_dump({"files": files}, sort_keys=False), media_type="application/x-yaml"
+    )
+
+
 async def node_template(request: Request) -> Response:
     name = request.path_params["node"]
     node = _compiled(request).dictionary.nodes.get(name)
@@ -356,6 +381,7 @@ ROUTES = [
     (Q + "/export",         export,           {"GET": READ, "POST": READ}),
     (Q + "/export/",        export,           {"GET": READ, "POST": READ}),
     (Q + "/template/{node}", node_template,   {"GET": PUBLIC}),
+    (Q + "/manifest",       manifest,         {"GET": READ}),
     (Q + "/open",           open_project,     {"PUT": ADMIN, "POST": ADMIN}),
     (Q + "/_dictionary",    dictionary_index, {"GET": PUBLIC}),
 ]
