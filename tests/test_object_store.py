@@ -65,3 +65,17 @@ def test_unreachable_store_names_itself_and_the_settings() -> None:
     with pytest.raises(ObjectStoreUnavailable) as caught:
         ObjectStore(f"127.0.0.1:{port}", "key", "secret", "commons-test")
     assert f"127.0.0.1:{port}" in str(caught.value) and "S3_ENDPOINT" in str(caught.value)
+
+
+def test_two_embedded_servers_run_side_by_side(tmp_path, seaweedfs_server) -> None:
+    """Every listener is on a port of its own: a second instance (the session's is running) starts."""
+    from engine.objects.seaweedfs import EmbeddedSeaweedFS
+
+    second = EmbeddedSeaweedFS(tmp_path / "second")
+    try:
+        endpoint = second.start()
+        store = ObjectStore(endpoint.endpoint, endpoint.access_key, endpoint.secret_key, "side")
+        store.put("x", b"y")
+        assert store.get("x") == b"y"
+    finally:
+        second.stop()

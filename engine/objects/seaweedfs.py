@@ -104,6 +104,10 @@ class EmbeddedSeaweedFS:
             f"-s3.localSocket={self.data_dir / 's3.sock'}",
             f"-filer.localSocket={self.data_dir / 'filer.sock'}",
             "-webdav=false",
+            # The Iceberg and Lance catalogs listen on fixed ports (8181, 9101): a second
+            # instance on the machine would fail to start. Commons uses neither.
+            "-s3.port.iceberg=0",
+            "-s3.port.lance=0",
             "-admin.ui=false",
             "-master.telemetry=false",
         ]

@@ -13,10 +13,10 @@ from __future__ import annotations
 from engine.dictionary.model import Dictionary
 from engine.graph import cypher
 from engine.graph.store import GraphStore
-from engine.query.cypher import _Builder as Builder
+from engine.query.cypher import ConditionBuilder
 
 
-def _where(builder: Builder, label: str) -> str:
+def _where(builder: ConditionBuilder, label: str) -> str:
     visible = builder.visible("n", label)
     return f" WHERE {' AND '.join(visible)}" if visible else ""
 
@@ -24,7 +24,7 @@ def _where(builder: Builder, label: str) -> str:
 def counts_by_type(
     store: GraphStore, dictionary: Dictionary, readable: frozenset[str] | None = None
 ) -> dict[str, int]:
-    builder = Builder(readable, max_rows=0)
+    builder = ConditionBuilder(readable, max_rows=0)
     labels = sorted(dictionary.nodes)
     calls = [
         f"CALL {{ MATCH {cypher.node('n', label)}{_where(builder, label)} RETURN count(*) AS c{index} }}"
@@ -39,7 +39,7 @@ def counts_by_project(
     store: GraphStore, dictionary: Dictionary, readable: frozenset[str] | None = None
 ) -> dict[str, dict[str, int]]:
     """`{project_id: {node type: count}}` for every node type that has a project (not program)."""
-    builder = Builder(readable, max_rows=0)
+    builder = ConditionBuilder(readable, max_rows=0)
     parts = [
         f"MATCH {cypher.node('n', label)}{_where(builder, label)} "
         f"RETURN {builder.parameters.add(label)} AS type, n.project_id AS project, count(*) AS count"

@@ -60,7 +60,7 @@ class Statement:
     keys: dict[int, str]
 
 
-def _arrow(edge: Edge, relationships: str) -> str:
+def arrow(edge: Edge, relationships: str) -> str:
     if edge.direction == "out":
         return f"-[:{relationships}]->"
     if edge.direction == "in":
@@ -68,7 +68,7 @@ def _arrow(edge: Edge, relationships: str) -> str:
     return f"-[:{relationships}]-"
 
 
-class _Builder:
+class ConditionBuilder:
     def __init__(self, readable: frozenset[str] | None, max_rows: int) -> None:
         self.parameters = Parameters()
         self.keys: dict[int, str] = {}
@@ -116,15 +116,15 @@ class _Builder:
         if isinstance(predicate, HasEdge):
             return self.exists(
                 variable,
-                _arrow(predicate.edge, name(predicate.edge.relationship)),
+                arrow(predicate.edge, name(predicate.edge.relationship)),
                 predicate.edge.target,
                 predicate.where,
             )
         if isinstance(predicate, Reach):
             types = "|".join(name(relationship) for relationship in predicate.relationships)
             path = f"{types}*1..{predicate.hops}"
-            arrow = f"-[:{path}]->" if predicate.direction == "out" else f"<-[:{path}]-"
-            return self.exists(variable, arrow, predicate.target, predicate.where)
+            walk = f"-[:{path}]->" if predicate.direction == "out" else f"<-[:{path}]-"
+            return self.exists(variable, walk, predicate.target, predicate.where)
         return self.comparison(variable, predicate)
 
     def comparison(self, variable: str, predicate: Compare | AnyOf | AllOf) -> str:
@@ -141,10 +141,10 @@ class _Builder:
         item = self.variable()
         return f"any({item} IN coalesce({prop}, []) WHERE {item} {operator} {value})"
 
-    def exists(self, variable: str, arrow: str, target: str, where: Predicate) -> str:
+    def exists(self, variable: str, walk: str, target: str, where: Predicate) -> str:
         other = self.variable()
         return (
-            f"EXISTS {{ MATCH ({variable}){arrow}({other}:{name(target)})"
+            f"EXISTS {{ MATCH ({variable}){walk}({other}:{name(target)})"
             f"{self.where(other, target, where)} }}"
         )
 
@@ -183,7 +183,7 @@ class _Builder:
                     key = f"c{next(self.names)}"
                     other = self.variable()
                     fields[key] = (
-                        f"COUNT {{ MATCH ({parent}){_arrow(entry.edge, name(entry.edge.relationship))}"
+                        f"COUNT {{ MATCH ({parent}){arrow(entry.edge, name(entry.edge.relationship))}"
                         f"({other}:{name(entry.edge.target)}){self.where(other, entry.edge.target, entry.where)} }}"
                     )
                 elif isinstance(entry, Link):
@@ -201,7 +201,7 @@ class _Builder:
         branch = nodes.branches[0]
         variable = self.variable()
         match = (
-            f"MATCH ({parent}){_arrow(edge, name(edge.relationship))}({variable}:{name(branch.label)})"
+            f"MATCH ({parent}){arrow(edge, name(edge.relationship))}({variable}:{name(branch.label)})"
             f"{self.where(variable, branch.label, branch.where)}"
         )
         distinct = edge.direction == "both"
@@ -242,7 +242,7 @@ def build_statement(
     queries: list[StoreQuery], *, readable: frozenset[str] | None = None, max_rows: int
 ) -> Statement:
     """One statement answering every query; `readable` limits all of it to those project ids."""
-    builder = _Builder(readable, max_rows)
+    builder = ConditionBuilder(readable, max_rows)
     blocks: list[str] = []
     columns: list[str] = []
     for position, query in enumerate(queries):

@@ -14,8 +14,7 @@ from typing import Any
 from engine.dictionary.model import Dictionary, NodeType
 from engine.graph import cypher
 from engine.graph.store import GraphStore
-from engine.query.cypher import _arrow as arrow
-from engine.query.cypher import _Builder as Builder
+from engine.query.cypher import ConditionBuilder, arrow
 
 NEIGHBOURS_PER_EDGE = 25
 _NAMED_BY = ("id", "submitter_id", "code", "name", "project_id")
@@ -30,7 +29,7 @@ def neighbourhood(
     limit: int = NEIGHBOURS_PER_EDGE,
 ) -> dict[str, Any] | None:
     """`{record, edges: [{name, target, direction, count, neighbours}]}`; None when not found."""
-    builder = Builder(readable, max_rows=0)
+    builder = ConditionBuilder(readable, max_rows=0)
     visible = builder.visible("n", node.label)
     where = f" WHERE {' AND '.join(visible)}" if visible else ""
     clauses = [

@@ -16,7 +16,7 @@ from typing import Any
 from engine.dictionary.model import Dictionary, NodeType
 from engine.graph import cypher
 from engine.query.access import Access, Accessibility
-from engine.query.cypher import _Builder as Builder
+from engine.query.cypher import ConditionBuilder
 from engine.query.guppy import GuppyFilter
 from engine.query.guppy_extras import expand_paths, without_field
 from engine.query.tree import ALWAYS, Predicate
@@ -36,10 +36,10 @@ class Scope:
     def counted(self) -> Accessibility:
         return self.access.counted(self.accessibility)
 
-    def builder(self, rows: bool = False) -> Builder:
+    def builder(self, rows: bool = False) -> ConditionBuilder:
         """A statement builder; `rows` keeps to readable projects whatever accessibility says."""
         limited = rows or self.counted == "accessible"
-        return Builder(self.access.accessible_projects if limited else None, max_rows=0)
+        return ConditionBuilder(self.access.accessible_projects if limited else None, max_rows=0)
 
     def predicate(self, skip_field: str | None = None) -> Predicate:
         spec = self.filter if skip_field is None else without_field(self.filter, skip_field)
@@ -47,7 +47,7 @@ class Scope:
             return ALWAYS
         return GuppyFilter(self.dictionary).predicate(self.node, expand_paths(spec))
 
-    def match(self, builder: Builder, skip_field: str | None = None) -> str:
+    def match(self, builder: ConditionBuilder, skip_field: str | None = None) -> str:
         """`MATCH (n:<type>) [WHERE ...]`; `skip_field` leaves that field's own conditions out."""
         conditions = builder.visible(VARIABLE, self.node.label)
         predicate = self.predicate(skip_field)
