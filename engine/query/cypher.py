@@ -133,13 +133,13 @@ class ConditionBuilder:
             item = self.variable()
             return f"all({item} IN {self.parameters.add(list(predicate.values))} WHERE {item} IN {prop})"
         if isinstance(predicate, AnyOf):
-            operator, value = "IN", self.parameters.add(list(predicate.values))
+            operator, placeholder = "IN", self.parameters.add(list(predicate.values))
         else:
-            operator, value = predicate.op, self.parameters.add(predicate.value)
+            operator, placeholder = predicate.op, self.parameters.add(predicate.value)
         if not predicate.array:
-            return f"{prop} {operator} {value}"
+            return f"{prop} {operator} {placeholder}"
         item = self.variable()
-        return f"any({item} IN coalesce({prop}, []) WHERE {item} {operator} {value})"
+        return f"any({item} IN coalesce({prop}, []) WHERE {item} {operator} {placeholder})"
 
     def exists(self, variable: str, walk: str, target: str, where: Predicate) -> str:
         other = self.variable()
