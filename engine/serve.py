@@ -46,6 +46,7 @@ def _exit_on_sigterm() -> None:
 def serve(host: str | None, port: int | None, data_dir: str | None, demo: bool) -> None:
     """Start the stores (embedded ones when none are configured) and the API server."""
     from engine.api.app import create_app
+    from engine.api.graphql import query_service
     from engine.dictionary.compile import compile_dictionary
     from engine.graph.ddl import apply_ddl
     from engine.objects.index import DDL as RECORD_DDL
@@ -73,8 +74,12 @@ def serve(host: str | None, port: int | None, data_dir: str | None, demo: bool) 
                 )
                 click.echo(f"Demo data loaded into {target.project_id}.", err=True)
             app = create_app(stores, settings, compiled)
-            if app.state.auth.prepare(settings.commons_policy_file):
-                click.echo(f"Policy loaded from {settings.commons_policy_file}.", err=True)
+            query_service(app)  # the GraphQL schema, built now rather than on the first query
+            policy = settings.commons_policy_file
+            if demo and not policy.is_file():
+                policy = settings.commons_dictionary / "examples" / "policy.yaml"
+            if app.state.auth.prepare(policy):
+                click.echo(f"Policy loaded from {policy}.", err=True)
             url = f"http://{settings.commons_host}:{settings.commons_port}/"
             click.secho(
                 f"Commons is serving on {url}  (graph: {stores.graph.dialect.name} "

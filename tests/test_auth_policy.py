@@ -294,3 +294,23 @@ def test_loading_a_file_keeps_users_it_does_not_name(graph: GraphStore, tmp_path
     path.write_text("authz: [not, a, mapping]\n")
     with pytest.raises(AuthError, match="commons.policy.yaml: the policy document is not valid"):
         load_policy_file(graph, path)
+
+
+def test_the_demo_policy_lets_anyone_read_the_demo_program_and_nothing_more() -> None:
+    """`commons serve --demo` loads it when no policy file exists: the dashboard works logged out."""
+
+    path = (
+        Path(__file__).resolve().parents[1]
+        / "dictionaries"
+        / "default"
+        / "examples"
+        / "policy.yaml"
+    )
+    authz, users = parse_policy(yaml.safe_load(path.read_text()))
+    granted = authz.permissions(authz.policy_ids(None))
+    project = "/programs/demo/projects/omics"
+    for service in ("sheepdog", "peregrine", "guppy", "indexd"):
+        assert any(p.allows(service, "read", project) for p in granted), service
+    assert not any(p.allows("sheepdog", "create", project) for p in granted)
+    assert not any(p.allows("guppy", "read", "/programs/other/projects/x") for p in granted)
+    assert users == {}
