@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import csv
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
@@ -95,6 +96,19 @@ def _write_manifest(path: Path, uploaded: Iterable[Uploaded], node: str | None) 
             writer.writerow(((node,) if node else ()) + row)
 
 
+@contextmanager
+def _talking_to(url: str, transfers: Transfers) -> Iterator[None]:
+    """Transfer and network failures as CLI errors; the connections closed either way."""
+    try:
+        yield
+    except TransferError as error:
+        raise click.ClickException(str(error)) from None
+    except httpx.HTTPError as error:
+        raise click.ClickException(f"cannot reach Commons at {url}: {error}") from None
+    finally:
+        transfers.close()
+
+
 @click.command()
 @click.argument("project", metavar="PROGRAM/PROJECT")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
@@ -138,17 +152,11 @@ def upload(
     files = _files(paths)
     authz = [f"/programs/{program}/projects/{code}"]
     transfers = Transfers(url, workers, part_size * CHUNK, auth=api_auth(url, credentials))
-    try:
+    with _talking_to(url, transfers):
         _check_project(transfers, program, code)
         with _moving(len(files)) as progress:
             task = progress.add_task("upload", total=sum(path.stat().st_size for path in files))
             done, failed = transfers.upload(files, authz, lambda n: progress.advance(task, n))
-    except TransferError as error:
-        raise click.ClickException(str(error)) from None
-    except httpx.HTTPError as error:
-        raise click.ClickException(f"cannot reach Commons at {url}: {error}") from None
-    finally:
-        transfers.close()
     _report(failed)
     if manifest:
         _write_manifest(Path(manifest), done, node)
@@ -198,18 +206,12 @@ def download(
     folder = Path(out)
     folder.mkdir(parents=True, exist_ok=True)
     transfers = Transfers(url, workers, auth=api_auth(url, credentials))
-    try:
+    with _talking_to(url, transfers):
         records = transfers.records(wanted)
         total = sum(record.get("size") or 0 for record in records)
         with _moving(len(records)) as progress:
             task = progress.add_task("download", total=total)
             done, failed = transfers.download(records, folder, lambda n: progress.advance(task, n))
-    except TransferError as error:
-        raise click.ClickException(str(error)) from None
-    except httpx.HTTPError as error:
-        raise click.ClickException(f"cannot reach Commons at {url}: {error}") from None
-    finally:
-        transfers.close()
     _report(failed)
     click.echo(f"downloaded {len(done)} file(s) into {folder}, {len(failed)} failed", err=True)
     if failed:
