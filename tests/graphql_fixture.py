@@ -174,6 +174,14 @@ def load(client: TestClient) -> None:
     submit(client, "OTHER", OTHER_PROJECT_RECORDS)
 
 
+def loaded_client(graph: GraphStore, compiled: CompiledDictionary, data_dir: Path) -> TestClient:
+    """An app over an emptied graph holding the fixture: what a test module shares."""
+    graph.write("MATCH (n) DETACH DELETE n")
+    client = make_client(graph, compiled, data_dir)
+    load(client)
+    return client
+
+
 def query(client: TestClient, text: str, variables: Any = None, status: int = 200) -> Any:
     """`data` of a query that must answer `status` (200: without errors)."""
     body: dict[str, Any] = {"query": text}

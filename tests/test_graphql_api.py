@@ -6,17 +6,14 @@ import pytest
 from starlette.testclient import TestClient
 
 from engine.graph.store import GraphStore
-from tests.graphql_fixture import BASE, GRAPHQL, errors, load, make_client, query
+from tests.graphql_fixture import BASE, GRAPHQL, errors, loaded_client, query
 
 
 @pytest.fixture(scope="module")
 def client(
     graph_store: GraphStore, compiled_default, tmp_path_factory: pytest.TempPathFactory
 ) -> TestClient:
-    graph_store.write("MATCH (n) DETACH DELETE n")
-    client = make_client(graph_store, compiled_default, tmp_path_factory.mktemp("data"))
-    load(client)
-    return client
+    return loaded_client(graph_store, compiled_default, tmp_path_factory.mktemp("data"))
 
 
 def test_both_prefixes_answer_before_the_program_routes(client: TestClient) -> None:

@@ -9,17 +9,14 @@ from starlette.testclient import TestClient
 
 from engine.api.graphql import query_service
 from engine.graph.store import GraphStore
-from tests.graphql_fixture import FIRST, SUBJECTS, errors, load, make_client, query
+from tests.graphql_fixture import FIRST, SUBJECTS, errors, loaded_client, query
 
 
 @pytest.fixture(scope="module")
 def client(
     graph_store: GraphStore, compiled_default, tmp_path_factory: pytest.TempPathFactory
 ) -> TestClient:
-    graph_store.write("MATCH (n) DETACH DELETE n")
-    client = make_client(graph_store, compiled_default, tmp_path_factory.mktemp("data"))
-    load(client)
-    return client
+    return loaded_client(graph_store, compiled_default, tmp_path_factory.mktemp("data"))
 
 
 def ids_of(rows: list[dict]) -> list[str]:
