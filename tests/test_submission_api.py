@@ -123,6 +123,42 @@ def test_put_links_in_any_order_within_the_request(project: TestClient, graph: G
     assert rows == [{"s": "sa-1", "u": "su-1", "t": "st-1", "p": "omics"}]
 
 
+def test_several_targets_targets_of_the_same_type_and_replaced_links(
+    project: TestClient, graph: GraphStore
+) -> None:
+    first = project.put(PROJECT, json=[STUDY, subject("su-1"), sample("sa-0", "su-1")])
+    assert first.status_code == 200, first.text
+    parents = [{"submitter_id": "sa-0"}, {"submitter_id": "sa-1"}]
+    docs = [
+        sample("sa-2", "su-1", parent_samples=parents),  # one stored, one created below it
+        sample("sa-1", "su-1", parent_samples=[{"submitter_id": "sa-0"}]),
+        subject("su-2"),
+    ]
+    response = project.put(PROJECT, json=docs)
+    assert response.status_code == 200, response.text
+
+    def links() -> list[dict]:
+        return graph.read(
+            "MATCH (s:sample)-[r]->(t) RETURN s.submitter_id AS s, type(r) AS r, "
+            "t.submitter_id AS t ORDER BY s, r, t"
+        )
+
+    assert links() == [
+        {"s": "sa-0", "r": "SUBJECTS", "t": "su-1"},
+        {"s": "sa-1", "r": "PARENT_SAMPLES", "t": "sa-0"},
+        {"s": "sa-1", "r": "SUBJECTS", "t": "su-1"},
+        {"s": "sa-2", "r": "PARENT_SAMPLES", "t": "sa-0"},
+        {"s": "sa-2", "r": "PARENT_SAMPLES", "t": "sa-1"},
+        {"s": "sa-2", "r": "SUBJECTS", "t": "su-1"},
+    ]
+    update = sample("sa-2", "su-2", parent_samples=[{"submitter_id": "sa-1"}])
+    assert project.put(PROJECT, json=[update]).json()["updated_entity_count"] == 1
+    assert links()[3:] == [
+        {"s": "sa-2", "r": "PARENT_SAMPLES", "t": "sa-1"},
+        {"s": "sa-2", "r": "SUBJECTS", "t": "su-2"},
+    ]
+
+
 def test_post_creates_and_refuses_existing(project: TestClient) -> None:
     assert project.post(PROJECT, json=[STUDY, subject("su-1")]).status_code == 201
     response = project.post(PROJECT, json=[subject("su-1")])
@@ -328,10 +364,33 @@ def test_delete_empty_project_and_program(project: TestClient) -> None:
 def test_manifest_lists_the_data_files_among_ids(project: TestClient) -> None:
     import yaml
 
-    docs = [STUDY, subject("su-1")]
-    body = project.put(PROJECT, json=docs).json()
-    subject_id = body["entities"][1]["id"]
+    document = {
+        "type": "clinical_document",
+        "submitter_id": "doc-1",
+        "subjects": {"submitter_id": "su-1"},
+        "file_name": "report.pdf",
+        "file_size": 2048,
+        "md5sum": "a" * 32,
+        "data_category": "Clinical",
+        "data_type": "Pathology Report",
+        "data_format": "PDF",
+        "document_type": "Pathology Report",
+    }
+    body = project.put(PROJECT, json=[STUDY, subject("su-1"), document]).json()
+    subject_id, document_id = (entity["id"] for entity in body["entities"][1:])
     assert project.get(f"{PROJECT}/manifest").status_code == 400
-    answer = project.get(f"{PROJECT}/manifest?ids={subject_id}")
-    assert answer.status_code == 200
-    assert yaml.safe_load(answer.text) == {"files": []}
+    answer = project.get(f"{PROJECT}/manifest?ids={subject_id},{document_id}")
+    assert answer.status_code == 200, answer.text
+    assert yaml.safe_load(answer.text) == {
+        "files": [
+            {
+                "id": document_id,
+                "object_id": None,
+                "file_name": "report.pdf",
+                "file_size": 2048,
+                "md5sum": "a" * 32,
+            }
+        ]
+    }
+    only_subject = project.get(f"{PROJECT}/manifest?ids={subject_id}")
+    assert yaml.safe_load(only_subject.text) == {"files": []}

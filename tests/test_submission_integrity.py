@@ -25,21 +25,40 @@ def test_a_failure_in_the_middle_of_the_write_leaves_nothing(
     project: TestClient, graph: GraphStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     project.put(PROJECT, json=[STUDY])
-    real = writer.replace_links
+    real = writer.create_nodes
     calls = []
 
-    def fail_on_second_link(*args, **kwargs):
-        calls.append(args[2:4])
+    def fail_on_second_type(*args, **kwargs):
+        calls.append(args[2])
         if len(calls) == 2:
             raise RuntimeError("the store went away half way through")
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(writer, "replace_links", fail_on_second_link)
+    monkeypatch.setattr(writer, "create_nodes", fail_on_second_type)
     with pytest.raises(RuntimeError):
         project.put(PROJECT, json=[subject("su-1"), subject("su-2"), sample("sa-1", "su-1")])
-    assert len(calls) == 2  # nodes and the first link were written inside the transaction
+    assert calls == [
+        "subject",
+        "sample",
+    ]  # subjects and their links were written in the transaction
     assert count(graph, "subject") == 0 and count(graph, "sample") == 0
     assert graph.read("MATCH (:subject)-[r]->() RETURN count(r) AS n") == [{"n": 0}]
+
+
+def test_a_target_deleted_before_the_write_fails_the_transaction(
+    project: TestClient, graph: GraphStore, compiled_default
+) -> None:
+    """The node statement matches its targets: a vanished one must not drop the node silently."""
+    row = {"id": "s-1", "props": {"submitter_id": "su-1"}, "targets": ["no-such-study"]}
+
+    def write(tx):
+        writer.create_nodes(
+            tx, compiled_default.dictionary, "subject", ("studies",), [row], "demo-omics", "t"
+        )
+
+    with pytest.raises(writer.TargetVanished):
+        graph.execute_write(write)
+    assert count(graph, "subject") == 0
 
 
 def test_concurrent_submissions_with_overlapping_submitter_ids(

@@ -4,7 +4,8 @@ If any document is invalid nothing is written, and the answer lists every
 error of every document. Two submissions racing to create the same
 (project, submitter_id) cannot both win: the store's uniqueness constraint
 fails the loser's transaction, and it is run again, finding the winner's
-entity to update.
+entity to update. A link target deleted by another transaction between the
+check and the write is found the same way: the run again reports it.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from engine.submission.lookup import (
     resolve_links,
 )
 from engine.submission.result import SubmissionResult
-from engine.submission.writer import write_entities
+from engine.submission.writer import TargetVanished, write_entities
 
 RACE_RETRIES = 5
 
@@ -114,7 +115,7 @@ def submit_documents(
             return store.execute_write(
                 lambda tx: _submit(tx, compiled, target, sources, create_only, dry_run, records)
             )
-        except ConstraintError:
+        except (ConstraintError, TargetVanished):
             if attempt == RACE_RETRIES:
                 raise
             time.sleep(0.01 * 2**attempt)

@@ -1,13 +1,19 @@
-"""Write a checked submission: node upserts, then links, inside the caller's transaction.
+"""Write a checked submission: nodes with their links, then the remaining links, inside the caller's transaction.
 
-One statement per node type and one or two per link name: the cost in round
-trips is fixed by the dictionary, and the transaction around it makes the
+A new node is created in the same statement as one relationship per link
+(the usual case: a sample names one subject), because on the embedded store
+the second statement that matched each new node again cost as much as
+creating it. Whatever is left (second and later targets of a link, targets
+created later in the same statement, links of updated nodes) goes through
+one statement per link name. The number of statements is fixed by the
+dictionary, never by the rows, and the transaction around them makes the
 whole request land or none of it.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from engine.dictionary.model import Dictionary
@@ -16,21 +22,56 @@ from engine.graph.store import Transaction
 from engine.submission.entity import Entity
 
 
+class TargetVanished(Exception):
+    """A link target checked a moment ago is gone: another transaction deleted it.
+
+    The caller runs the submission again, and the check then reports the missing target.
+    """
+
+
 def now() -> str:
     return datetime.now(UTC).isoformat()
 
 
+@dataclass
+class _Links:
+    """The relationships of one (source type, link name) that the node statements did not create."""
+
+    pairs: list[dict] = field(default_factory=list)
+    replaced: list[str] = field(default_factory=list)
+
+
 def create_nodes(
-    tx: Transaction, label: str, rows: list[dict], project_id: str, timestamp: str
+    tx: Transaction,
+    dictionary: Dictionary,
+    label: str,
+    links: tuple[str, ...],
+    rows: list[dict],
+    project_id: str,
+    timestamp: str,
 ) -> None:
-    """rows: `{"id", "props"}`. CREATE, not MERGE: the caller checked they are new, and a
-    racing creator of the same key fails on the uniqueness constraint (and is retried)."""
-    tx.run(
-        f"UNWIND $rows AS r CREATE {cypher.node('n', label)} "
+    """rows: `{"id", "props", "targets"}`, one target id per name in `links`, in order.
+
+    CREATE, not MERGE: the caller checked the nodes are new, and a racing
+    creator of the same key fails on the uniqueness constraint (and is retried).
+    """
+    edges = [dictionary.nodes[label].edges[link] for link in links]
+    matches = "".join(
+        f"MATCH {cypher.node(f't{i}', edge.target, f'{{id: r.targets[{i}]}}')} "
+        for i, edge in enumerate(edges)
+    )
+    relationships = "".join(
+        f"CREATE (n)-[:{cypher.name(edge.relationship)}]->(t{i}) " for i, edge in enumerate(edges)
+    )
+    written = tx.run(
+        f"UNWIND $rows AS r {matches}CREATE {cypher.node('n', label)} "
         "SET n = r.props, n.id = r.id, n.project_id = $project_id, n.state = 'validated', "
-        "n.created_datetime = $now, n.updated_datetime = $now",
+        f"n.created_datetime = $now, n.updated_datetime = $now {relationships}"
+        "RETURN count(n) AS created",
         {"rows": rows, "project_id": project_id, "now": timestamp},
     )
+    if written[0]["created"] != len(rows):
+        raise TargetVanished(f"a target of a new {label} was deleted during the submission")
 
 
 def update_nodes(tx: Transaction, label: str, rows: list[dict], timestamp: str) -> None:
@@ -48,51 +89,86 @@ def replace_links(
     source: str,
     link: str,
     pairs: list[dict],
-    updated: list[str],
+    replaced: list[str],
 ) -> None:
-    """Updated sources lose their old targets of this link first: the document is the truth.
+    """Updated sources (`replaced`) lose their old targets of this link first: the document is the truth.
 
     With the old ones gone, CREATE cannot duplicate a relationship, and is
     cheaper than MERGE; `pairs` holds each (source, target) once.
     """
     edge = dictionary.nodes[source].edges[link]
     relationship = cypher.name(edge.relationship)
-    if updated:
+    if replaced:
         tx.run(
             f"UNWIND $ids AS id MATCH {cypher.node('s', source, '{id: id}')}-[r:{relationship}]->() DELETE r",
-            {"ids": updated},
+            {"ids": replaced},
         )
     if pairs:
-        tx.run(
+        written = tx.run(
             f"UNWIND $pairs AS p MATCH {cypher.node('s', source, '{id: p.source}')} "
-            f"MATCH {cypher.node('t', edge.target, '{id: p.target}')} CREATE (s)-[:{relationship}]->(t)",
+            f"MATCH {cypher.node('t', edge.target, '{id: p.target}')} "
+            f"CREATE (s)-[:{relationship}]->(t) RETURN count(*) AS created",
             {"pairs": pairs},
         )
+        if written[0]["created"] != len(pairs):
+            raise TargetVanished(f"a target of {source}.{link} was deleted during the submission")
+
+
+class _Plan:
+    """Rows per statement: new nodes grouped by which links they carry, updates, leftover links."""
+
+    def __init__(self, entities: list[Entity]) -> None:
+        # Created in this request and not yet written: a link to one of these waits for the
+        # link statements, since it does not exist yet when its source's statement runs.
+        self.unwritten = {e.result.id for e in entities if e.result.action == "create"}
+        self.created: dict[str, dict[tuple[str, ...], list[dict]]] = defaultdict(
+            lambda: defaultdict(list)
+        )
+        self.updated: dict[str, list[dict]] = defaultdict(list)
+        self.links: dict[tuple[str, str], _Links] = defaultdict(_Links)
+
+    def node(self, entity: Entity) -> None:
+        source = entity.node.name
+        props = {**entity.props, "submitter_id": entity.result.submitter_id}
+        if entity.result.action == "update":
+            self.updated[source].append({"id": entity.result.id, "props": props})
+            for name, targets in entity.targets.items():
+                links = self.links[(source, name)]
+                links.replaced.append(entity.result.id)
+                self._leftover(links, entity.result.id, list(dict.fromkeys(targets)))
+            return
+        carried: dict[str, str] = {}
+        for name, targets in entity.targets.items():
+            unique = list(dict.fromkeys(targets))
+            if unique and unique[0] not in self.unwritten:
+                carried[name] = unique.pop(0)
+            self._leftover(self.links[(source, name)], entity.result.id, unique)
+        shape = tuple(sorted(carried))
+        self.created[source][shape].append(
+            {"id": entity.result.id, "props": props, "targets": [carried[n] for n in shape]}
+        )
+
+    @staticmethod
+    def _leftover(links: _Links, source: str, targets: list[str]) -> None:
+        links.pairs.extend({"source": source, "target": target} for target in targets)
 
 
 def write_entities(
     tx: Transaction, dictionary: Dictionary, entities: list[Entity], project_id: str
 ) -> None:
     timestamp = now()
-    created: dict[str, list[dict]] = defaultdict(list)
-    updated: dict[str, list[dict]] = defaultdict(list)
+    plan = _Plan(entities)
+    by_label: dict[str, list[Entity]] = defaultdict(list)
     for entity in entities:
-        props = {**entity.props, "submitter_id": entity.result.submitter_id}
-        rows = created if entity.result.action == "create" else updated
-        rows[entity.node.name].append({"id": entity.result.id, "props": props})
+        by_label[entity.node.name].append(entity)
     for label in dictionary.import_order:
-        if label in created:
-            create_nodes(tx, label, created[label], project_id, timestamp)
-        if label in updated:
-            update_nodes(tx, label, updated[label], timestamp)
-    links: dict[tuple[str, str], tuple[list[dict], list[str]]] = defaultdict(lambda: ([], []))
-    for entity in entities:
-        for name, targets in entity.targets.items():
-            pairs, replaced = links[(entity.node.name, name)]
-            pairs.extend(
-                {"source": entity.result.id, "target": target} for target in dict.fromkeys(targets)
-            )
-            if entity.result.action == "update":
-                replaced.append(entity.result.id)
-    for (source, name), (pairs, replaced) in links.items():
-        replace_links(tx, dictionary, source, name, pairs, replaced)
+        for entity in by_label.get(label, ()):
+            plan.node(entity)
+        for links, rows in plan.created.get(label, {}).items():
+            create_nodes(tx, dictionary, label, links, rows, project_id, timestamp)
+            plan.unwritten.difference_update(row["id"] for row in rows)
+        if label in plan.updated:
+            update_nodes(tx, label, plan.updated[label], timestamp)
+    for (source, name), links in plan.links.items():
+        if links.pairs or links.replaced:
+            replace_links(tx, dictionary, source, name, links.pairs, links.replaced)

@@ -20,6 +20,8 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -169,6 +171,45 @@ def raw_rate(graph: GraphStore, per_level: int) -> float:
     return per_level * len(LEVELS) / (time.perf_counter() - start)
 
 
+@contextmanager
+def running_commons(folder: Path) -> Iterator[tuple[str, int, Path]]:
+    """A `commons serve` on fresh embedded stores in `folder`: its URL, Bolt port and admin credentials."""
+    port, bolt = free_port(), free_port()
+    env = {
+        **os.environ,
+        "ARCADEDB_BOLT_PORT": str(bolt),
+        "ARCADEDB_HEAP": "2g",
+        "COMMONS_CONFIG": "/nonexistent",
+    }
+    env.pop("NEO4J_URI", None)
+    env.pop("S3_ENDPOINT", None)
+    server = subprocess.Popen(
+        [
+            str(Path(sys.executable).parent / "commons"),
+            "serve",
+            "--data-dir",
+            str(folder / "data"),
+            "--port",
+            str(port),
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):
+            try:
+                if httpx.get(url + "/_status").status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        yield url, bolt, admin_credentials(folder / "data", url)
+    finally:
+        server.terminate()
+        server.wait(60)
+
+
 def main() -> None:
     total = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
     per_level = total // len(LEVELS)
@@ -176,36 +217,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         files = write_chain(folder, per_level)
-        port, bolt = free_port(), free_port()
-        env = {
-            **os.environ,
-            "ARCADEDB_BOLT_PORT": str(bolt),
-            "ARCADEDB_HEAP": "2g",
-            "COMMONS_CONFIG": "/nonexistent",
-        }
-        env.pop("NEO4J_URI", None)
-        env.pop("S3_ENDPOINT", None)
-        server = subprocess.Popen(
-            [
-                str(Path(sys.executable).parent / "commons"),
-                "serve",
-                "--data-dir",
-                str(folder / "data"),
-                "--port",
-                str(port),
-            ],
-            env=env,
-            stderr=subprocess.DEVNULL,
-        )
-        url = f"http://127.0.0.1:{port}"
-        try:
-            for _ in range(300):
-                try:
-                    if httpx.get(url + "/_status").status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    time.sleep(0.2)
-            credentials = admin_credentials(folder / "data", url)
+        with running_commons(folder) as (url, bolt, credentials):
             client = httpx.Client(base_url=url, auth=ApiKeyAuth(url, credentials), timeout=600)
             api, sent = http_rate(client, files)
             print(f"HTTP PUT TSV: {sent} entities, {api:.0f} entities/s", flush=True)
@@ -215,9 +227,6 @@ def main() -> None:
             graph = GraphStore(f"bolt://127.0.0.1:{bolt}", USER, password, DATABASE)
             raw = raw_rate(graph, per_level)
             print(f"raw UNWIND: {raw:.0f} entities/s", flush=True)
-        finally:
-            server.terminate()
-            server.wait(60)
     print(
         f"BENCH submission entities_per_s={api:.0f} cli_per_s={cli:.0f} raw_per_s={raw:.0f} "
         f"ratio={api / raw:.2f} peak_rss_mb={peak:.0f}"
