@@ -70,17 +70,18 @@ def test_dry_run_and_unknown_project(project: TestClient, graph: GraphStore) -> 
     assert response.json()["errors"] == ["project demo-nothing does not exist"]
 
 
-def test_integers_travel_as_float_but_are_stored_as_integers(
-    project: TestClient, graph: GraphStore
-) -> None:
+def test_values_are_stored_as_rest_would_store_them(project: TestClient, graph: GraphStore) -> None:
+    """Integers travel as Float but are stored as integers; enum values as plain strings."""
     project.put(
         PROJECT,
         json=[{"type": "subject", "submitter_id": "su-1", "studies": {"submitter_id": "st-1"}}],
     )
     query = """mutation { submitSample(project_id: "demo-omics", input: [{submitter_id: "sa-1",
-      sample_type: "Primary Tumor", days_to_collection: 3, subjects: [{submitter_id: "su-1"}]}]) { success } }"""
+      sample_type: "Primary Tumor", days_to_collection: 3, tissue_type: Tumor,
+      subjects: [{submitter_id: "su-1"}]}]) { success } }"""
     assert mutate(project, query, {})["data"]["submitSample"]["success"]
-    assert graph.read("MATCH (n:sample) RETURN n.days_to_collection AS d") == [{"d": 3}]
+    stored = "MATCH (n:sample) RETURN n.days_to_collection AS d, n.tissue_type AS t"
+    assert graph.read(stored) == [{"d": 3, "t": "Tumor"}]
 
 
 def test_delete_refuses_dependents_then_cascades(project: TestClient, graph: GraphStore) -> None:

@@ -1,11 +1,14 @@
-"""The executable GraphQL schema: graphql-core's, built from the SDL the dictionary compiles to.
+"""The executable GraphQL schema: strawberry's, generated from the SDL the dictionary compiles to.
 
 The SDL (engine/dictionary/sdl.py) is the one description of the schema:
-what graphql/default.graphql documents is exactly what is served. No field
-has a resolver: requests are parsed and validated against this schema, and
-introspected through it, but answered by compiling the whole selection to
-Cypher (engine/graphql/plan.py), which is what keeps a nested query to one
-round trip instead of one resolver call per object.
+engine/graphql/strawberry_schema.py turns it into strawberry types, and what
+graphql/default.graphql documents is exactly what is served. Generating the
+schema and answering queries are kept apart, as the Neo4j GraphQL Library
+keeps them: no query field is ever resolved. Requests are parsed, validated
+and introspected against strawberry's graphql-core schema, but answered by
+translating the whole selection to Cypher (engine/graphql/plan.py), which is
+what keeps a nested query to one round trip instead of one resolver call per
+object. Only the mutation fields get resolvers (engine/graphql/mutations.py).
 """
 
 from __future__ import annotations
@@ -17,7 +20,6 @@ from graphql import (
     GraphQLInterfaceType,
     GraphQLObjectType,
     GraphQLSchema,
-    build_schema,
     get_introspection_query,
     graphql_sync,
 )
@@ -25,6 +27,7 @@ from graphql import (
 from engine.dictionary.compile import CompiledDictionary
 from engine.dictionary.graphql_names import graphql_names
 from engine.dictionary.model import Dictionary
+from engine.graphql.strawberry_schema import strawberry_schema
 
 # Listed by the root fields of their own, never by `node`, as in peregrine.
 NOT_IN_NODE = ("program", "project")
@@ -35,9 +38,7 @@ class QuerySchema:
 
     def __init__(self, compiled: CompiledDictionary) -> None:
         self.dictionary: Dictionary = compiled.dictionary
-        self.schema: GraphQLSchema = build_schema(
-            compiled.sdl, assume_valid=True, assume_valid_sdl=True
-        )
+        self.schema: GraphQLSchema = strawberry_schema(compiled.sdl)._schema
         names = graphql_names(self.dictionary)
         self.object_types: dict[str, GraphQLObjectType] = {
             label: self._object(type_name) for label, type_name in names.types.items()
