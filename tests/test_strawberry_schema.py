@@ -10,10 +10,21 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from graphql import build_schema, print_schema
+import strawberry
+from graphql import (
+    GraphQLField,
+    GraphQLObjectType,
+    GraphQLResolveInfo,
+    GraphQLScalarType,
+    GraphQLSchema,
+    build_schema,
+    graphql_sync,
+    print_schema,
+)
 
 from engine.dictionary import compile_sdl, load_dictionary
-from engine.graphql.strawberry_schema import strawberry_schema
+from engine.graphql.guppy_schema import GuppySchema
+from engine.graphql.strawberry_schema import strawberry_schema, strawberry_schema_of
 from tests.dictionary_fixtures import FIXTURES
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -105,3 +116,37 @@ def test_what_the_dictionaries_never_write_is_converted_too() -> None:
 def test_what_it_cannot_convert_is_refused(extra: str, refused: str) -> None:
     with pytest.raises(ValueError, match=refused):
         strawberry_schema(HANDWRITTEN + extra)
+
+
+def test_guppy_serves_the_strawberry_schema_of_its_description() -> None:
+    guppy = GuppySchema(load_dictionary(ROOT / "dictionaries" / "default"))
+    served = guppy.schema._strawberry_schema  # type: ignore[attr-defined]
+    assert isinstance(served, strawberry.Schema)
+    assert served._schema is guppy.schema
+    assert print_schema(guppy.schema) == print_schema(guppy.description)
+
+
+def test_resolvers_are_graphql_cores_and_the_rest_read_graphql_names() -> None:
+    seen: list[object] = []
+
+    def twice(_: object, info: GraphQLResolveInfo, **arguments: int) -> int:
+        seen.append(info)
+        return arguments["in"] * 2
+
+    schema = strawberry_schema(HANDWRITTEN, {("Query", "from"): twice})._schema
+    result = graphql_sync(schema, "{ from(in: 3) class }", root_value={"class": "c"})
+    assert result.errors is None
+    assert result.data == {"from": 6, "class": "c"}
+    assert [type(info) for info in seen] == [GraphQLResolveInfo]
+
+
+def test_a_resolver_of_no_field_is_refused() -> None:
+    with pytest.raises(ValueError, match="Nope"):
+        strawberry_schema(HANDWRITTEN, {("Nope", "things"): lambda *_: None})
+
+
+def test_a_described_scalar_with_its_own_coercion_is_refused() -> None:
+    odd = GraphQLScalarType("Odd", serialize=int)
+    description = GraphQLSchema(GraphQLObjectType("Query", {"odd": GraphQLField(odd)}))
+    with pytest.raises(ValueError, match="Odd"):
+        strawberry_schema_of(description)

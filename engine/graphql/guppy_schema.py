@@ -2,10 +2,14 @@
 
 The Gen3 data portal's explorer and guppy's own clients send these queries;
 guppy answers them from Elasticsearch indices an ETL fills, Commons from
-the graph as it is. The schema is built with graphql-core from the compiled
-dictionary, one row type and one aggregation type per node type, each
-explorable property a field (engine/query/facets.py says which, and as
-what).
+the graph as it is. The schema is described with graphql-core's classes
+from the compiled dictionary, one row type and one aggregation type per
+node type, each explorable property a field (engine/query/facets.py says
+which, and as what), resolvers on the fields that need them. What is served
+is strawberry's, as for peregrine's schema: engine/graphql/strawberry_schema.py
+converts the description's SDL and keeps its resolvers, which stay
+graphql-core's (they read `info.path`, `info.field_nodes`); requests run on
+its graphql-core schema.
 
 An `_aggregation { <type> { ... } }` field reads its own selection (which
 facets, which histogram arguments, through fragments and @skip/@include)
@@ -41,13 +45,13 @@ from graphql import (
     InlineFragmentNode,
     SelectionSetNode,
     graphql_sync,
-    value_from_ast_untyped,
 )
 from graphql.execution.values import get_argument_values, get_directive_values
 
 from engine.dictionary.graphql_names import is_name
 from engine.dictionary.model import Dictionary
 from engine.graph.store import GraphStore
+from engine.graphql.strawberry_schema import plain, strawberry_schema_of
 from engine.query.access import ACCESSIBILITIES, Access
 from engine.query.aggregate import Chart, aggregate
 from engine.query.facets import Facet, facets
@@ -57,13 +61,9 @@ from engine.query.scope import Scope
 # The total's key in an aggregation's answer: not a GraphQL name, so no alias can take it.
 TOTAL = " total"
 
-JSON = GraphQLScalarType(
-    "JSON",
-    serialize=lambda value: value,
-    parse_value=lambda value: value,
-    parse_literal=lambda node, variables=None: value_from_ast_untyped(node, variables),
-    description="Any JSON value: guppy's filter and sort.",
-)
+# graphql-core's default coercion is guppy's: any value in and out, an object literal
+# read as JSON with the variables in it filled in.
+JSON = GraphQLScalarType("JSON", description="Any JSON value: guppy's filter and sort.")
 ACCESSIBILITY = GraphQLEnumType("Accessibility", {name: name for name in ACCESSIBILITIES})
 
 
@@ -200,6 +200,17 @@ def _charts(
                 yield _key(facet_node), _key(histogram), chart
 
 
+def _scope(info: GraphQLResolveInfo, label: str, filter: Any, accessibility: Any) -> Scope:
+    context: Context = info.context
+    return Scope(
+        context.dictionary,
+        context.dictionary.nodes[label],
+        filter,
+        plain(accessibility),
+        context.access,
+    )
+
+
 def _resolve_rows(label: str) -> Any:
     def resolve(
         _: Any,
@@ -208,12 +219,10 @@ def _resolve_rows(label: str) -> Any:
         first: int = 10,
         sort: Any = None,
         filter: Any = None,
-        accessibility: str = "accessible",
+        accessibility: Any = "accessible",
     ) -> list[dict[str, Any]]:
-        context: Context = info.context
-        node = context.dictionary.nodes[label]
-        scope = Scope(context.dictionary, node, filter, accessibility, context.access)  # type: ignore[arg-type]
-        return read_rows(context.store, scope, offset=offset, first=first, sort=sort)
+        scope = _scope(info, label, filter, accessibility)
+        return read_rows(info.context.store, scope, offset=offset, first=first, sort=sort)
 
     return resolve
 
@@ -223,14 +232,12 @@ def _resolve_aggregation(label: str) -> Any:
         _: Any,
         info: GraphQLResolveInfo,
         filter: Any = None,
-        accessibility: str = "accessible",
+        accessibility: Any = "accessible",
         filterSelf: bool = True,
     ) -> dict[str, Any]:
-        context: Context = info.context
-        node = context.dictionary.nodes[label]
-        scope = Scope(context.dictionary, node, filter, accessibility, context.access)  # type: ignore[arg-type]
-        requests = list(_charts(info, facets(node), filterSelf))
-        total, answers = aggregate(context.store, scope, [chart for _, _, chart in requests])
+        scope = _scope(info, label, filter, accessibility)
+        requests = list(_charts(info, facets(scope.node), filterSelf))
+        total, answers = aggregate(info.context.store, scope, [chart for _, _, chart in requests])
         answer: dict[str, Any] = {TOTAL: total}
         for (facet_key, histogram_key, _), buckets in zip(requests, answers, strict=True):
             answer.setdefault(facet_key, {})[histogram_key] = buckets
@@ -292,7 +299,8 @@ class GuppySchema:
                 ),
             },
         )
-        self.schema = GraphQLSchema(query)
+        self.description = GraphQLSchema(query)
+        self.schema = strawberry_schema_of(self.description)._schema
 
     def execute(
         self,

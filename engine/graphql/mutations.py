@@ -9,7 +9,6 @@ transaction JSON. Every field is one transaction of its own.
 from __future__ import annotations
 
 from collections.abc import Callable
-from enum import Enum
 from typing import Any
 
 from graphql import DocumentNode, GraphQLError, GraphQLResolveInfo, GraphQLSchema, execute
@@ -18,6 +17,7 @@ from engine.dictionary.compile import CompiledDictionary
 from engine.dictionary.graphql_names import graphql_names
 from engine.dictionary.sdl import submit_field
 from engine.graph.store import GraphStore
+from engine.graphql.strawberry_schema import plain
 from engine.objects.access import Visibility
 from engine.submission.delete import delete_entities
 from engine.submission.documents import SourceDoc
@@ -35,19 +35,9 @@ def _target(project_id: str) -> Target:
     return Target(program, project)
 
 
-def _plain(value: Any) -> Any:
-    """Strawberry's enum types hand a value in as a member of their Python Enum; the
-    submission engine takes values as JSON gives them."""
-    if isinstance(value, Enum):
-        return value.value
-    if isinstance(value, list):
-        return [_plain(each) for each in value]
-    return value
-
-
 def _document(node: str, entity: dict[str, Any], integers: frozenset[str]) -> dict[str, Any]:
     """GraphQL sends every number as Float (peregrine's types): integral ones go back to int."""
-    doc = {key: _plain(value) for key, value in entity.items()}
+    doc = {key: plain(value) for key, value in entity.items()}
     doc.setdefault("type", node)
     for key in integers & doc.keys():
         value = doc[key]

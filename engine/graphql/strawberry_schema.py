@@ -16,8 +16,17 @@ is complete, and each type reference (`[case]`, `String!`) has one annotation,
 resolved once, however many fields and arguments use it (a dictionary repeats
 its argument lists on every link field).
 
-What the dictionary's SDL never holds (unions, subscriptions, custom
-directives) is refused rather than converted by half.
+Guppy's schema (engine/graphql/guppy_schema.py) is described with
+graphql-core's classes instead and goes through the same conversion, from
+its printed SDL (`strawberry_schema_of`). Resolvers, where a schema has
+any, are graphql-core's, set on the converted graphql-core fields and
+called with its GraphQLResolveInfo: guppy's read the path and the
+selection, which strawberry's Info would only wrap. Every other field
+resolves as graphql-core's default does, by GraphQL name.
+
+What neither schema holds and the conversion could not carry (unions,
+subscriptions, custom directives, a described scalar's own coercion) is
+refused rather than converted by half.
 """
 
 from __future__ import annotations
@@ -34,6 +43,7 @@ from graphql import (
     GraphQLArgument,
     GraphQLEnumType,
     GraphQLField,
+    GraphQLFieldResolver,
     GraphQLInputField,
     GraphQLInputObjectType,
     GraphQLInterfaceType,
@@ -49,6 +59,7 @@ from graphql import (
     is_introspection_type,
     is_specified_directive,
     is_specified_scalar_type,
+    print_schema,
     value_from_ast,
 )
 from strawberry.annotation import StrawberryAnnotation
@@ -66,12 +77,6 @@ SPECIFIED_SCALARS: dict[str, object] = {
     "Boolean": bool,
     "ID": strawberry.ID,
 }
-
-
-def read_field(source: Any, name: str) -> Any:
-    """The default resolver, as graphql-core's reads: mutations answer dicts (sheepdog's
-    transaction JSON), where strawberry's default would read attributes only."""
-    return source.get(name) if isinstance(source, Mapping) else getattr(source, name, None)
 
 
 def _default(value: GraphQLArgument | GraphQLInputField) -> Any:
@@ -275,9 +280,7 @@ class _Converter:
             query=self.types[parsed.query_type.name],
             mutation=None if mutation is None else self.types[mutation.name],
             types=[self.types[kind.name] for kind in defined],
-            config=StrawberryConfig(
-                auto_camel_case=False, default_resolver=read_field, scalar_map=self.scalars
-            ),
+            config=StrawberryConfig(auto_camel_case=False, scalar_map=self.scalars),
         )
 
 
@@ -295,8 +298,58 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-def strawberry_schema(sdl: str) -> strawberry.Schema:
-    """The strawberry schema of `sdl`; graphql-core's schema object is its `_schema`."""
+def _resolve(
+    schema: GraphQLSchema, resolvers: Mapping[tuple[str, str], GraphQLFieldResolver]
+) -> None:
+    """graphql-core's resolvers on every object field: the given one, else graphql-core's
+    default, which reads the GraphQL name (a dict's key or an attribute). Strawberry's
+    own would read the Python attribute, `from_` for a field `from`."""
+    unknown = set(resolvers)
+    for kind in schema.type_map.values():
+        if isinstance(kind, GraphQLObjectType) and not is_introspection_type(kind):
+            for name, field in kind.fields.items():
+                field.resolve = resolvers.get((kind.name, name))
+                unknown.discard((kind.name, name))
+    if unknown:
+        raise ValueError(f"resolvers of no field: {sorted(unknown)}")
+
+
+def strawberry_schema(
+    sdl: str, resolvers: Mapping[tuple[str, str], GraphQLFieldResolver] | None = None
+) -> strawberry.Schema:
+    """The strawberry schema of `sdl`; graphql-core's schema object is its `_schema`.
+
+    `resolvers` are graphql-core's, keyed by (type name, field name): they are called
+    with graphql-core's GraphQLResolveInfo, not strawberry's Info."""
     with _collector_paused():
         parsed = build_schema(sdl, assume_valid=True, assume_valid_sdl=True)
-        return _Converter(parsed).schema()
+        served = _Converter(parsed).schema()
+    _resolve(served._schema, resolvers or {})
+    return served
+
+
+def strawberry_schema_of(description: GraphQLSchema) -> strawberry.Schema:
+    """A schema described with graphql-core's classes, served by strawberry: its printed
+    SDL converted, with the resolvers its fields carry. A scalar is converted without
+    coercion of its own (see `scalar`), so one that has some is refused."""
+    resolvers: dict[tuple[str, str], GraphQLFieldResolver] = {}
+    for kind in description.type_map.values():
+        if isinstance(kind, GraphQLScalarType) and not is_specified_scalar_type(kind):
+            coercion = [name for name, value in kind.to_kwargs().items() if callable(value)]
+            if coercion:
+                raise ValueError(f"{kind.name}: a scalar's own {', '.join(coercion)}")
+        if isinstance(kind, GraphQLObjectType) and not is_introspection_type(kind):
+            for name, field in kind.fields.items():
+                if field.resolve is not None:
+                    resolvers[kind.name, name] = field.resolve
+    return strawberry_schema(print_schema(description), resolvers)
+
+
+def plain(value: Any) -> Any:
+    """An argument as JSON gives it: strawberry's enum types hand a value in as a member
+    of their Python Enum (a default as it is), which a resolver here never wants."""
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, list):
+        return [plain(each) for each in value]
+    return value
