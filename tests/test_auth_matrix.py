@@ -98,6 +98,16 @@ def _batch(response: httpx.Response, caller: str) -> None:
     assert found[1] == ((True, None) if caller == "admin" else (False, 404))
 
 
+def _a_and_b(count: Callable[[Any], int]) -> Check:
+    """Asked for one file of A and one of B: readers of A get one, the admin both, others none."""
+
+    def check(response: httpx.Response, caller: str) -> None:
+        expected = {"anonymous": 0, "logged_in": 0, "admin": 2}.get(caller, 1)
+        assert count(response.json()) == expected
+
+    return check
+
+
 def _explore_projects(response: httpx.Response, caller: str) -> None:
     _only_a([{"project_id": p["project_id"]} for p in response.json()["projects"]], caller)
 
@@ -180,6 +190,10 @@ CASES = [
     Case("drs object of B", "GET", "/ga4gh/drs/v1/objects/{b_did}", SEE_B),
     Case("drs access of A", "GET", "/ga4gh/drs/v1/objects/{a_did}/access/s3", SEE_A),
     Case("drs access of B", "POST", "/ga4gh/drs/v1/objects/{b_did}/access/s3", SEE_B),
+    Case("urls of records", "GET", "/index/urls?ids={a_did},{b_did}", ALL, check=_a_and_b(lambda a: len(a["urls"]))),
+    Case("query urls", "GET", "/_query/urls/q?include=/f.txt", ALL, check=_a_and_b(len)),
+    Case("drs bulk objects", "POST", "/ga4gh/drs/v1/objects", ALL, {"bulk_object_ids": ["{a_did}", "{b_did}"]}, _a_and_b(lambda a: a["summary"]["resolved"])),
+    Case("drs bulk access", "POST", "/ga4gh/drs/v1/objects/access", ALL, {"bulk_object_access_ids": [{"bulk_object_id": "{a_did}", "bulk_access_ids": ["s3"]}, {"bulk_object_id": "{b_did}", "bulk_access_ids": ["s3"]}]}, _a_and_b(lambda a: a["summary"]["resolved"])),
     Case("download A", "GET", "/user/data/download/{a_did}", SEE_A),
     Case("download B", "GET", "/user/data/download/{b_did}", SEE_B),
     Case("download batch", "POST", "/user/data/download/batch", ALL, {"guids": ["{a_did}", "{b_did}"]}, _batch),

@@ -78,3 +78,84 @@ def test_errors_speak_drs(api: TestClient) -> None:
     assert not_yet.status_code == 404 and "not complete" in not_yet.json()["msg"]
     guid = stored_object(api)
     assert api.get(f"{DRS}/objects/{guid}/access/gs").status_code == 404
+
+
+def test_bulk_objects(api: TestClient) -> None:
+    stored = stored_object(api)
+    pending = api.post("/user/data/upload", json={"file_name": "a"}).json()["guid"]
+    asked = [stored, "no-such-id", pending, stored]
+    answer = api.post(f"{DRS}/objects", json={"bulk_object_ids": asked, "passports": []})
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert body["summary"] == {"requested": 4, "resolved": 2, "unresolved": 2}
+    assert body["resolved_drs_object"] == [api.get(f"{DRS}/objects/{stored}").json()] * 2
+    assert body["unresolved_drs_objects"] == [
+        {"error_code": 404, "object_ids": ["no-such-id", pending]}
+    ]
+
+
+def test_bulk_access_urls(api: TestClient) -> None:
+    first, second = stored_object(api), stored_object(api)
+    answer = api.post(
+        f"{DRS}/objects/access",
+        json={
+            "bulk_object_access_ids": [
+                {"bulk_object_id": first, "bulk_access_ids": ["s3", "gs"]},
+                {"bulk_object_id": second, "bulk_access_ids": ["s3"]},
+                {"bulk_object_id": "no-such-id", "bulk_access_ids": ["s3"]},
+            ]
+        },
+    )
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert body["summary"] == {"requested": 4, "resolved": 2, "unresolved": 2}
+    assert body["unresolved_drs_objects"] == [
+        {"error_code": 404, "object_ids": [first, "no-such-id"]}
+    ]
+    resolved = body["resolved_drs_object_access_urls"]
+    assert [(r["drs_object_id"], r["drs_access_id"]) for r in resolved] == [
+        (first, "s3"),
+        (second, "s3"),
+    ]
+    assert all(httpx.get(r["url"]).content == DATA for r in resolved)
+
+
+def test_bulk_requests_with_ids_with_a_slash(api: TestClient) -> None:
+    settings = api.app.state.settings
+    api.app.state.settings = dataclasses.replace(settings, index_guid_prefix="dg.TEST/")
+    guid = stored_object(api)
+    objects = api.post(f"{DRS}/objects", json={"bulk_object_ids": [guid]}).json()
+    assert objects["resolved_drs_object"][0]["id"] == guid
+    access = api.post(
+        f"{DRS}/objects/access",
+        json={"bulk_object_access_ids": [{"bulk_object_id": guid, "bulk_access_ids": ["s3"]}]},
+    ).json()
+    assert httpx.get(access["resolved_drs_object_access_urls"][0]["url"]).content == DATA
+
+
+def test_bad_bulk_requests(api: TestClient) -> None:
+    cases = [
+        ("objects", {"bulk_object_ids": []}, 400, "non-empty list bulk_object_ids"),
+        ("objects", {"ids": ["x"]}, 400, "non-empty list bulk_object_ids"),
+        ("objects", ["x"], 400, "non-empty list bulk_object_ids"),
+        ("objects", {"bulk_object_ids": [1]}, 400, "list of strings"),
+        ("objects", {"bulk_object_ids": ["x"] * 1001}, 413, "at most 1000"),
+        (
+            "objects/access",
+            {"bulk_object_access_ids": [{"bulk_object_id": "x"}]},
+            400,
+            "bulk_access_ids",
+        ),
+        ("objects/access", {"bulk_object_access_ids": ["x"]}, 400, "bulk_object_id"),
+        (
+            "objects/access",
+            {"bulk_object_access_ids": [{"bulk_object_id": "x", "bulk_access_ids": ["s3"] * 1001}]},
+            413,
+            "at most 1000",
+        ),
+    ]
+    for path, body, status, message in cases:
+        response = api.post(f"{DRS}/{path}", json=body)
+        assert response.status_code == status, (path, body)
+        assert message in response.json()["msg"], response.json()
+    assert api.post(f"{DRS}/objects", content=b"{nope").status_code == 400

@@ -228,3 +228,107 @@ def test_a_prefixed_guid_works_in_every_path(prefixed: TestClient) -> None:
     assert filled.status_code == 200, filled.text
     assert api.delete(f"/index/index/{did}?rev={updated.json()['rev']}").status_code == 200
     assert api.get(f"/index/index/{did}").status_code == 404
+
+
+def test_urls_of_records_by_ids_size_and_hash(api: TestClient) -> None:
+    a = new_record(
+        api,
+        urls=["s3://b/a.txt", "https://x/a.txt"],
+        urls_metadata={"s3://b/a.txt": {"state": "validated"}},
+    )
+    b = new_record(api, size=9, hashes={"md5": "0" * 32}, urls=["s3://b/b.txt"])
+    a_urls = [
+        {"url": "https://x/a.txt", "metadata": {}},
+        {"url": "s3://b/a.txt", "metadata": {"state": "validated"}},
+    ]
+    for base in ("/index/urls", "/urls", "/urls/"):  # indexd's path under /index and at the root
+        answer = api.get(f"{base}?ids={a['did']},no-such-did")
+        assert answer.status_code == 200, answer.text
+        assert answer.json() == {
+            "urls": a_urls,
+            "limit": 100,
+            "start": 0,
+            "size": None,
+            "hashes": {},
+        }
+
+    def urls(query: str) -> list[str]:
+        response = api.get(f"/urls?{query}")
+        assert response.status_code == 200, response.text
+        return [found["url"] for found in response.json()["urls"]]
+
+    assert urls(f"hash=md5:{MD5}") == ["https://x/a.txt", "s3://b/a.txt"]
+    assert urls("size=9") == ["s3://b/b.txt"]
+    assert urls(f"ids={a['did']},{b['did']}&hash=md5:{'0' * 32}") == ["s3://b/b.txt"]
+    assert urls(f"hash=md5:{MD5}&start=1&limit=1") == ["s3://b/a.txt"]  # start skips URLs
+    assert api.get("/urls?size=9").json()["size"] == 9
+    for bad, message in [
+        ("limit=2000", "limit must be at most 1024"),
+        ("start=-1", "start must be a whole number"),
+        ("size=big", "size must be a whole number"),
+        ("hash=md5:nope", "not a valid md5"),
+    ]:
+        response = api.get(f"/urls?{bad}")
+        assert response.status_code == 400 and message in response.json()["message"], bad
+
+
+def test_query_urls_by_pattern(api: TestClient) -> None:
+    a = new_record(api, urls=["s3://b/a.txt", "https://x/a.txt"], version="1")
+    b = new_record(api, urls=["s3://b/b.txt"])
+    new_record(api, urls=[])  # no URL: never in a URL query
+
+    def found(query: str) -> list[dict]:
+        response = api.get(f"/_query/urls/q?{query}")
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    both = sorted([a["did"], b["did"]])
+    assert [row["did"] for row in found("")] == both
+    assert found("include=a.txt") == [
+        {"did": a["did"], "urls": ["s3://b/a.txt", "https://x/a.txt"]}
+    ]
+    assert found("exclude=https") == [{"did": b["did"], "urls": ["s3://b/b.txt"]}]
+    assert found("include=s3://b/&exclude=a.txt&fields=did") == [{"did": b["did"]}]
+    assert found("versioned=true&fields=did") == [{"did": a["did"]}]
+    assert found("versioned=no&fields=did") == [{"did": b["did"]}]
+    assert found("limit=1&offset=1&fields=did") == [{"did": both[1]}]
+    assert api.get("/index/_query/urls/q?include=b.txt").json() == found("include=b.txt")
+    unexpected = api.get("/_query/urls/q?pattern=a")
+    assert (
+        unexpected.status_code == 400
+        and "unexpected query parameter(s): pattern" in (unexpected.json()["message"])
+    )
+    assert api.get("/_query/urls/q?fields=did,colour").status_code == 400
+
+
+def test_query_urls_by_their_metadata(api: TestClient) -> None:
+    a = new_record(
+        api,
+        urls=["s3://b/a.txt", "gs://c/a.txt"],
+        urls_metadata={"s3://b/a.txt": {"state": "ok"}, "gs://c/a.txt": {"state": "ok"}},
+    )
+    b = new_record(api, urls=["s3://b/b.txt"], urls_metadata={"s3://b/b.txt": {"state": "bad"}})
+
+    def found(query: str) -> list[dict]:
+        response = api.get(f"/_query/urls/metadata/q?{query}")
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    assert found("key=state&value=ok") == [
+        {"did": a["did"], "urls": ["gs://c/a.txt"], "rev": a["rev"]},
+        {"did": a["did"], "urls": ["s3://b/a.txt"], "rev": a["rev"]},
+    ]
+    assert found("key=state&value=ok&url=s3://&fields=urls") == [{"urls": ["s3://b/a.txt"]}]
+    assert found("key=state&value=ok&offset=1&limit=1&fields=urls") == [{"urls": ["s3://b/a.txt"]}]
+    assert found("key=state&value=o") == []  # the value matches whole, not as a prefix
+
+    updated = api.put(
+        f"/index/index/{b['did']}?rev={b['rev']}",
+        json={"urls_metadata": {"s3://b/b.txt": {"state": "ok"}}},
+    ).json()
+    assert {"did": b["did"], "urls": ["s3://b/b.txt"], "rev": updated["rev"]} in found(
+        "key=state&value=ok"
+    )
+    missing = api.get("/_query/urls/metadata/q?key=state")
+    assert missing.status_code == 400 and "key and value" in missing.json()["message"]
+    assert api.get("/_query/urls/metadata/q?key=s&value=v&include=x").status_code == 400

@@ -5,14 +5,20 @@ from __future__ import annotations
 import csv
 import hashlib
 import os
+import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
+import pytest
 from click.testing import CliRunner
 from starlette.testclient import TestClient
 
+from engine.auth.client import ApiKeyAuth
 from engine.cli import main
 from engine.objects.store import ObjectStore
+from engine.objects.transfer import Transfers
+from tests.test_objects_upload import open_uploads
 from tests.test_submit_cli import live_url  # noqa: F401 - the live server fixture
 
 PART = 5 * 1024 * 1024
@@ -74,10 +80,13 @@ def test_upload_writes_a_manifest_and_download_verifies(
         assert record["authz"] == ["/programs/demo/projects/omics"]
 
     out = tmp_path / "out"
-    result = CliRunner().invoke(
-        main, ["download", "--manifest", str(manifest), "--out", str(out), "--url", live_url]
+    result = CliRunner().invoke(  # big.bin in three ranges at once, the others whole
+        main,
+        ["download", "--manifest", str(manifest), "--out", str(out), "--part-size", "5"]
+        + ["--url", live_url],
     )
     assert result.exit_code == 0, result.output
+    assert sorted(path.name for path in out.iterdir()) == sorted(contents)
     for name, data in contents.items():
         assert (out / name).read_bytes() == data
 
@@ -112,6 +121,69 @@ def test_a_download_that_does_not_match_its_record_is_not_kept(
     )
     assert result.exit_code == 1 and "nothing was kept" in result.output
     assert list(tmp_path.iterdir()) == []
+
+
+def _upload_big(url: str, folder: Path, data: bytes) -> str:
+    (folder / "big.bin").write_bytes(data)
+    manifest = folder / "manifest.tsv"
+    result = CliRunner().invoke(
+        main,
+        ["upload", "demo/omics", str(folder / "big.bin"), "--manifest", str(manifest)]
+        + ["--part-size", "5", "--url", url],
+    )
+    assert result.exit_code == 0, result.output
+    return read_manifest(manifest)[0]["object_id"]
+
+
+@pytest.mark.parametrize(
+    ("tamper", "message"),
+    [
+        (lambda data: data[:-1] + b"!", "nothing was kept"),  # same size, other bytes
+        (lambda data: data[:-1], "came short"),  # the last range ends early
+        (lambda data: data[:PART], "shorter than its record"),  # the last range is missing
+    ],
+)
+def test_a_ranged_download_that_does_not_match_its_record_is_not_kept(
+    live_url: str,  # noqa: F811
+    tmp_path: Path,
+    seaweedfs_store: ObjectStore,
+    tamper: Callable[[bytes], bytes],
+    message: str,
+) -> None:
+    data = os.urandom(2 * PART + 123)
+    guid = _upload_big(live_url, tmp_path, data)
+    seaweedfs_store.put(f"{guid}/big.bin", tamper(data))  # behind Commons' back
+    out = tmp_path / "out"
+    result = CliRunner().invoke(
+        main, ["download", guid, "--out", str(out), "--part-size", "5", "--url", live_url]
+    )
+    assert result.exit_code == 1, result.output
+    assert message in " ".join(result.output.split())  # the console wraps long lines
+    assert list(out.iterdir()) == []
+
+
+def test_a_failed_multipart_upload_leaves_no_parts_in_the_store(
+    live_url: str,  # noqa: F811
+    tmp_path: Path,
+    seaweedfs_store: ObjectStore,
+) -> None:
+    path = tmp_path / f"abandoned-{uuid.uuid4()}.bin"
+    path.write_bytes(os.urandom(3 * PART))
+    sent: list[int] = []
+
+    def advance(count: int) -> None:  # the client fails once a part is in the store
+        sent.append(count)
+        raise OSError("the disk went away")
+
+    auth = ApiKeyAuth(live_url, Path(os.environ["COMMONS_CREDENTIALS"]))
+    transfers = Transfers(live_url, 2, PART, auth=auth)
+    try:
+        done, failed = transfers.upload([path], ["/programs/demo/projects/omics"], advance)
+    finally:
+        transfers.close()
+    assert done == [] and len(failed) == 1 and "the disk went away" in failed[0]
+    assert sent  # parts had reached the store
+    assert [key for key, _ in open_uploads(seaweedfs_store) if path.name in key] == []
 
 
 def test_bad_arguments(live_url: str, tmp_path: Path) -> None:  # noqa: F811

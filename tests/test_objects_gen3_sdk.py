@@ -49,9 +49,18 @@ def test_gen3_index_records_and_versions(
         index = gen3_index.Gen3Index(_login(env, tmp_path, "sam@example.org"))
         assert index.is_healthy()
         record = index.create_record(
-            hashes={"md5": MD5}, size=len(DATA), file_name="a.txt", authz=["/programs/demo"]
+            hashes={"md5": MD5},
+            size=len(DATA),
+            file_name="a.txt",
+            authz=["/programs/demo"],
+            urls=["s3://elsewhere/a.txt"],
         )
         assert record["size"] == len(DATA) and record["hashes"] == {"md5": MD5}
+        # get_urls answers the values of indexd's /urls object, the URLs first.
+        urls = index.get_urls(hashes=f"md5:{MD5}")[0]
+        assert urls == [{"url": "s3://elsewhere/a.txt", "metadata": {}}]
+        found = index.query_urls("elsewhere")
+        assert found == [{"did": record["did"], "urls": ["s3://elsewhere/a.txt"]}]
         assert index.get_record(record["did"])["file_name"] == "a.txt"
         assert index.get(record["did"])["did"] == record["did"]
         assert index.get_record("no-such-guid") is None

@@ -16,6 +16,12 @@ MD5 = hashlib.md5(DATA).hexdigest()
 PART = 5 * 1024 * 1024  # S3's smallest part but the last
 
 
+def open_uploads(store: ObjectStore, prefix: str = "") -> list[tuple[str, str]]:
+    """(key, upload id) of the store's multipart uploads neither completed nor aborted."""
+    found = store.client._list_multipart_uploads(store.bucket, prefix=prefix or None)
+    return [(upload.object_name, upload.upload_id) for upload in found.uploads]
+
+
 def upload(api: TestClient, file_name: str = "reads.bam", **extra) -> dict:
     response = api.post("/user/data/upload", json={"file_name": file_name, **extra})
     assert response.status_code == 201, response.text
@@ -148,6 +154,25 @@ def test_multipart_with_a_wrong_md5_is_rejected(
     assert api.get(f"/index/index/{init['guid']}").json()["size"] is None
 
 
+def test_an_aborted_multipart_upload_leaves_no_parts(
+    api: TestClient, seaweedfs_store: ObjectStore
+) -> None:
+    init = api.post("/user/data/multipart/init", json={"file_name": "x.bin"}).json()
+    ids = {"key": init["key"], "uploadId": init["uploadId"]}
+    signed = api.post("/user/data/multipart/upload", json={**ids, "partNumber": 1}).json()
+    put(signed["presigned_url"], DATA)
+    assert open_uploads(seaweedfs_store, init["guid"]) == [(init["key"], init["uploadId"])]
+    aborted = api.post("/user/data/multipart/abort", json=ids)
+    assert aborted.status_code == 204, aborted.text
+    assert open_uploads(seaweedfs_store, init["guid"]) == []
+    assert api.get(f"/index/index/{init['guid']}").json()["size"] is None  # awaits its bytes
+    assert api.post("/user/data/multipart/abort", json=ids).status_code == 204  # idempotent
+    elsewhere = api.post("/user/data/multipart/abort", json={**ids, "key": "someone/else.bin"})
+    assert elsewhere.status_code == 404
+    no_id = api.post("/user/data/multipart/abort", json={"key": init["key"]})
+    assert no_id.status_code == 400 and "uploadId" in no_id.json()["message"]
+
+
 def test_multipart_bad_input(api: TestClient) -> None:
     init = api.post("/user/data/multipart/init", json={"file_name": "x.bin"}).json()
     cases = [
@@ -171,7 +196,7 @@ def test_multipart_bad_input(api: TestClient) -> None:
             "parts": [{"PartNumber": 1, "ETag": "x"}],
         },
     )
-    assert unknown_upload.status_code == 400 and "refused" in unknown_upload.json()["message"]
+    assert unknown_upload.status_code == 404 and "NoSuchUpload" in unknown_upload.json()["message"]
     assert api.post("/user/data/multipart/init", json={}).status_code == 400
 
 

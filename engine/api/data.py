@@ -4,9 +4,11 @@ Bytes never pass through Commons: an upload makes a pending record and a
 signed PUT (or one signed URL per part for multipart), the client sends the
 bytes to S3, and Commons checks what landed before the record becomes
 valid. Besides fence's fields, multipart `complete` takes the client's
-`md5` and `size`, which the stored object must match; and `upload/batch`
+`md5` and `size`, which the stored object must match; `upload/batch`
 with `upload/complete` and `download/batch` (Commons' own) move many
-small files in a couple of requests where fence needs one or two per file.
+small files in a couple of requests where fence needs one or two per file;
+and `multipart/abort` (Commons' own too: clients hold only signed URLs)
+drops a failed upload's parts from the store.
 """
 
 from __future__ import annotations
@@ -178,6 +180,15 @@ async def multipart_upload(request: Request) -> Response:
     return JSONResponse({"presigned_url": url})
 
 
+async def multipart_abort(request: Request) -> Response:
+    """Commons' own: `{key, uploadId}` -> the unfinished upload and its parts are dropped."""
+    body = await _body(request)
+    await run_in_threadpool(
+        (await data_objects(request)).multipart_abort, body.get("key"), body.get("uploadId")
+    )
+    return Response(status_code=204)
+
+
 async def multipart_complete(request: Request) -> Response:
     body = await _body(request)
     record = await run_in_threadpool(
@@ -201,5 +212,6 @@ routes = [
     Route("/user/data/multipart/init", multipart_init, methods=["POST"]),
     Route("/user/data/multipart/upload", multipart_upload, methods=["POST"]),
     Route("/user/data/multipart/complete", multipart_complete, methods=["POST"]),
+    Route("/user/data/multipart/abort", multipart_abort, methods=["POST"]),
     Route("/user/data/{guid:path}", delete, methods=["DELETE"]),
 ]

@@ -5,9 +5,16 @@ not; both arrive decoded, so the id is a `path` parameter and the access
 route, whose id is followed by `/access/<id>`, is matched first. GET and
 POST answer alike: POST is how DRS clients send passports, which Commons'
 bearer tokens stand in for.
+
+The bulk requests (`POST /objects` with `bulk_object_ids`, `POST
+/objects/access` with `bulk_object_access_ids`) come before the id routes,
+so `POST /objects/access` is the bulk request even if a record's id is
+`access`; `GET` of such an object still finds it.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -15,10 +22,12 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from engine.api.objects import data_objects
+from engine.api.submission import json_body
 from engine.objects import drs
 from engine.objects.record import RecordError
 
 PREFIX = "/ga4gh/drs/v1"
+MAX_BULK = 1000
 
 
 def _host(request: Request) -> str:
@@ -29,24 +38,78 @@ async def service_info(request: Request) -> Response:
     return JSONResponse(drs.service_info(_host(request)))
 
 
+def _region(request: Request) -> str:
+    return request.app.state.settings.s3_region
+
+
 async def drs_object(request: Request) -> Response:
     record = await run_in_threadpool(
         (await data_objects(request)).get, request.path_params["object_id"]
     )
-    region = request.app.state.settings.s3_region
-    return JSONResponse(drs.drs_object(record, _host(request), region))
+    return JSONResponse(drs.drs_object(record, _host(request), _region(request)))
 
 
 async def access(request: Request) -> Response:
     object_id, access_id = request.path_params["object_id"], request.path_params["access_id"]
     if access_id != drs.ACCESS_ID:
-        raise RecordError(404, f"object {object_id} has no access method {access_id!r}")
+        raise drs.no_access_method(object_id, access_id)
     url = await run_in_threadpool((await data_objects(request)).download_url, object_id, "s3")
     return JSONResponse({"url": url})
 
 
+def _strings(value: Any, name: str) -> list[str]:
+    if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
+        raise RecordError(400, f"{name} must be a non-empty list of strings")
+    return value
+
+
+def _bulk(body: Any, name: str) -> list[Any]:
+    """The body's list `name`, at most MAX_BULK items (a larger request is a 413, as DRS says)."""
+    items = body.get(name) if isinstance(body, dict) else None
+    if not isinstance(items, list) or not items:
+        raise RecordError(400, f"the body must be an object with a non-empty list {name}")
+    if len(items) > MAX_BULK:
+        raise RecordError(413, f"{name} has {len(items)} items; at most {MAX_BULK} per request")
+    return items
+
+
+async def bulk_objects(request: Request) -> Response:
+    """`{"bulk_object_ids": [...]}` -> the DRS objects that resolve, and why the others do not."""
+    ids = _strings(_bulk(await json_body(request), "bulk_object_ids"), "bulk_object_ids")
+    records = await run_in_threadpool((await data_objects(request)).resolve_many, ids, "read")
+    return JSONResponse(drs.drs_objects(ids, records, _host(request), _region(request)))
+
+
+def _access_pairs(body: Any) -> list[tuple[str, str]]:
+    pairs = []
+    for item in _bulk(body, "bulk_object_access_ids"):
+        if not isinstance(item, dict) or not isinstance(item.get("bulk_object_id"), str):
+            raise RecordError(
+                400, 'each of bulk_object_access_ids must be {"bulk_object_id", "bulk_access_ids"}'
+            )
+        access_ids = _strings(item.get("bulk_access_ids"), "bulk_access_ids")
+        pairs += [(item["bulk_object_id"], access_id) for access_id in access_ids]
+    if len(pairs) > MAX_BULK:
+        raise RecordError(
+            413, f"{len(pairs)} access URLs asked for; at most {MAX_BULK} per request"
+        )
+    return pairs
+
+
+async def bulk_access(request: Request) -> Response:
+    """Signed URLs for (object, access id) pairs; only `s3` is an access id here."""
+    pairs = _access_pairs(await json_body(request))
+    s3_ids = [object_id for object_id, access_id in pairs if access_id == drs.ACCESS_ID]
+    signed = await run_in_threadpool(
+        (await data_objects(request)).download_urls, s3_ids, None, drs.ACCESS_ID
+    )
+    return JSONResponse(drs.access_urls(pairs, iter(signed)))
+
+
 routes = [
     Route(PREFIX + "/service-info", service_info),
+    Route(PREFIX + "/objects", bulk_objects, methods=["POST"]),
+    Route(PREFIX + "/objects/access", bulk_access, methods=["POST"]),
     Route(PREFIX + "/objects/{object_id:path}/access/{access_id}", access, methods=["GET", "POST"]),
     Route(PREFIX + "/objects/{object_id:path}", drs_object, methods=["GET", "POST"]),
 ]

@@ -23,11 +23,18 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from engine.api import status
-from engine.api.objects import data_objects, listed, optional_number, required_param, whole_number
+from engine.api import status, urls
+from engine.api.objects import (
+    data_objects,
+    hashes_param,
+    listed,
+    optional_number,
+    required_param,
+    whole_number,
+)
 from engine.api.submission import json_body
 from engine.objects.index import MAX_LIMIT, RecordQuery
-from engine.objects.record import IndexRecord, RecordError, check_fields
+from engine.objects.record import IndexRecord, RecordError
 
 MAX_MINT = 10_000
 
@@ -57,20 +64,11 @@ def _did(request: Request) -> str:
     return request.path_params["did"]
 
 
-def _hashes(request: Request) -> dict[str, str]:
-    pairs = [value.partition(":") for value in request.query_params.getlist("hash")]
-    if any(not sep or not digest for _, sep, digest in pairs):
-        raise RecordError(400, "hash must be given as <type>:<value>, e.g. md5:<32 hex digits>")
-    return check_fields(
-        {"hashes": {kind: digest for kind, _, digest in pairs}}, frozenset({"hashes"})
-    )["hashes"]
-
-
 def _query(request: Request) -> RecordQuery:
     params = request.query_params
     return RecordQuery(
         ids=listed(request, "ids"),
-        hashes=_hashes(request),
+        hashes=hashes_param(request),
         size=optional_number(request, "size"),
         file_name=params.get("file_name"),
         uploader=params.get("uploader"),
@@ -190,6 +188,7 @@ def _routes(prefix: str) -> list[Route]:
         Route(prefix + "/guid/mint", mint),
         Route(prefix + "/guid/prefix", guid_prefix),
         Route(prefix + "/_stats", stats),
+        *urls.routes(prefix),
     ]
 
 

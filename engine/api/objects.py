@@ -13,7 +13,7 @@ from typing import Any
 from starlette.requests import Request
 
 from engine.auth.principal import principal
-from engine.objects.record import RecordError
+from engine.objects.record import RecordError, check_fields
 from engine.objects.service import DataObjects
 
 
@@ -58,3 +58,13 @@ def listed(request: Request, name: str, *, split: bool = True) -> tuple[str, ...
     return tuple(
         item for value in values for item in (value.split(",") if split else [value]) if item
     )
+
+
+def hashes_param(request: Request) -> dict[str, str]:
+    """indexd's `hash=<type>:<value>` parameters (repeated), checked as a record's hashes are."""
+    pairs = [value.partition(":") for value in request.query_params.getlist("hash")]
+    if any(not sep or not digest for _, sep, digest in pairs):
+        raise RecordError(400, "hash must be given as <type>:<value>, e.g. md5:<32 hex digits>")
+    return check_fields(
+        {"hashes": {kind: digest for kind, _, digest in pairs}}, frozenset({"hashes"})
+    )["hashes"]

@@ -40,6 +40,12 @@ URL_OPTION = click.option(
 WORKERS_OPTION = click.option(
     "--workers", default=4, show_default=True, help="Files (and parts) moved at once."
 )
+PART_SIZE_OPTION = click.option(
+    "--part-size",
+    default=64,
+    show_default=True,
+    help="MiB; larger files move in parts of this size, in parallel.",
+)
 
 
 def _files(paths: tuple[str, ...]) -> list[Path]:
@@ -118,12 +124,7 @@ def _talking_to(url: str, transfers: Transfers) -> Iterator[None]:
     help="Write a TSV of the uploaded files, ready to submit as data-file nodes.",
 )
 @click.option("--node", help="The data-file node type, written in the manifest's type column.")
-@click.option(
-    "--part-size",
-    default=64,
-    show_default=True,
-    help="MiB; larger files go up in parts of this size, in parallel.",
-)
+@PART_SIZE_OPTION
 @URL_OPTION
 @WORKERS_OPTION
 @CREDENTIALS_OPTION
@@ -188,6 +189,7 @@ def _manifest_guids(path: Path) -> list[str]:
     show_default=True,
     help="The folder to download into.",
 )
+@PART_SIZE_OPTION
 @URL_OPTION
 @WORKERS_OPTION
 @CREDENTIALS_OPTION
@@ -195,17 +197,22 @@ def download(
     guids: tuple[str, ...],
     manifest: str | None,
     out: str,
+    part_size: int,
     url: str,
     workers: int,
     credentials: str | None,
 ) -> None:
-    """Download files by GUID, checking each one's size and MD5 against its record."""
+    """Download files by GUID, checking each one's size and MD5 against its record.
+
+    A file is kept only when both match; otherwise nothing of it is left in
+    the folder and the exit code is 1.
+    """
     wanted = list(guids) + (_manifest_guids(Path(manifest)) if manifest else [])
     if not wanted:
         raise click.UsageError("name GUIDs or give --manifest")
     folder = Path(out)
     folder.mkdir(parents=True, exist_ok=True)
-    transfers = Transfers(url, workers, auth=api_auth(url, credentials))
+    transfers = Transfers(url, workers, part_size * CHUNK, auth=api_auth(url, credentials))
     with _talking_to(url, transfers):
         records = transfers.records(wanted)
         total = sum(record.get("size") or 0 for record in records)

@@ -5,10 +5,14 @@ not arrived (blank, or an upload still pending) is not a DRS object yet.
 Bytes Commons holds are reached through the `s3` access method, which
 `/access/s3` turns into a signed URL; a record's own http(s) URLs are
 handed out as they are.
+
+Bulk requests (DRS 1.3+) answer every id: what resolved, and the ids that
+did not grouped by the status a single request for them would have had.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from importlib.metadata import version
 from typing import Any
 
@@ -57,3 +61,57 @@ def drs_object(record: IndexRecord, host: str, region: str) -> dict[str, Any]:
         ],
         "access_methods": methods,
     }
+
+
+def no_access_method(object_id: str, access_id: str) -> RecordError:
+    return RecordError(404, f"object {object_id} has no access method {access_id!r}")
+
+
+def bulk_answer(
+    resolved_key: str, resolved: list[dict[str, Any]], failed: Sequence[tuple[str, RecordError]]
+) -> dict[str, Any]:
+    """DRS's bulk shape: a summary, the resolved items under `resolved_key`, the failures by code."""
+    by_code: dict[int, list[str]] = {}
+    for object_id, error in failed:
+        by_code.setdefault(error.status, []).append(object_id)
+    return {
+        "summary": {
+            "requested": len(resolved) + len(failed),
+            "resolved": len(resolved),
+            "unresolved": len(failed),
+        },
+        "unresolved_drs_objects": [
+            {"error_code": code, "object_ids": ids} for code, ids in by_code.items()
+        ],
+        resolved_key: resolved,
+    }
+
+
+def drs_objects(
+    object_ids: list[str], records: list[IndexRecord | RecordError], host: str, region: str
+) -> dict[str, Any]:
+    """The bulk answer for `object_ids`, given each one's record or why it has none."""
+    resolved, failed = [], []
+    for object_id, record in zip(object_ids, records, strict=True):
+        if isinstance(record, RecordError):
+            failed.append((object_id, record))
+            continue
+        try:
+            resolved.append(drs_object(record, host, region))
+        except RecordError as error:
+            failed.append((object_id, error))
+    return bulk_answer("resolved_drs_object", resolved, failed)
+
+
+def access_urls(
+    requested: list[tuple[str, str]], signed: Iterator[str | RecordError]
+) -> dict[str, Any]:
+    """The bulk answer for (object id, access id) pairs; `signed` has a URL per `s3` pair, in order."""
+    resolved, failed = [], []
+    for object_id, access_id in requested:
+        url = next(signed) if access_id == ACCESS_ID else no_access_method(object_id, access_id)
+        if isinstance(url, RecordError):
+            failed.append((object_id, url))
+        else:
+            resolved.append({"drs_object_id": object_id, "drs_access_id": access_id, "url": url})
+    return bulk_answer("resolved_drs_object_access_urls", resolved, failed)

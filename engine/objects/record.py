@@ -40,6 +40,7 @@ _TEXT = (
 )
 _LISTS = ("urls", "acl", "authz")
 _MAPS = ("metadata", "urls_metadata")
+_SEPARATOR = "\x1f"
 
 # What each request may set, as indexd allows it.
 CREATE_FIELDS = frozenset({"form", "size", "hashes", "metadata", "urls_metadata", *_TEXT, *_LISTS})
@@ -144,8 +145,7 @@ class IndexRecord:
         }
         props |= {f"hash_{kind}": value for kind, value in self.hashes.items()}
         props |= {name: json.dumps(getattr(self, name)) for name in _MAPS}
-        props["metadata_pairs"] = [f"{k}:{v}" for k, v in self.metadata.items()]
-        return props
+        return props | _lookup_props({name: getattr(self, name) for name in _MAPS})
 
     @classmethod
     def from_props(cls, props: dict[str, Any]) -> IndexRecord:
@@ -164,6 +164,31 @@ class IndexRecord:
         return replace(self, **changes)
 
 
+def url_metadata_prefix(key: str, value: str) -> str:
+    """The start of the `urls_metadata_pairs` entries of the URLs whose metadata has key = value."""
+    return f"{key}{_SEPARATOR}{value}{_SEPARATOR}"
+
+
+def _lookup_props(maps: dict[str, Any]) -> dict[str, list[str]]:
+    """The free-form maps among `maps` as lists of strings, which queries can match inside the graph.
+
+    `metadata_pairs` holds "key:value"; `urls_metadata_pairs` one entry per
+    URL and key, "key<US>value<US>url" (US is the ASCII unit separator), so a
+    query finds the URLs whose metadata has key = value by the entry's start.
+    """
+    props: dict[str, list[str]] = {}
+    if "metadata" in maps:
+        props["metadata_pairs"] = [f"{k}:{v}" for k, v in maps["metadata"].items()]
+    if "urls_metadata" in maps:
+        props["urls_metadata_pairs"] = [
+            url_metadata_prefix(key, value if isinstance(value, str) else json.dumps(value)) + url
+            for url, entries in maps["urls_metadata"].items()
+            if isinstance(entries, dict)
+            for key, value in entries.items()
+        ]
+    return props
+
+
 def hash_props(hashes: dict[str, str]) -> dict[str, str | None]:
     """Graph properties for a whole new set of hashes: the types not in it are removed."""
     return {f"hash_{kind}": hashes.get(kind) for kind in HASH_PATTERNS}
@@ -177,9 +202,7 @@ def change_props(changes: dict[str, Any]) -> dict[str, Any]:
     for name in _MAPS:
         if name in changes:
             props[name] = json.dumps(changes[name])
-    if "metadata" in changes:
-        props["metadata_pairs"] = [f"{k}:{v}" for k, v in changes["metadata"].items()]
-    return props
+    return props | _lookup_props(changes)
 
 
 def _check_hashes(value: Any) -> dict[str, str]:

@@ -39,11 +39,20 @@ from engine.objects.record import (
     storage_key,
 )
 from engine.objects.store import ObjectStore
+from engine.objects.urls import UrlIndex
 
 PROTOCOLS = ("s3", "http", "https")
 MAX_PARTS = 10_000
 UPLOAD_FIELDS = frozenset({"file_name", "authz"})
 STORE_THREADS = 8
+
+
+def _refused(action: str, error: S3Error) -> RecordError:
+    """The store's refusal of a multipart step; an upload it does not know is a 404."""
+    return RecordError(
+        404 if error.code == "NoSuchUpload" else 400,
+        f"the object store refused to {action} the upload ({error.code}: {error.message})",
+    )
 
 
 class DataObjects:
@@ -115,6 +124,10 @@ class DataObjects:
         if not found:
             raise RecordError(404, f"no record with did or baseid {did}")
         return found
+
+    def url_index(self) -> UrlIndex:
+        """indexd's URL queries, over the records the caller may read."""
+        return UrlIndex(self.index.graph, self.access.readable())
 
     def stats(self) -> dict[str, int]:
         return self.index.stats(self.access.readable())
@@ -304,23 +317,39 @@ class DataObjects:
         record = self._settled(self._record(did, "download"))
         return self._location(record, protocol, self._expires(expires_in))
 
-    def download_urls(
-        self, dids: list[str], expires_in: int | None = None
-    ) -> list[str | RecordError]:
-        """One URL (or the reason there is none) per did, from one read."""
+    def resolve_many(self, dids: list[str], action: Action) -> list[IndexRecord | RecordError]:
+        """Per did, its record if the caller may `action` it, else why not; from one read.
+
+        An upload whose bytes have arrived is settled, as a single read does.
+        """
         records = {r.did: r for r in self.index.find_many(dids)}
-        expires, outcomes = self._expires(expires_in), []
+        outcomes: list[IndexRecord | RecordError] = []
         for did in dids:
             try:
                 if did not in records:
                     raise unknown(did)
-                record = self.access.check(records[did], "download")
-                outcomes.append(self._location(record, None, expires))
+                outcomes.append(self._settled(self.access.check(records[did], action)))
             except RecordError as error:
                 outcomes.append(error)
-            except AuthError as error:
+            except AuthError as error:  # one refused did does not hold back the others
                 outcomes.append(RecordError(error.status, error.message))
         return outcomes
+
+    def download_urls(
+        self, dids: list[str], expires_in: int | None = None, protocol: str | None = None
+    ) -> list[str | RecordError]:
+        """One URL (or the reason there is none) per did, from one read."""
+        expires = self._expires(expires_in)
+
+        def located(outcome: IndexRecord | RecordError) -> str | RecordError:
+            if isinstance(outcome, RecordError):
+                return outcome
+            try:
+                return self._location(outcome, protocol, expires)
+            except RecordError as error:
+                return error
+
+        return [located(outcome) for outcome in self.resolve_many(dids, "download")]
 
     def remove(self, did: str) -> None:
         """fence's delete: no revision asked, record and bytes both go."""
@@ -335,19 +364,20 @@ class DataObjects:
         assert record.storage_key is not None
         return record, self.store.start_multipart(record.storage_key)
 
-    def _uploading(self, key: Any) -> IndexRecord:
-        """The pending record of `key`: signing parts of any other key is refused."""
+    def _uploading(self, key: Any, upload_id: Any) -> tuple[IndexRecord, str]:
+        """The pending record of `key`, and `upload_id`: parts of any other key are refused."""
         record = self.index.by_storage_key(key) if isinstance(key, str) else None
         if record is None or not record.pending or not self.access.may(record, "read"):
             raise RecordError(404, f"no upload in progress for key {key!r}")
-        return self.access.check(record, "upload")
+        record = self.access.check(record, "upload")
+        if not isinstance(upload_id, str) or not upload_id:
+            raise RecordError(400, "uploadId must be the id multipart/init answered")
+        return record, upload_id
 
     def multipart_url(
         self, key: Any, upload_id: Any, part_number: Any, expires_in: int | None = None
     ) -> str:
-        record = self._uploading(key)
-        if not isinstance(upload_id, str) or not upload_id:
-            raise RecordError(400, "uploadId must be the id multipart/init answered")
+        record, upload_id = self._uploading(key, upload_id)
         if (
             isinstance(part_number, bool)
             or not isinstance(part_number, int)
@@ -359,11 +389,20 @@ class DataObjects:
             record.storage_key, upload_id, part_number, self._expires(expires_in)
         )
 
+    def multipart_abort(self, key: Any, upload_id: Any) -> None:
+        """Drop an unfinished multipart upload's parts; the record stays, awaiting its bytes."""
+        record, upload_id = self._uploading(key, upload_id)
+        assert record.storage_key is not None
+        try:
+            self.store.abort_multipart(record.storage_key, upload_id)
+        except S3Error as error:
+            raise _refused("abort", error) from None
+
     def multipart_complete(
         self, key: Any, upload_id: Any, parts: Any, md5: Any = None, size: Any = None
     ) -> IndexRecord:
         """Join the parts, then check the object against the record and the client's md5/size."""
-        record = self._uploading(key)
+        record, upload_id = self._uploading(key, upload_id)
         declared: dict[str, Any] = {} if size is None else {"size": size}
         if md5 is not None:
             declared["hashes"] = {"md5": md5}
@@ -376,12 +415,9 @@ class DataObjects:
             raise RecordError(400, 'each part must be {"PartNumber": n, "ETag": etag}') from None
         assert record.storage_key is not None
         try:
-            self.store.complete_multipart(record.storage_key, str(upload_id), numbered)
+            self.store.complete_multipart(record.storage_key, upload_id, numbered)
         except S3Error as error:
-            raise RecordError(
-                400,
-                f"the object store refused to complete the upload ({error.code}: {error.message})",
-            ) from None
+            raise _refused("complete", error) from None
         changes = settle_changes(self.store, record.with_changes(declared))
         if changes is None:
             raise RecordError(409, f"the object for {record.did} is missing after completion")

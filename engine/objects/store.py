@@ -156,6 +156,10 @@ class ObjectStore:
         ordered = [Part(number, etag) for number, etag in sorted(parts)]
         self.client._complete_multipart_upload(self.bucket, key, upload_id, ordered)
 
+    def abort_multipart(self, key: str, upload_id: str) -> None:
+        """Drop an unfinished multipart upload and every part already sent for it."""
+        self.client._abort_multipart_upload(self.bucket, key, upload_id)
+
     def delete(self, key: str) -> None:
         self.client.remove_object(self.bucket, key)
 

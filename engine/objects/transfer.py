@@ -8,22 +8,30 @@ A file up to `part_size` goes up in one signed PUT (S3's ETag of it is the
 MD5, so Commons checks it with one HEAD); a larger one in parts sent in
 parallel, and Commons reads the joined object once to check it. Either
 way the MD5 computed here while reading the file is declared, so a
-corrupted upload is refused and its bytes discarded.
+corrupted upload is refused and its bytes discarded. A multipart upload
+that fails (or is interrupted) is aborted, so no orphaned parts stay in
+the store.
+
+Downloads mirror that: a file up to `part_size` comes in one signed GET,
+a larger one in ranges fetched in parallel (engine/objects/incoming.py
+checks either against the record before keeping it).
 """
 
 from __future__ import annotations
 
 import hashlib
-import os
 import threading
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
 import urllib3
+
+from engine.auth.client import tls
+from engine.objects.incoming import Incoming, IntegrityError
 
 CHUNK = 1024 * 1024
 BATCH = 64  # files per request to Commons; batches overlap, so keep several per run
@@ -36,7 +44,7 @@ class TransferError(Exception):
 
 
 # What one file's failure can raise: reported with the others, not fatal to the run.
-FAILURES = (TransferError, httpx.HTTPError, urllib3.exceptions.HTTPError, OSError)
+FAILURES = (TransferError, IntegrityError, httpx.HTTPError, urllib3.exceptions.HTTPError, OSError)
 
 
 @dataclass(frozen=True)
@@ -73,6 +81,13 @@ class _HashingReader:
         self.handle.close()
 
 
+def _stop(futures: list[Future[Any]]) -> None:
+    """Those not started never will; returns once the running ones are over."""
+    for future in futures:
+        future.cancel()
+    wait(futures)
+
+
 def _answer(response: httpx.Response, what: str) -> Any:
     if response.is_success:
         return response.json()
@@ -98,7 +113,9 @@ class Transfers:
         part_size: int = 64 * CHUNK,
         auth: httpx.Auth | None = None,
     ) -> None:
-        self.api = httpx.Client(base_url=url, auth=auth, timeout=httpx.Timeout(600, connect=10))
+        self.api = httpx.Client(
+            base_url=url, auth=auth, timeout=httpx.Timeout(600, connect=10), verify=tls()
+        )
         self.s3 = urllib3.PoolManager(
             maxsize=workers * 2, blocksize=CHUNK, timeout=urllib3.Timeout(600, connect=10)
         )
@@ -111,7 +128,9 @@ class Transfers:
         self.api_turn = threading.Lock()
 
     def close(self) -> None:
-        self.coordinators.shutdown()
+        """After an interrupt, what is still queued is dropped and what runs finishes or aborts."""
+        self.workers.shutdown(wait=False, cancel_futures=True)
+        self.coordinators.shutdown(cancel_futures=True)
         self.workers.shutdown()
         self.api.close()
         self.s3.clear()
@@ -203,16 +222,13 @@ class Transfers:
         return done, failed
 
     def _upload_part(
-        self, path: Path, key: str, upload_id: str, number: int, advance: Progress
+        self, path: Path, upload: dict[str, str], number: int, advance: Progress
     ) -> dict:
         with path.open("rb") as handle:
             handle.seek((number - 1) * self.part_size)
             data = handle.read(self.part_size)
         signed = _answer(
-            self.api.post(
-                "/user/data/multipart/upload",
-                json={"key": key, "uploadId": upload_id, "partNumber": number},
-            ),
+            self.api.post("/user/data/multipart/upload", json={**upload, "partNumber": number}),
             f"{path}: part {number}",
         )
         etag = self._put(signed["presigned_url"], data, len(data))
@@ -229,36 +245,55 @@ class Transfers:
             ),
             f"{path}: multipart init",
         )
-        count = -(-size // self.part_size)
-        futures = [
-            self.workers.submit(self._upload_part, path, init["key"], init["uploadId"], n, advance)
-            for n in range(1, count + 1)
-        ]
-        md5 = file_md5(path)  # while the parts go up; the file is in the page cache by then
-        parts = [future.result() for future in futures]
-        _answer(
-            self.api.post(
-                "/user/data/multipart/complete",
-                json={
-                    "key": init["key"],
-                    "uploadId": init["uploadId"],
-                    "parts": parts,
-                    "md5": md5,
-                    "size": size,
-                },
-            ),
-            f"{path}: complete",
-        )
+        upload = {"key": init["key"], "uploadId": init["uploadId"]}
+        futures: list[Future[dict]] = []
+        try:
+            for number in range(1, -(-size // self.part_size) + 1):
+                futures.append(
+                    self.workers.submit(self._upload_part, path, upload, number, advance)
+                )
+            md5 = file_md5(path)  # while the parts go up; the file is in the page cache by then
+            parts = [future.result() for future in futures]
+            body = {**upload, "parts": parts, "md5": md5, "size": size}
+            _answer(self.api.post("/user/data/multipart/complete", json=body), f"{path}: complete")
+        except Exception as error:
+            problem = self._abort(upload, futures)
+            if problem:
+                raise TransferError(f"{error}; {problem}") from error
+            raise
         return [Uploaded(path, init["guid"], size, md5)], []
+
+    def _abort(self, upload: dict[str, str], futures: list[Future[dict]]) -> str | None:
+        """Drop the parts sent so far, once none is still going up; why that failed, if it did.
+
+        An upload already joined (or unknown to the store) has no parts left: a 404 is fine.
+        """
+        _stop(futures)
+        try:
+            response = self.api.post("/user/data/multipart/abort", json=upload)
+        except httpx.HTTPError as error:
+            return f"its parts may remain in the store: the abort failed ({error})"
+        if response.is_success or response.status_code == 404:
+            return None
+        return f"its parts may remain in the store: the abort answered {response.status_code}"
 
     # Download -----------------------------------------------------------------------
 
     def records(self, guids: list[str]) -> list[dict[str, Any]]:
-        """The records of `guids`; one without a record is an error before anything moves."""
-        found: list[dict[str, Any]] = []
-        for offset in range(0, len(guids), BATCH):
-            batch = guids[offset : offset + BATCH]
-            found += _answer(self.api.post("/index/bulk/documents", json=batch), "records")
+        """The records of `guids`; one without a record is an error before anything moves.
+
+        The batches are asked for at once: nothing can move before the last answer.
+        """
+
+        def batch(offset: int) -> list[dict[str, Any]]:
+            body = guids[offset : offset + BATCH]
+            return _answer(self.api.post("/index/bulk/documents", json=body), "records")
+
+        found = [
+            record
+            for answer in self.coordinators.map(batch, range(0, len(guids), BATCH))
+            for record in answer
+        ]
         missing = sorted(set(guids) - {record["did"] for record in found})
         if missing:
             raise TransferError(f"no record for {', '.join(missing)}")
@@ -269,51 +304,94 @@ class Transfers:
     ) -> tuple[list[Path], list[str]]:
         """Every record's file into `folder`, under its file_name; bytes that disagree are not kept."""
         batches = [records[i : i + BATCH] for i in range(0, len(records), BATCH)]
-        return self._gather(
-            [self.coordinators.submit(self._download_batch, b, folder, advance) for b in batches]
+        started, refused = self._gather(
+            [self.coordinators.submit(self._dispatch, b, folder, advance) for b in batches]
         )
+        done, failed = self._gather(started)
+        return done, refused + failed
 
-    def _download_batch(
+    def _dispatch(
         self, records: list[dict[str, Any]], folder: Path, advance: Progress
-    ) -> tuple[list[Path], list[str]]:
-        signed = _answer(
-            self.api.post("/user/data/download/batch", json={"guids": [r["did"] for r in records]}),
-            "download",
-        )["downloads"]
-        futures, failed = [], []
-        for record, item in zip(records, signed, strict=True):
-            if "url" in item:
-                futures.append(self.workers.submit(self._get, record, item["url"], folder, advance))
+    ) -> tuple[list[Future[tuple[list[Path], list[str]]]], list[str]]:
+        """Sign a batch's GETs in one request and start each file; waits for none of them.
+
+        A small file is one GET on the workers; a large one is assembled on a
+        coordinator of its own, which waits for its ranges on the workers (a
+        worker waiting for workers could wait forever).
+        """
+        body = {"guids": [record["did"] for record in records]}
+        signed = _answer(self.api.post("/user/data/download/batch", json=body), "download")
+        started, refused = [], []
+        for record, item in zip(records, signed["downloads"], strict=True):
+            if "url" not in item:
+                refused.append(f"{item['guid']}: {item['message']}")
+            elif (record.get("size") or 0) > self.part_size:
+                started.append(
+                    self.coordinators.submit(self._get_ranges, record, item["url"], folder, advance)
+                )
             else:
-                failed.append(f"{item['guid']}: {item['message']}")
-        done, broken = self._gather(futures)
-        return done, failed + broken
+                started.append(self.workers.submit(self._get, record, item["url"], folder, advance))
+        return started, refused
+
+    def _fetch(
+        self, url: str, incoming: Incoming, span: tuple[int, int] | None, advance: Progress
+    ) -> None:
+        """The bytes of `span` (start, end), or of the whole object, written where they belong.
+
+        A whole object is hashed as it streams in; a span's bytes are hashed
+        later, in order, by whoever waits for the spans.
+        """
+        headers = {} if span is None else {"Range": f"bytes={span[0]}-{span[1] - 1}"}
+        response = self.s3.request("GET", url, headers=headers, preload_content=False)
+        try:
+            if response.status == 416:
+                raise TransferError(
+                    f"{incoming.guid}: the stored object is shorter than its record's "
+                    f"{incoming.size} bytes"
+                )
+            if response.status != (200 if span is None else 206):
+                raise TransferError(f"{incoming.guid}: the object store answered {response.status}")
+            offset = 0 if span is None else span[0]
+            for chunk in response.stream(CHUNK):
+                incoming.write(offset, chunk)
+                if span is None:
+                    incoming.received(chunk)
+                offset += len(chunk)
+                advance(len(chunk))
+        finally:
+            response.release_conn()
+        if span is not None and offset != span[1]:
+            raise TransferError(f"{incoming.guid}: bytes {span[0]}-{span[1] - 1} came short")
 
     def _get(
         self, record: dict[str, Any], url: str, folder: Path, advance: Progress
     ) -> tuple[list[Path], list[str]]:
-        guid = record["did"]
-        target = folder / (record.get("file_name") or guid.replace("/", "_"))
-        partial = target.with_name(target.name + ".partial")
-        digest = hashlib.md5()
-        response = self.s3.request("GET", url, preload_content=False)
+        incoming = Incoming(record, folder)
         try:
-            if response.status != 200:
-                raise TransferError(f"{guid}: the object store answered {response.status}")
-            with partial.open("wb") as handle:
-                for chunk in response.stream(CHUNK):
-                    handle.write(chunk)
-                    digest.update(chunk)
-                    advance(len(chunk))
-        finally:
-            response.release_conn()
-        size, md5 = partial.stat().st_size, digest.hexdigest()
-        expected = record.get("hashes", {}).get("md5")
-        if size != record.get("size") or (expected and md5 != expected):
-            partial.unlink()
-            raise TransferError(
-                f"{guid}: downloaded {size} bytes with md5 {md5}, but the record says "
-                f"{record.get('size')} bytes with md5 {expected}; nothing was kept"
-            )
-        os.replace(partial, target)
-        return [target], []
+            self._fetch(url, incoming, None, advance)
+        except BaseException:
+            incoming.discard()
+            raise
+        return [incoming.keep()], []
+
+    def _get_ranges(
+        self, record: dict[str, Any], url: str, folder: Path, advance: Progress
+    ) -> tuple[list[Path], list[str]]:
+        """A large file in `part_size` ranges, fetched in parallel and hashed here as they land."""
+        size = record["size"]
+        spans = [
+            (start, min(start + self.part_size, size)) for start in range(0, size, self.part_size)
+        ]
+        incoming = Incoming(record, folder)
+        futures: list[Future[None]] = []
+        try:
+            for span in spans:
+                futures.append(self.workers.submit(self._fetch, url, incoming, span, advance))
+            for span, future in zip(spans, futures, strict=True):
+                future.result()
+                incoming.hash_through(span[1])
+        except BaseException:
+            _stop(futures)  # nothing may still write once the file is gone
+            incoming.discard()
+            raise
+        return [incoming.keep()], []
