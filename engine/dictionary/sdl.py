@@ -132,6 +132,15 @@ SUBMISSION_TYPES = {
 }
 
 
+def submitted_through_graphql(dictionary: Dictionary) -> list[str]:
+    """The node types with a `submit<Type>` mutation: programs and projects are made by admins."""
+    return [
+        name
+        for name in sorted(dictionary.nodes)
+        if dictionary.nodes[name].submittable and name not in ("program", "project")
+    ]
+
+
 def submit_field(names: GraphQLNames, node: str) -> str:
     """The mutation submitting `node`, named after its input type, which is already unique:
     `ReadGroupInput` -> `submitReadGroup`, a clashing `ReadGroupInput_` -> `submitReadGroup_`."""
@@ -274,14 +283,11 @@ class _Writer:
 
     def mutation(self) -> str:
         """`submit<Type>` per submittable node type and `delete`: sheepdog's PUT and DELETE."""
-        lines = []
-        for name in sorted(self.dictionary.nodes):
-            node = self.dictionary.nodes[name]
-            if node.submittable and name not in ("program", "project"):
-                lines.append(
-                    f"  {submit_field(self.names, name)}(project_id: String!, "
-                    f"input: [{self.names.inputs[name]}!]!, dry_run: Boolean = false): SubmissionResult\n"
-                )
+        lines = [
+            f"  {submit_field(self.names, name)}(project_id: String!, "
+            f"input: [{self.names.inputs[name]}!]!, dry_run: Boolean = false): SubmissionResult\n"
+            for name in submitted_through_graphql(self.dictionary)
+        ]
         lines.append(
             "  delete(project_id: String!, ids: [String!]!, cascade: Boolean = false): SubmissionResult\n"
         )

@@ -87,8 +87,8 @@ class QueryService:
     """Answers GraphQL queries over one compiled dictionary and one graph store."""
 
     def __init__(self, compiled: CompiledDictionary, store: GraphStore, limits: Limits) -> None:
-        self.schema = QuerySchema(compiled)
-        self.mutations = Mutations(self.schema.schema, compiled, store)
+        self.mutations = Mutations(compiled, store)
+        self.schema = QuerySchema(compiled, self.mutations.resolvers())
         self.store = store
         self.limits = limits
         self.arguments = Arguments(compiled.dictionary)
@@ -136,7 +136,7 @@ class QueryService:
             )
         if operation.operation == OperationType.MUTATION:
             data, messages = self.mutations.execute(
-                document, operation_name, values, authorize or _allow, records
+                self.schema.schema, document, operation_name, values, authorize or _allow, records
             )
             body = {"data": data, **({"errors": messages} if messages else {})}
             return GraphQLAnswer(body, 400 if messages else 200)

@@ -11,11 +11,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from graphql import DocumentNode, GraphQLError, GraphQLResolveInfo, GraphQLSchema, execute
+from graphql import (
+    DocumentNode,
+    GraphQLError,
+    GraphQLFieldResolver,
+    GraphQLResolveInfo,
+    GraphQLSchema,
+    execute,
+)
 
 from engine.dictionary.compile import CompiledDictionary
 from engine.dictionary.graphql_names import graphql_names
-from engine.dictionary.sdl import submit_field
+from engine.dictionary.sdl import submit_field, submitted_through_graphql
 from engine.graph.store import GraphStore
 from engine.graphql.strawberry_schema import plain
 from engine.objects.access import Visibility
@@ -47,26 +54,23 @@ def _document(node: str, entity: dict[str, Any], integers: frozenset[str]) -> di
 
 
 class Mutations:
-    """Resolvers for the Mutation type of one schema, over one store."""
+    """Resolvers for the Mutation type of one dictionary's schema, over one store."""
 
-    def __init__(
-        self, schema: GraphQLSchema, compiled: CompiledDictionary, store: GraphStore
-    ) -> None:
-        self.schema = schema
+    def __init__(self, compiled: CompiledDictionary, store: GraphStore) -> None:
         self.compiled = compiled
         self.store = store
-        mutation = schema.mutation_type
-        if mutation is None:
-            return
-        names = graphql_names(compiled.dictionary)
-        for name, node in compiled.dictionary.nodes.items():
-            field = mutation.fields.get(submit_field(names, name))
-            if field is not None:
-                integers = frozenset(
-                    p for p, prop in node.properties.items() if prop.kind == "integer"
-                )
-                field.resolve = self._submitter(name, integers)
-        mutation.fields["delete"].resolve = self._delete
+
+    def resolvers(self) -> dict[tuple[str, str], GraphQLFieldResolver]:
+        """graphql-core's resolver of each Mutation field, for the schema to be built with."""
+        dictionary = self.compiled.dictionary
+        names = graphql_names(dictionary)
+        found: dict[tuple[str, str], GraphQLFieldResolver] = {("Mutation", "delete"): self._delete}
+        for name in submitted_through_graphql(dictionary):
+            integers = frozenset(
+                p for p, prop in dictionary.nodes[name].properties.items() if prop.kind == "integer"
+            )
+            found[("Mutation", submit_field(names, name))] = self._submitter(name, integers)
+        return found
 
     def _submitter(self, node: str, integers: frozenset[str]) -> Callable[..., dict[str, Any]]:
         def resolve(
@@ -110,8 +114,9 @@ class Mutations:
             raise GraphQLError(str(error)) from None
         return result.to_json()
 
+    @staticmethod
     def execute(
-        self,
+        schema: GraphQLSchema,
         document: DocumentNode,
         operation_name: str | None,
         variables: dict[str, Any],
@@ -120,7 +125,7 @@ class Mutations:
     ) -> tuple[dict[str, Any] | None, list[str]]:
         """(data, error messages): the fields run one after the other, as GraphQL mutations do."""
         result = execute(
-            self.schema,
+            schema,
             document,
             variable_values=variables,
             operation_name=operation_name,

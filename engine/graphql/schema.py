@@ -14,9 +14,11 @@ object. Only the mutation fields get resolvers (engine/graphql/mutations.py).
 from __future__ import annotations
 
 import threading
+from collections.abc import Mapping
 from typing import Any
 
 from graphql import (
+    GraphQLFieldResolver,
     GraphQLInterfaceType,
     GraphQLObjectType,
     GraphQLSchema,
@@ -36,9 +38,14 @@ NOT_IN_NODE = ("program", "project")
 class QuerySchema:
     """The schema of one compiled dictionary and what planning needs to know about its types."""
 
-    def __init__(self, compiled: CompiledDictionary) -> None:
+    def __init__(
+        self,
+        compiled: CompiledDictionary,
+        resolvers: Mapping[tuple[str, str], GraphQLFieldResolver] | None = None,
+    ) -> None:
+        """`resolvers`: the mutation fields' (engine/graphql/mutations.py); queries have none."""
         self.dictionary: Dictionary = compiled.dictionary
-        self.schema: GraphQLSchema = strawberry_schema(compiled.sdl)._schema
+        self.schema: GraphQLSchema = strawberry_schema(compiled.sdl, resolvers)._schema
         names = graphql_names(self.dictionary)
         self.object_types: dict[str, GraphQLObjectType] = {
             label: self._object(type_name) for label, type_name in names.types.items()
