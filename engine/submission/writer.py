@@ -130,32 +130,27 @@ class _Plan:
         self.links: dict[tuple[str, str], _Links] = defaultdict(_Links)
 
     def node(self, entity: Entity) -> None:
-        source = entity.node.name
-        props = {**entity.props, "submitter_id": entity.result.submitter_id}
-        if entity.result.action == "update":
-            self.updated[source].append({"id": entity.result.id, "props": props | self.updates})
-            for name, targets in entity.targets.items():
-                links = self.links[(source, name)]
-                links.replaced.append(entity.result.id)
-                self._leftover(links, entity.result.id, list(dict.fromkeys(targets)))
-            return
+        """An updated node's links are all replaced; a new one carries the first target of each
+        link that is already written, and the other targets are left for the link statements."""
+        source, id_ = entity.node.name, entity.result.id
+        update = entity.result.action == "update"
         carried: dict[str, str] = {}
         for name, targets in entity.targets.items():
             unique = list(dict.fromkeys(targets))
-            if unique and unique[0] not in self.unwritten:
+            links = self.links[(source, name)]
+            if update:
+                links.replaced.append(id_)
+            elif unique and unique[0] not in self.unwritten:
                 carried[name] = unique.pop(0)
-            self._leftover(self.links[(source, name)], entity.result.id, unique)
+            links.pairs.extend({"source": id_, "target": target} for target in unique)
+        props = {**entity.props, "submitter_id": entity.result.submitter_id}
+        if update:
+            self.updated[source].append({"id": id_, "props": props | self.updates})
+            return
         shape = tuple(sorted(carried))
         self.created[source][shape].append(
-            {
-                "props": {**props, **self.creates, "id": entity.result.id},
-                "targets": [carried[n] for n in shape],
-            }
+            {"props": {**props, **self.creates, "id": id_}, "targets": [carried[n] for n in shape]}
         )
-
-    @staticmethod
-    def _leftover(links: _Links, source: str, targets: list[str]) -> None:
-        links.pairs.extend({"source": source, "target": target} for target in targets)
 
 
 def write_entities(
@@ -174,5 +169,4 @@ def write_entities(
         if label in plan.updated:
             update_nodes(tx, label, plan.updated[label])
     for (source, name), links in plan.links.items():
-        if links.pairs or links.replaced:
-            replace_links(tx, dictionary, source, name, links.pairs, links.replaced)
+        replace_links(tx, dictionary, source, name, links.pairs, links.replaced)
