@@ -35,7 +35,7 @@ sys.path.insert(0, str(REPO))
 from engine.auth.client import ApiKeyAuth  # noqa: E402
 from engine.child_process import free_port  # noqa: E402
 from engine.cli import main as commons  # noqa: E402
-from tests.bench.credentials import admin_credentials  # noqa: E402
+from tests.bench.serving import running_commons  # noqa: E402
 
 MB = 1024 * 1024
 COMMONS = str(Path(sys.executable).parent / "commons")
@@ -85,28 +85,6 @@ def direct(
     return time.perf_counter() - start
 
 
-def start_server(folder: Path, port: int, s3_port: int) -> subprocess.Popen:
-    env = {**os.environ, "COMMONS_CONFIG": "/nonexistent", "SEAWEEDFS_S3_PORT": str(s3_port)}
-    env.pop("NEO4J_URI", None)
-    env.pop("S3_ENDPOINT", None)
-    server = subprocess.Popen(
-        [COMMONS, "serve", "--data-dir", str(folder / "data"), "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(300):
-        try:
-            if httpx.get(url + "/_status").status_code == 200:
-                return server
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    server.terminate()
-    raise SystemExit("Commons did not start")
-
-
 def make_project(url: str, credentials: Path) -> None:
     client = httpx.Client(base_url=url, auth=ApiKeyAuth(url, credentials))
     client.put(
@@ -124,11 +102,8 @@ def main() -> None:
     workers = int(sys.argv[2]) if len(sys.argv) > 2 else 4
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        port, s3_port = free_port(), free_port()
-        server = start_server(folder, port, s3_port)
-        url = f"http://127.0.0.1:{port}"
-        try:
-            credentials = admin_credentials(folder / "data", url)
+        s3_port = free_port()
+        with running_commons(folder, SEAWEEDFS_S3_PORT=str(s3_port)) as (url, credentials):
             os.environ["COMMONS_CREDENTIALS"] = str(credentials)  # for the commands run here
             make_project(url, credentials)
             keys = json.loads((folder / "data" / "objects" / "s3-keys.json").read_text())
@@ -161,9 +136,6 @@ def main() -> None:
                     totals[name] += seconds
                 rates = ", ".join(f"{name} {per_set / s:.0f} MB/s" for name, s in times.items())
                 print(f"{per_set} MB in {size_mb} MB files: {rates}", flush=True)
-        finally:
-            server.terminate()
-            server.wait(60)
     moved = 2 * per_set
     up, direct_up = moved / totals["up"], moved / totals["direct_up"]
     down, direct_down = moved / totals["down"], moved / totals["direct_down"]

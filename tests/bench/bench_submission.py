@@ -19,8 +19,6 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -32,7 +30,7 @@ from engine.auth.client import ApiKeyAuth  # noqa: E402
 from engine.child_process import free_port  # noqa: E402
 from engine.graph.arcadedb import DATABASE, USER  # noqa: E402
 from engine.graph.store import GraphStore  # noqa: E402
-from tests.bench.credentials import admin_credentials  # noqa: E402
+from tests.bench.serving import running_commons  # noqa: E402
 
 CHUNK = 5000
 LEVELS = [
@@ -175,45 +173,6 @@ def raw_rate(graph: GraphStore, per_level: int) -> float:
     return per_level * len(LEVELS) / (time.perf_counter() - start)
 
 
-@contextmanager
-def running_commons(folder: Path) -> Iterator[tuple[str, int, Path]]:
-    """A `commons serve` on fresh embedded stores in `folder`: its URL, Bolt port and admin credentials."""
-    port, bolt = free_port(), free_port()
-    env = {
-        **os.environ,
-        "ARCADEDB_BOLT_PORT": str(bolt),
-        "ARCADEDB_HEAP": "2g",
-        "COMMONS_CONFIG": "/nonexistent",
-    }
-    env.pop("NEO4J_URI", None)
-    env.pop("S3_ENDPOINT", None)
-    server = subprocess.Popen(
-        [
-            str(Path(sys.executable).parent / "commons"),
-            "serve",
-            "--data-dir",
-            str(folder / "data"),
-            "--port",
-            str(port),
-        ],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(300):
-            try:
-                if httpx.get(url + "/_status").status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.2)
-        yield url, bolt, admin_credentials(folder / "data", url)
-    finally:
-        server.terminate()
-        server.wait(60)
-
-
 def main() -> None:
     total = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
     per_level = total // len(LEVELS)
@@ -221,7 +180,11 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         files = write_chain(folder, per_level)
-        with running_commons(folder) as (url, bolt, credentials):
+        bolt = free_port()
+        with running_commons(folder, ARCADEDB_BOLT_PORT=str(bolt), ARCADEDB_HEAP="2g") as (
+            url,
+            credentials,
+        ):
             client = httpx.Client(base_url=url, auth=ApiKeyAuth(url, credentials), timeout=600)
             # The store's JIT compiles its hot paths during the first few thousand writes: warm
             # it once, so the three rates below compare steady states, not arrival order.

@@ -21,13 +21,8 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
 from engine.auth.client import ApiKeyAuth  # noqa: E402
-from tests.bench.bench_submission import (  # noqa: E402
-    CHUNK,
-    LEVELS,
-    cli_rate,
-    running_commons,
-    write_chain,
-)
+from tests.bench.bench_submission import CHUNK, LEVELS, cli_rate, write_chain  # noqa: E402
+from tests.bench.serving import running_commons  # noqa: E402
 
 
 def main() -> None:
@@ -39,7 +34,7 @@ def main() -> None:
         files = write_chain(folder, per_level)
         size_mb = sum(file.stat().st_size for file in files) / 2**20
         print(f"{total} rows in {len(files)} files, {size_mb:.0f} MB, batches of {CHUNK}")
-        with running_commons(folder) as (url, _, credentials):
+        with running_commons(folder) as (url, credentials):
             client = httpx.Client(base_url=url, auth=ApiKeyAuth(url, credentials), timeout=600)
             rate, peak = cli_rate(client, url, files, total, credentials)
     print(f"BENCH submit_memory rows={total} cli_per_s={rate:.0f} peak_rss_mb={peak:.0f}")
