@@ -205,3 +205,26 @@ def api(graph: GraphStore, seaweedfs_store: ObjectStore, compiled_default, commo
     )
     client = TestClient(create_app(Stores(graph, seaweedfs_store), settings, compiled_default))
     return as_admin(client)
+
+
+@pytest.fixture
+def live_commons(
+    request: pytest.FixtureRequest,
+    graph: GraphStore,
+    seaweedfs_store: ObjectStore,
+    compiled_default,
+    arcadedb_server: EmbeddedArcadeDB,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> Iterator[dict[str, str]]:
+    """A Commons served over HTTP for the Gen3 SDK (tests/live_commons.py); the CLI's environment.
+
+    Served at 127.0.0.1 unless parametrized indirectly with another host.
+    """
+    from tests.live_commons import serving
+
+    host = getattr(request, "param", "127.0.0.1")
+    with serving(
+        graph, seaweedfs_store, compiled_default, arcadedb_server, tmp_path, monkeypatch, host
+    ) as env:
+        yield env

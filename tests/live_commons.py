@@ -106,7 +106,7 @@ def credentials(env: dict[str, str], path: Path, user: str, *flags: str) -> Path
 
 
 @contextmanager
-def live_commons(
+def serving(
     graph: GraphStore,
     objects: ObjectStore,
     compiled: CompiledDictionary,

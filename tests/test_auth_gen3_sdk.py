@@ -8,36 +8,17 @@ user getting what the policy grants them (tests/live_commons.py).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from engine.graph.arcadedb import EmbeddedArcadeDB
-from engine.graph.store import GraphStore
-from engine.objects.store import ObjectStore
-from tests.live_commons import credentials, live_commons
+from tests.live_commons import credentials
 from tests.test_submission_api import STUDY
 
 gen3_auth = pytest.importorskip("gen3.auth")
 gen3_submission = pytest.importorskip("gen3.submission")
 
 SUBJECTS = "{ subject(first: 0) { submitter_id project_id } }"
-
-
-@pytest.fixture
-def commons(
-    graph: GraphStore,
-    seaweedfs_store: ObjectStore,
-    compiled_default,
-    arcadedb_server: EmbeddedArcadeDB,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-) -> Iterator[dict[str, str]]:
-    with live_commons(
-        graph, seaweedfs_store, compiled_default, arcadedb_server, tmp_path, monkeypatch
-    ) as env:
-        yield env
 
 
 def _sdk(env: dict[str, str], folder: Path, user: str, *flags: str):
@@ -49,33 +30,33 @@ def _sdk(env: dict[str, str], folder: Path, user: str, *flags: str):
 
 
 def test_gen3_sdk_authenticates_with_commons_credentials(
-    commons: dict[str, str], tmp_path: Path
+    live_commons: dict[str, str], tmp_path: Path
 ) -> None:
-    admin, auth = _sdk(commons, tmp_path, "root", "--admin")
+    admin, auth = _sdk(live_commons, tmp_path, "root", "--admin")
     assert admin.get_programs() == {"links": []}
     assert auth.get_access_token().count(".") == 2, "an access token was obtained"
     assert auth.curl("admin/policy").status_code == 200, "and sent: only an admin may read this"
 
-    _, reader = _sdk(commons, tmp_path, "rita@example.org")
+    _, reader = _sdk(live_commons, tmp_path, "rita@example.org")
     assert reader.curl("admin/policy").status_code == 403
 
 
 def test_gen3_sdk_submits_and_queries_as_the_policy_allows(
-    commons: dict[str, str], tmp_path: Path
+    live_commons: dict[str, str], tmp_path: Path
 ) -> None:
-    admin, _ = _sdk(commons, tmp_path, "root", "--admin")
+    admin, _ = _sdk(live_commons, tmp_path, "root", "--admin")
     admin.create_program({"type": "program", "name": "demo", "dbgap_accession_number": "phs1"})
     project = {"type": "project", "code": "omics", "name": "omics", "dbgap_accession_number": "p2"}
     assert admin.create_project("demo", project)["success"]
 
-    submitter, _ = _sdk(commons, tmp_path, "sam@example.org")
+    submitter, _ = _sdk(live_commons, tmp_path, "sam@example.org")
     subject = {"type": "subject", "submitter_id": "su-1", "studies": {"submitter_id": "st-1"}}
     assert submitter.submit_record("demo", "omics", [STUDY, subject])["success"]
     assert submitter.query(SUBJECTS)["data"]["subject"] == [
         {"submitter_id": "su-1", "project_id": "demo-omics"}
     ]
 
-    reader, _ = _sdk(commons, tmp_path, "rita@example.org")
+    reader, _ = _sdk(live_commons, tmp_path, "rita@example.org")
     assert reader.get_programs() == {"links": ["/v0/submission/demo"]}
     assert reader.query(SUBJECTS)["data"]["subject"] == [
         {"submitter_id": "su-1", "project_id": "demo-omics"}
@@ -83,6 +64,6 @@ def test_gen3_sdk_submits_and_queries_as_the_policy_allows(
     with pytest.raises(Exception, match="403"):  # the SDK raises requests' HTTPError
         reader.submit_record("demo", "omics", [dict(subject, submitter_id="su-2")])
 
-    stranger, _ = _sdk(commons, tmp_path, "olga@example.org")
+    stranger, _ = _sdk(live_commons, tmp_path, "olga@example.org")
     assert stranger.get_programs() == {"links": []}
     assert stranger.query(SUBJECTS)["data"]["subject"] == []
