@@ -100,6 +100,8 @@ def make_project(url: str, credentials: Path) -> None:
 def main() -> None:
     per_set = int(sys.argv[1]) if len(sys.argv) > 1 else 200
     workers = int(sys.argv[2]) if len(sys.argv) > 2 else 4
+    if per_set < 50:
+        raise SystemExit("MB_PER_SET must be at least 50: one set is of 50 MB files")
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         s3_port = free_port()
