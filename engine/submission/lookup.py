@@ -37,21 +37,21 @@ def find_stored(
 ) -> list[Stored]:
     """Entities of one type named by submitter_id (in the project) or by id (anywhere)."""
     # One index seek per key: `n.submitter_id IN $keys` makes ArcadeDB scan the label.
-    rows: list[dict] = []
+    # One collected list, not a row per entity: over Bolt each row costs three times the seek.
+    found = "RETURN collect([n.id, n.submitter_id, n.project_id]) AS found"
+    rows: list[list] = []
     if submitter_ids:
         rows += tx.run(
             f"UNWIND $keys AS key MATCH {cypher.node('n', label)} "
-            "WHERE n.submitter_id = key AND n.project_id = $project_id "
-            "RETURN n.id AS id, n.submitter_id AS submitter_id, n.project_id AS project_id",
+            f"WHERE n.submitter_id = key AND n.project_id = $project_id {found}",
             {"project_id": project_id, "keys": submitter_ids},
-        )
+        )[0]["found"]
     if ids:
         rows += tx.run(
-            f"UNWIND $keys AS key MATCH {cypher.node('n', label)} WHERE n.id = key "
-            "RETURN n.id AS id, n.submitter_id AS submitter_id, n.project_id AS project_id",
+            f"UNWIND $keys AS key MATCH {cypher.node('n', label)} WHERE n.id = key {found}",
             {"keys": ids},
-        )
-    return [Stored(**row) for row in rows]
+        )[0]["found"]
+    return [Stored(*row) for row in rows]
 
 
 def _by_type(entities: list[Entity]) -> dict[str, list[Entity]]:
