@@ -49,10 +49,12 @@ def test_a_target_deleted_before_the_write_fails_the_transaction(
     project: TestClient, graph: GraphStore, compiled_default
 ) -> None:
     """The node statement matches its targets: a vanished one must not drop the node silently."""
-    row = {"props": {"id": "s-1", "submitter_id": "su-1"}, "targets": ["no-such-study"]}
+    row = {"values": ["su-1", "s-1"], "targets": ["no-such-study"]}
 
     def write(tx):
-        writer.create_nodes(tx, compiled_default.dictionary, "subject", ("studies",), [row])
+        writer.create_nodes(
+            tx, compiled_default.dictionary, "subject", ("studies",), ("submitter_id", "id"), [row]
+        )
 
     with pytest.raises(writer.TargetVanished):
         graph.execute_write(write)
