@@ -185,11 +185,12 @@ def test_invalid_entities_write_nothing_and_name_each_error(
         sample("sa-2", "su-missing"),
         sample("sa-3", "su-1", sample_type="Not A Type"),
         {"type": "casee", "submitter_id": "x"},
+        sample("sa-4", "su-missing", sample_type="Not A Type"),
     ]
     response = project.put(PROJECT, json=docs)
     assert response.status_code == 400
     body = response.json()
-    assert not body["success"] and body["entity_error_count"] == 5
+    assert not body["success"] and body["entity_error_count"] == 6
     assert body["created_entity_count"] == 0
     by_entity = [[(e["type"], e["keys"]) for e in entity["errors"]] for entity in body["entities"]]
     assert by_entity[0] == []
@@ -198,6 +199,8 @@ def test_invalid_entities_write_nothing_and_name_each_error(
     assert by_entity[3] == [("INVALID_LINK", ["subjects"])]
     assert by_entity[4] == [("INVALID_VALUE", ["sample_type"])]
     assert by_entity[5] == [("INVALID_VALUE", ["type"])]
+    # Every error at once, the schema's first: the store is asked about invalid entities too.
+    assert by_entity[6] == [("INVALID_VALUE", ["sample_type"]), ("INVALID_LINK", ["subjects"])]
     assert "'casee' is not a node type" in body["entities"][5]["errors"][0]["message"]
     assert (
         "no subject with submitter_id 'su-missing'" in body["entities"][3]["errors"][0]["message"]

@@ -8,12 +8,13 @@ result, so a submitter sees all of them at once.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from engine.dictionary.model import Dictionary, LinkGroup, NodeType
 from engine.dictionary.validators import EntityValidator, validate_entity
-from engine.submission.result import EntityResult, ErrorType
+from engine.submission.result import EntityError, EntityResult, ErrorType
 
 # Set by Commons on every entity; a value sent for them is ignored with a warning.
 MANAGED = ("created_datetime", "updated_datetime", "state")
@@ -38,6 +39,8 @@ class Entity:
     links: dict[str, list[LinkRef]] = field(default_factory=dict)
     # Resolved target ids per link, filled by lookup.resolve_links.
     targets: dict[str, list[str]] = field(default_factory=dict)
+    # Where in result.errors the schema's findings go, once known (None: not validated).
+    schema_at: int | None = None
 
 
 def _link_refs(entity: Entity, link: str, value: Any) -> list[LinkRef]:
@@ -58,26 +61,48 @@ def _link_refs(entity: Entity, link: str, value: Any) -> list[LinkRef]:
     return refs
 
 
-def schema_errors(
-    result: EntityResult, node: NodeType, validator: EntityValidator, doc: dict[str, Any]
-) -> None:
+def schema_findings(
+    node: NodeType, validator: EntityValidator, doc: dict[str, Any]
+) -> list[EntityError]:
     """The validator's findings as sheepdog's error types, keyed by the property at fault."""
+    findings: list[EntityError] = []
     for error in validate_entity(validator, doc):
         if error.rule == "required":
-            result.error(
-                ErrorType.MISSING_PROPERTY, f"'{error.keys[0]}' is a required property", *error.keys
-            )
+            message = f"'{error.keys[0]}' is a required property"
+            findings.append(EntityError(ErrorType.MISSING_PROPERTY, message, error.keys))
         elif error.rule == "additionalProperties":
-            for key in error.keys:
-                result.error(
-                    ErrorType.INVALID_VALUE, f"'{key}' is not a property of {node.name}", key
+            findings.extend(
+                EntityError(
+                    ErrorType.INVALID_VALUE, f"'{key}' is not a property of {node.name}", (key,)
                 )
+                for key in error.keys
+            )
         else:
             link = bool(error.keys) and error.keys[0] in node.edges
             message = f"{error.keys[0]}: {error.message}" if error.keys else error.message
-            result.error(
-                ErrorType.INVALID_LINK if link else ErrorType.INVALID_VALUE, message, *error.keys
-            )
+            kind = ErrorType.INVALID_LINK if link else ErrorType.INVALID_VALUE
+            findings.append(EntityError(kind, message, error.keys))
+    return findings
+
+
+def validate_entities(
+    entities: Sequence[Entity], validators: dict[str, EntityValidator]
+) -> list[list[EntityError]]:
+    """Each entity's schema findings, touching no entity: a worker thread runs this while the
+    store answers the submission's lookups, and `add_findings` files them afterwards."""
+    return [
+        schema_findings(entity.node, validators[entity.node.name], entity.doc)
+        if entity.node is not None and entity.schema_at is not None
+        else []
+        for entity in entities
+    ]
+
+
+def add_findings(entities: Sequence[Entity], findings: list[list[EntityError]]) -> None:
+    """File the findings where check_document would have, so errors read in the same order."""
+    for entity, errors in zip(entities, findings, strict=True):
+        if errors and entity.schema_at is not None:
+            entity.result.errors[entity.schema_at : entity.schema_at] = errors
 
 
 def _group_members(group: LinkGroup) -> list[str]:
@@ -115,10 +140,10 @@ def check_document(
     doc: Any,
     line: int | None,
     dictionary: Dictionary,
-    validators: dict[str, EntityValidator],
     project_id: str,
 ) -> Entity:
-    """An Entity whose result carries every error this document has on its own."""
+    """An Entity whose result carries every error this document has on its own but the
+    schema's: `validate_entities` finds those, and may run while the store is asked."""
     result = EntityResult(
         index=index, type=str(doc.get("type")) if isinstance(doc, dict) else "", line=line
     )
@@ -164,7 +189,7 @@ def check_document(
             del entity.doc[key]
             result.warnings.append(f"'{key}' is set by Commons; the submitted value was ignored")
     entity.doc.pop("project_id", None)
-    schema_errors(result, node, validators[node.name], entity.doc)
+    entity.schema_at = len(result.errors)
     for key, value in entity.doc.items():
         edge = node.edges.get(key)
         if edge is not None and edge.direction != "in":

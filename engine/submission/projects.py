@@ -13,7 +13,7 @@ from typing import Any
 from engine.dictionary.compile import CompiledDictionary
 from engine.graph import cypher
 from engine.graph.store import GraphStore, Transaction
-from engine.submission.entity import MANAGED, schema_errors
+from engine.submission.entity import MANAGED, schema_findings
 from engine.submission.result import EntityResult, ErrorType, SubmissionResult
 from engine.submission.writer import now
 
@@ -87,7 +87,9 @@ def upsert_program(store: GraphStore, compiled: CompiledDictionary, doc: Any) ->
     """Sheepdog's answer: `{id, name, message}`."""
     doc = _clean(doc, "program")
     result = EntityResult(index=0, type="program")
-    schema_errors(result, compiled.dictionary.nodes["program"], compiled.validators["program"], doc)
+    result.errors += schema_findings(
+        compiled.dictionary.nodes["program"], compiled.validators["program"], doc
+    )
     if not result.valid:
         raise AdminError(400, "; ".join(error.message for error in result.errors))
     props = {k: v for k, v in doc.items() if k in compiled.dictionary.nodes["program"].properties}
@@ -118,7 +120,7 @@ def upsert_project(
     answer = SubmissionResult([result], created=create_only)
     if link:
         doc[link] = {"id": program_id(program)}
-    schema_errors(result, node, compiled.validators["project"], doc)
+    result.errors += schema_findings(node, compiled.validators["project"], doc)
     if not isinstance(code, str) or not code:
         return answer
     result.id = project_uuid(code)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from neo4j.exceptions import ConstraintError
@@ -21,7 +22,7 @@ from engine.graph.store import GraphStore, Transaction
 from engine.objects.access import Visibility
 from engine.objects.node_check import check_file_records
 from engine.submission.documents import SourceDoc
-from engine.submission.entity import check_document
+from engine.submission.entity import add_findings, check_document, validate_entities
 from engine.submission.lookup import (
     ProjectNode,
     assign_ids,
@@ -33,6 +34,9 @@ from engine.submission.result import SubmissionResult
 from engine.submission.writer import TargetVanished, write_entities
 
 RACE_RETRIES = 5
+# Schema validation is pure Python while the lookups mostly wait on the store, so the two
+# overlap; a few workers serve concurrent requests.
+_VALIDATION = ThreadPoolExecutor(max_workers=4, thread_name_prefix="validate")
 
 
 class ProjectNotFound(Exception):
@@ -71,25 +75,22 @@ def _submit(
     project = find_project(tx, target)
     dictionary = compiled.dictionary
     entities = [
-        check_document(
-            source.index,
-            source.doc,
-            source.line,
-            dictionary,
-            compiled.validators,
-            target.project_id,
-        )
+        check_document(source.index, source.doc, source.line, dictionary, target.project_id)
         for source in sources
     ]
+    validated = _VALIDATION.submit(validate_entities, entities, compiled.validators)
     result = SubmissionResult(
         [entity.result for entity in entities], dry_run=dry_run, created=create_only
     )
     mark_duplicates(entities)
+    # The schema's findings come in after the lookups: an entity they will fault is looked
+    # up too, and its answer lists those errors beside the schema's.
     checkable = [entity for entity in entities if entity.node is not None and entity.result.valid]
     assign_ids(tx, checkable, target.project_id, create_only)
     resolve_links(tx, [e for e in checkable if e.result.id], dictionary, project)
     check_target_multiplicity(tx, [e for e in checkable if e.result.valid], dictionary)
     check_file_records(tx, [e for e in checkable if e.result.valid], records)
+    add_findings(entities, validated.result())
     if result.success and not dry_run:
         write_entities(tx, dictionary, entities, target.project_id)
     return result
