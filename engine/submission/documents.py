@@ -248,6 +248,11 @@ def _add_link(
 
     An empty cell names no target; `null` alone clears the link.
     """
+    if len(linked) == 1:  # the usual row: one column naming one target
+        column, value = linked[0]
+        if value and value != "null" and separator not in value:
+            doc[link] = {column.key: value}
+            return
     targets: dict[tuple[str, int], dict[str, str]] = {}
     cleared = False
     for column, value in linked:
