@@ -17,7 +17,7 @@ from starlette.testclient import TestClient
 from engine.auth.client import ApiKeyAuth
 from engine.cli import main
 from engine.objects.store import ObjectStore
-from engine.objects.transfer import Transfers
+from engine.objects.transfer import BATCH, FIRST_BATCH, Transfers, batches
 from tests.test_objects_upload import open_uploads
 from tests.test_submit_cli import live_url  # noqa: F401 - the live server fixture
 
@@ -196,3 +196,13 @@ def test_bad_arguments(live_url: str, tmp_path: Path) -> None:  # noqa: F811
     assert unknown.exit_code == 1 and "no record for no-such-guid" in unknown.output
     nothing = CliRunner().invoke(main, ["download", "--url", live_url])
     assert nothing.exit_code == 2
+
+
+@pytest.mark.parametrize("count", [0, 1, 9, 64, 200, 1000])
+def test_batches_start_and_end_small_and_keep_every_file_in_order(count: int) -> None:
+    items = list(range(count))
+    groups = batches(items)
+    assert [item for group in groups for item in group] == items
+    assert all(0 < len(group) <= BATCH for group in groups)
+    if count > BATCH:
+        assert len(groups[0]) == FIRST_BATCH and len(groups[-1]) < BATCH

@@ -35,6 +35,7 @@ from engine.objects.incoming import Incoming, IntegrityError
 
 CHUNK = 1024 * 1024
 BATCH = 64  # files per request to Commons; batches overlap, so keep several per run
+FIRST_BATCH = 8
 Progress = Callable[[int], None]
 T = TypeVar("T")
 
@@ -79,6 +80,22 @@ class _HashingReader:
 
     def close(self) -> None:
         self.handle.close()
+
+
+def batches(items: list[T]) -> list[list[T]]:
+    """Groups of up to BATCH that start and end small: the bytes begin to move after a short
+    first request, and the run ends soon after the last bytes, with a short last request
+    (measured: a 64-file request takes 0.1-0.3 s, a long wait at either end of 1 MB files)."""
+    groups: list[list[T]] = []
+    start, size = 0, FIRST_BATCH
+    while start < len(items):
+        left = len(items) - start
+        take = min(size, max(FIRST_BATCH, left // 2), left)
+        if left - take < FIRST_BATCH and left <= BATCH:  # no stragglers of one or two
+            take = left
+        groups.append(items[start : start + take])
+        start, size = start + take, min(size * 2, BATCH)
+    return groups
 
 
 def _stop(futures: list[Future[Any]]) -> None:
@@ -152,9 +169,11 @@ class Transfers:
     ) -> tuple[list[Uploaded], list[str]]:
         """Every file, large ones in parts; the uploaded ones and a message per failure."""
         small = [path for path in paths if path.stat().st_size <= self.part_size]
-        batches = [small[i : i + BATCH] for i in range(0, len(small), BATCH)]
         return self._gather(
-            [self.coordinators.submit(self._upload_batch, b, authz, advance) for b in batches]
+            [
+                self.coordinators.submit(self._upload_batch, b, authz, advance)
+                for b in batches(small)
+            ]
             + [
                 self.coordinators.submit(self._upload_parts, path, authz, advance)
                 for path in paths
@@ -303,9 +322,8 @@ class Transfers:
         self, records: list[dict[str, Any]], folder: Path, advance: Progress
     ) -> tuple[list[Path], list[str]]:
         """Every record's file into `folder`, under its file_name; bytes that disagree are not kept."""
-        batches = [records[i : i + BATCH] for i in range(0, len(records), BATCH)]
         started, refused = self._gather(
-            [self.coordinators.submit(self._dispatch, b, folder, advance) for b in batches]
+            [self.coordinators.submit(self._dispatch, b, folder, advance) for b in batches(records)]
         )
         done, failed = self._gather(started)
         return done, refused + failed
