@@ -397,3 +397,15 @@ def test_manifest_lists_the_data_files_among_ids(project: TestClient) -> None:
     }
     only_subject = project.get(f"{PROJECT}/manifest?ids={subject_id}")
     assert yaml.safe_load(only_subject.text) == {"files": []}
+
+
+def test_an_absent_property_takes_the_dictionary_default(
+    project: TestClient, graph: GraphStore
+) -> None:
+    """subject.species says `default: Homo sapiens`; an empty cell (null) stays empty."""
+    project.put(PROJECT, json=[STUDY, subject("su-1"), subject("su-2", species=None)])
+    rows = graph.read("MATCH (n:subject) RETURN n.submitter_id AS sid, n.species AS species")
+    assert sorted((row["sid"], row["species"]) for row in rows) == [
+        ("su-1", "Homo sapiens"),
+        ("su-2", None),
+    ]

@@ -95,6 +95,12 @@ class EntityValidator:
 
     def __init__(self, schema: dict[str, Any]) -> None:
         self.schema = schema
+        # What the dictionary says an absent property is; check_document fills these in.
+        self.defaults = {
+            name: prop["default"]
+            for name, prop in schema.get("properties", {}).items()
+            if isinstance(prop, dict) and "default" in prop
+        }
         self._detailed = Draft4Validator(schema)
         self._fast: Callable[[Any], Any] | None = None
 
@@ -103,7 +109,8 @@ class EntityValidator:
 
     def is_valid(self, instance: Any) -> bool:
         if self._fast is None:
-            self._fast = fastjsonschema.compile(self.schema)
+            # use_default=False: validation runs on a worker thread and must not change the entity.
+            self._fast = fastjsonschema.compile(self.schema, use_default=False)
         try:
             self._fast(instance)
         except fastjsonschema.JsonSchemaException:

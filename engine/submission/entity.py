@@ -140,6 +140,7 @@ def check_document(
     doc: Any,
     line: int | None,
     dictionary: Dictionary,
+    validators: dict[str, EntityValidator],
     project_id: str,
 ) -> Entity:
     """An Entity whose result carries every error this document has on its own but the
@@ -189,6 +190,8 @@ def check_document(
             del entity.doc[key]
             result.warnings.append(f"'{key}' is set by Commons; the submitted value was ignored")
     entity.doc.pop("project_id", None)
+    for name, value in validators[node.name].defaults.items():
+        entity.doc.setdefault(name, value)
     entity.schema_at = len(result.errors)
     for key, value in entity.doc.items():
         edge = node.edges.get(key)

@@ -75,7 +75,14 @@ def _submit(
     project = find_project(tx, target)
     dictionary = compiled.dictionary
     entities = [
-        check_document(source.index, source.doc, source.line, dictionary, target.project_id)
+        check_document(
+            source.index,
+            source.doc,
+            source.line,
+            dictionary,
+            compiled.validators,
+            target.project_id,
+        )
         for source in sources
     ]
     validated = _VALIDATION.submit(validate_entities, entities, compiled.validators)
