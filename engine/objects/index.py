@@ -63,10 +63,7 @@ class RecordQuery:
 
         `visible` keeps to the records the caller may read (None: all of them).
         """
-        clauses, params = [], {}
-        if visible is not None:
-            clause, params = visible.cypher("r")
-            clauses.append(clause)
+        clauses, params = visible_clauses(visible)
         if self.ids:
             clauses.append("r.did IN $ids")
             params["ids"] = list(self.ids)
@@ -86,7 +83,20 @@ class RecordQuery:
         if self.metadata:
             clauses.append("all(x IN $metadata WHERE x IN r.metadata_pairs)")
             params["metadata"] = list(self.metadata)
-        return (" WHERE " + " AND ".join(clauses) if clauses else ""), params
+        return where(clauses), params
+
+
+def visible_clauses(visible: Visibility | None) -> tuple[list[str], dict[str, Any]]:
+    """The condition keeping a query on `r` to the records `visible` lets the caller read
+    (none when `visible` is None: all of them), and its parameters, to add others to."""
+    if visible is None:
+        return [], {}
+    clause, params = visible.cypher("r")
+    return [clause], params
+
+
+def where(clauses: list[str]) -> str:
+    return " WHERE " + " AND ".join(clauses) if clauses else ""
 
 
 def _records(rows: list[dict[str, Any]]) -> list[IndexRecord]:

@@ -22,7 +22,7 @@ from typing import Any
 
 from engine.graph.store import GraphStore
 from engine.objects.access import Visibility
-from engine.objects.index import LABEL, RecordQuery
+from engine.objects.index import LABEL, RecordQuery, visible_clauses, where
 from engine.objects.record import url_metadata_prefix
 
 FIELDS = ("did", "urls", "rev")
@@ -46,15 +46,8 @@ class UrlFilter:
     fields: tuple[str, ...] = ("did", "urls")
 
 
-def _where(clauses: list[str]) -> str:
-    return " WHERE " + " AND ".join(clauses) if clauses else ""
-
-
 def _common(found: UrlFilter, visible: Visibility | None) -> tuple[list[str], dict[str, Any]]:
-    clauses, params = [], {}
-    if visible is not None:
-        clause, params = visible.cypher("r")
-        clauses.append(clause)
+    clauses, params = visible_clauses(visible)
     if found.versioned is not None:
         clauses.append(f"r.version IS {'NOT ' if found.versioned else ''}NULL")
     return clauses, params
@@ -93,7 +86,7 @@ class UrlIndex:
             clauses.append("none(u IN r.urls WHERE u CONTAINS $exclude)")
             params["exclude"] = found.exclude
         rows = self.graph.read(
-            f"MATCH (r:`{LABEL}`){_where(clauses)} "
+            f"MATCH (r:`{LABEL}`){where(clauses)} "
             "RETURN r.did AS did, r.urls AS urls, r.rev AS rev "
             "ORDER BY r.did SKIP $skip LIMIT $limit",
             {**params, "skip": page.offset, "limit": page.limit},
@@ -107,7 +100,7 @@ class UrlIndex:
         clauses, params = _common(found, self.visible)
         url_clause = "" if found.include is None else " AND url CONTAINS $include"
         rows = self.graph.read(
-            f"MATCH (r:`{LABEL}`){_where(clauses)} "
+            f"MATCH (r:`{LABEL}`){where(clauses)} "
             "UNWIND coalesce(r.urls_metadata_pairs, []) AS pair "
             "WITH r, pair, substring(pair, size($prefix)) AS url "
             f"WHERE pair STARTS WITH $prefix{url_clause} "
