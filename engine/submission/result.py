@@ -98,7 +98,7 @@ class SubmissionResult:
         return "Transaction successful."
 
     def to_json(self) -> dict[str, Any]:
-        success = self.success  # one pass over thousands of entities, not one per field
+        success = self.success  # each reading is a pass over the entities: read it once here
         body: dict[str, Any] = {
             "code": self.status,
             "success": success,
