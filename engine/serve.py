@@ -13,6 +13,7 @@ from engine.child_process import ChildStartError
 from engine.cli_support import fail
 from engine.config import ConfigError, load_settings
 from engine.dictionary.errors import DictionaryError
+from engine.gc_tuning import tune_garbage_collector
 from engine.graph.store import StoreUnavailable
 from engine.objects.store import ObjectStoreUnavailable
 from engine.submission.demo import DemoError
@@ -92,6 +93,7 @@ def serve(host: str | None, port: int | None, data_dir: str | None, demo: bool) 
                     app, host=settings.commons_host, port=settings.commons_port, log_level="info"
                 )
             )
+            tune_garbage_collector()
             server.run()
     except (
         StoreUnavailable,

@@ -24,6 +24,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from engine.auth.client import CREDENTIALS_OPTION, api_auth
+from engine.gc_tuning import tune_garbage_collector
 
 SUFFIXES = {".tsv": "\t", ".txt": "\t", ".csv": ","}
 CONTENT_TYPES = {"\t": "text/tab-separated-values", ",": "text/csv"}
@@ -207,6 +208,7 @@ def submit(
         raise click.BadParameter(
             "expected PROGRAM/PROJECT, e.g. demo/omics", param_hint="PROGRAM/PROJECT"
         )
+    tune_garbage_collector()
     console = Console(stderr=True)
     endpoint = f"{API}/{program}/{code}" + ("/_dry_run" if dry_run else "")
     reports: list[FileReport] = []

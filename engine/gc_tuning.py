@@ -1,0 +1,23 @@
+"""Garbage collection tuned for batch work: a submission allocates dozens of objects per entity.
+
+With CPython's default thresholds a 5,000-entity request set off dozens of
+full collections, each walking every object alive since start-up (the
+compiled dictionary, its validators, the GraphQL schema): about a fifth of
+the request's time. Freezing the start-up heap takes it out of every later
+collection, and a larger first-generation threshold makes collections rarer;
+reference counting still frees all but cyclic garbage at once.
+"""
+
+from __future__ import annotations
+
+import gc
+
+FIRST_GENERATION_THRESHOLD = 20_000
+
+
+def tune_garbage_collector() -> None:
+    """Call once start-up is done: whatever exists by then lives as long as the process."""
+    gc.collect()
+    gc.freeze()
+    _, second, third = gc.get_threshold()
+    gc.set_threshold(FIRST_GENERATION_THRESHOLD, second, third)
