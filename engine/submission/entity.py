@@ -47,9 +47,12 @@ def _link_refs(entity: Entity, link: str, value: Any) -> list[LinkRef]:
     items = value if isinstance(value, list) else [value]
     refs = []
     for item in items:
-        key = next(
-            (k for k in LINK_KEYS if isinstance(item, dict) and item.get(k) is not None), None
-        )
+        key = None
+        if isinstance(item, dict):
+            for candidate in LINK_KEYS:
+                if item.get(candidate) is not None:
+                    key = candidate
+                    break
         if key is None:
             entity.result.error(
                 ErrorType.INVALID_LINK,

@@ -8,6 +8,9 @@ random files, 200 MB each, one of 1 MB files and one of 50 MB files, go:
   (printed separately: it is the same for every command) is not counted;
 - straight into the same SeaweedFS with the minio SDK (`fput_object`,
   `fget_object`) on as many threads, no records and no checks.
+Each way runs three times, in turn with the others, and counts its median:
+a single run lasts a second or two, and on a shared machine one slow second
+swung a figure by a third.
 
 Usage: python tests/bench/bench_objects.py [MB_PER_SET] [WORKERS]
 Ends with: BENCH objects upload_mb_s=... direct_upload_mb_s=... download_mb_s=... direct_download_mb_s=...
@@ -19,6 +22,7 @@ import contextlib
 import io
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -38,6 +42,7 @@ from engine.cli import main as commons  # noqa: E402
 from tests.bench.serving import running_commons  # noqa: E402
 
 MB = 1024 * 1024
+ROUNDS = 3  # each figure is the median of this many runs: one run of 200 MB lasts 1-3 s
 COMMONS = str(Path(sys.executable).parent / "commons")
 
 
@@ -119,25 +124,35 @@ def main() -> None:
             totals = {"up": 0.0, "direct_up": 0.0, "down": 0.0, "direct_down": 0.0}
             for size_mb in (1, 50):
                 files = make_files(folder / f"in-{size_mb}", per_set, size_mb)
-                manifest = folder / f"manifest-{size_mb}.tsv"
                 work = [(f"direct/{size_mb}/{p.name}", p) for p in files]
-                times = {
-                    "direct_up": direct(client, "commons", work, True, workers),
-                    "up": timed(
-                        ["upload", "bench/files", str(files[0].parent), "--url", url]
-                        + ["--manifest", str(manifest), "--workers", str(workers)]
-                    ),
-                    "down": timed(
-                        ["download", "--manifest", str(manifest), "--url", url]
-                        + ["--out", str(folder / f"out-{size_mb}"), "--workers", str(workers)]
-                    ),
-                }
-                back = [(key, folder / f"direct-out-{size_mb}" / path.name) for key, path in work]
-                times["direct_down"] = direct(client, "commons", back, False, workers)
+                rounds: dict[str, list[float]] = {name: [] for name in totals}
+                for round_ in range(ROUNDS):
+                    manifest = folder / f"manifest-{size_mb}-{round_}.tsv"
+                    out = folder / f"out-{size_mb}-{round_}"
+                    back = [
+                        (key, folder / f"direct-out-{size_mb}-{round_}" / p.name) for key, p in work
+                    ]
+                    rounds["direct_up"].append(direct(client, "commons", work, True, workers))
+                    rounds["up"].append(
+                        timed(
+                            ["upload", "bench/files", str(files[0].parent), "--url", url]
+                            + ["--manifest", str(manifest), "--workers", str(workers)]
+                        )
+                    )
+                    rounds["down"].append(
+                        timed(
+                            ["download", "--manifest", str(manifest), "--url", url]
+                            + ["--out", str(out), "--workers", str(workers)]
+                        )
+                    )
+                    rounds["direct_down"].append(direct(client, "commons", back, False, workers))
+                times = {name: statistics.median(seconds) for name, seconds in rounds.items()}
                 for name, seconds in times.items():
                     totals[name] += seconds
                 rates = ", ".join(f"{name} {per_set / s:.0f} MB/s" for name, s in times.items())
-                print(f"{per_set} MB in {size_mb} MB files: {rates}", flush=True)
+                print(
+                    f"{per_set} MB in {size_mb} MB files (median of {ROUNDS}): {rates}", flush=True
+                )
     moved = 2 * per_set
     up, direct_up = moved / totals["up"], moved / totals["direct_up"]
     down, direct_down = moved / totals["down"], moved / totals["direct_down"]
