@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from engine.dictionary.model import SYSTEM_PROPERTIES, Dictionary, NodeType, PropertyKind
+from engine.gc_tuning import collection_paused
 
 JSON_TYPES = ("application/json",)
 TSV_TYPES = ("text/tab-separated-values", "text/tsv")
@@ -52,6 +53,7 @@ class BodyError(Exception):
     """The body cannot be read as documents; the message says where and why."""
 
 
+@collection_paused()
 def parse_body(body: bytes, content_type: str | None, dictionary: Dictionary) -> list[SourceDoc]:
     """Every document in a request body, read by its content type (parameters such as charset ignored)."""
     media = (content_type or "").split(";", 1)[0].strip().lower()

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from neo4j.exceptions import ConstraintError
 
 from engine.dictionary.compile import CompiledDictionary
+from engine.gc_tuning import collection_paused
 from engine.graph.store import GraphStore, Transaction
 from engine.objects.access import Visibility
 from engine.objects.node_check import check_file_records
@@ -120,9 +121,10 @@ def submit_documents(
     """
     for attempt in range(RACE_RETRIES + 1):
         try:
-            return store.execute_write(
-                lambda tx: _submit(tx, compiled, target, sources, create_only, dry_run, records)
-            )
+            with collection_paused():
+                return store.execute_write(
+                    lambda tx: _submit(tx, compiled, target, sources, create_only, dry_run, records)
+                )
         except (ConstraintError, TargetVanished):
             if attempt == RACE_RETRIES:
                 raise
