@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 
 import pytest
+from neo4j.exceptions import ResultNotSingleError
 
 from engine.graph.dialect import Dialect, detect_dialect, is_merge_conflict
 from engine.graph.store import GraphStore, StoreUnavailable
@@ -33,6 +34,16 @@ def test_round_trips_count_statements_not_rows(widgets: GraphStore) -> None:
     before = widgets.round_trips
     widgets.read("MATCH (n:Widget) RETURN n.key AS key")
     assert widgets.round_trips - before == 1
+
+
+def test_value_answers_the_one_value_of_a_statement(widgets: GraphStore) -> None:
+    widgets.write_batches(UPSERT, ({"key": f"k{i}", "props": {"n": i}} for i in range(3)))
+    found = widgets.execute_read(
+        lambda tx: tx.value("MATCH (n:Widget) WITH n ORDER BY n.key RETURN collect([n.key, n.n])")
+    )
+    assert found == [["k0", 0], ["k1", 1], ["k2", 2]]
+    with pytest.raises(ResultNotSingleError):
+        widgets.execute_read(lambda tx: tx.value("MATCH (n:Widget) RETURN n.key"))
 
 
 def test_two_writers_with_overlapping_keys_make_no_duplicates(widgets: GraphStore) -> None:

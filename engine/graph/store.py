@@ -49,6 +49,15 @@ class Transaction:
         self._store._count_round_trip()
         return self._tx.run(query, params or {}).data()
 
+    def value(self, query: str, params: dict[str, Any] | None = None) -> Any:
+        """The one value of a statement answering one row of one column, as the driver decoded it.
+
+        `run` converts every nested value again to plain Python; for a
+        collected list of thousands of items that walk cost more than the query.
+        """
+        self._store._count_round_trip()
+        return self._tx.run(query, params or {}).single(strict=True)[0]
+
 
 def _unreachable(uri: str, error: Exception) -> StoreUnavailable:
     return StoreUnavailable(

@@ -41,16 +41,16 @@ def find_stored(
     found = "RETURN collect([n.id, n.submitter_id, n.project_id]) AS found"
     rows: list[list] = []
     if submitter_ids:
-        rows += tx.run(
+        rows += tx.value(
             f"UNWIND $keys AS key MATCH {cypher.node('n', label)} "
             f"WHERE n.submitter_id = key AND n.project_id = $project_id {found}",
             {"project_id": project_id, "keys": submitter_ids},
-        )[0]["found"]
+        )
     if ids:
-        rows += tx.run(
+        rows += tx.value(
             f"UNWIND $keys AS key MATCH {cypher.node('n', label)} WHERE n.id = key {found}",
             {"keys": ids},
-        )[0]["found"]
+        )
     return [Stored(*row) for row in rows]
 
 
