@@ -9,11 +9,13 @@ revision cannot both update it.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
 from neo4j.exceptions import ConstraintError
 
+from engine.graph import cypher
 from engine.graph.store import GraphStore, Transaction
 from engine.objects.access import Visibility
 from engine.objects.record import HASH_PATTERNS, IndexRecord, RecordError, new_rev, now
@@ -127,12 +129,24 @@ class RecordIndex:
         self.graph = graph
 
     def create(self, records: list[IndexRecord]) -> list[IndexRecord]:
-        """All in one transaction, refused (409) when a did exists: the constraint decides, even in a race."""
+        """All in one transaction, refused (409) when a did exists: the constraint decides, even in a race.
+
+        One statement per set of properties present, which the CREATE writes itself.
+        """
+        by_keys: dict[tuple[str, ...], list[list[Any]]] = defaultdict(list)
+        for record in records:
+            props = record.to_props()
+            by_keys[tuple(props)].append(list(props.values()))
+
+        def work(tx: Transaction) -> None:
+            for keys, rows in by_keys.items():
+                tx.run(
+                    f"UNWIND $rows AS r CREATE (:`{LABEL}` {cypher.property_map(keys, 'r')})",
+                    {"rows": rows},
+                )
+
         try:
-            self.graph.write(
-                f"UNWIND $rows AS props CREATE (r:`{LABEL}`) SET r = props",
-                {"rows": [record.to_props() for record in records]},
-            )
+            self.graph.execute_write(work)
         except ConstraintError:
             dids = ", ".join(record.did for record in records)
             raise RecordError(409, f"a record with did {dids} already exists") from None
