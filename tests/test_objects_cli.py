@@ -193,7 +193,9 @@ def test_bad_arguments(live_url: str, tmp_path: Path) -> None:  # noqa: F811
     )
     assert no_project.exit_code == 1 and "demo/nope does not exist" in no_project.output
     unknown = CliRunner().invoke(main, ["download", "no-such-guid", "--url", live_url])
-    assert unknown.exit_code == 1 and "no record for no-such-guid" in unknown.output
+    assert (
+        unknown.exit_code == 1 and "no-such-guid: no record with did no-such-guid" in unknown.output
+    )
     nothing = CliRunner().invoke(main, ["download", "--url", live_url])
     assert nothing.exit_code == 2
 

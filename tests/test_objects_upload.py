@@ -302,6 +302,8 @@ def test_batches_sign_check_and_sign_again_in_one_request_each(
     guids = [uploads[0]["guid"], uploads[1]["guid"], "no-such-guid"]
     signed = api.post("/user/data/download/batch", json={"guids": guids}).json()["downloads"]
     assert httpx.get(signed[0]["url"]).content == DATA
+    assert signed[0]["record"]["did"] == uploads[0]["guid"]
+    assert signed[0]["record"]["hashes"]["md5"] == hashlib.md5(DATA).hexdigest()
     assert signed[1]["code"] == 404 and "not complete" in signed[1]["message"]
     assert signed[2]["code"] == 404
 

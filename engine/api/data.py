@@ -128,7 +128,8 @@ async def download(request: Request) -> Response:
 
 
 async def download_batch(request: Request) -> Response:
-    """Commons' own: `{guids: [...]}` -> a signed URL (or why not) per GUID, from one read."""
+    """Commons' own: `{guids: [...]}` -> per GUID, a signed URL and its record (or why not),
+    from one read: a client checks the bytes against the record without asking for it."""
     body = await _body(request)
     guids = body.get("guids")
     if not isinstance(guids, list) or not guids or len(guids) > MAX_BATCH:
@@ -141,9 +142,9 @@ async def download_batch(request: Request) -> Response:
     return JSONResponse(
         {
             "downloads": [
-                {"guid": guid, "url": outcome}
-                if isinstance(outcome, str)
-                else {"guid": guid, "code": outcome.status, "message": outcome.message}
+                {"guid": guid, "code": outcome.status, "message": outcome.message}
+                if isinstance(outcome, RecordError)
+                else {"guid": guid, "url": outcome.url, "record": outcome.record.to_json()}
                 for guid, outcome in zip(guids, outcomes, strict=True)
             ]
         }

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import csv
 import sys
-from collections.abc import Iterable, Iterator
+import threading
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from rich.progress import (
     BarColumn,
     DownloadColumn,
     Progress,
+    TaskID,
     TextColumn,
     TimeRemainingColumn,
     TransferSpeedColumn,
@@ -65,6 +67,20 @@ def _moving(files: int) -> Progress:
         TimeRemainingColumn(),
     )
     return Progress(*columns, console=Console(stderr=True))
+
+
+def _growing(progress: Progress, task: TaskID) -> Callable[[int], None]:
+    """The task's total, grown from the threads that learn each file's size."""
+    lock = threading.Lock()
+    total = 0
+
+    def expect(size: int) -> None:
+        nonlocal total
+        with lock:
+            total += size
+            progress.update(task, total=total)
+
+    return expect
 
 
 def _report(failed: list[str]) -> None:
@@ -213,12 +229,11 @@ def download(
     folder = Path(out)
     folder.mkdir(parents=True, exist_ok=True)
     transfers = Transfers(url, workers, part_size * CHUNK, auth=api_auth(url, credentials))
-    with _talking_to(url, transfers):
-        records = transfers.records(wanted)
-        total = sum(record.get("size") or 0 for record in records)
-        with _moving(len(records)) as progress:
-            task = progress.add_task("download", total=total)
-            done, failed = transfers.download(records, folder, lambda n: progress.advance(task, n))
+    with _talking_to(url, transfers), _moving(len(wanted)) as progress:
+        task = progress.add_task("download", total=0)
+        done, failed = transfers.download(
+            wanted, folder, lambda n: progress.advance(task, n), _growing(progress, task)
+        )
     _report(failed)
     click.echo(f"downloaded {len(done)} file(s) into {folder}, {len(failed)} failed", err=True)
     if failed:

@@ -17,6 +17,7 @@ from importlib.metadata import version
 from typing import Any
 
 from engine.objects.record import IndexRecord, RecordError
+from engine.objects.service import SignedDownload
 
 ACCESS_ID = "s3"
 # DRS names checksum types as IANA's hash function registry does.
@@ -104,14 +105,16 @@ def drs_objects(
 
 
 def access_urls(
-    requested: list[tuple[str, str]], signed: Iterator[str | RecordError]
+    requested: list[tuple[str, str]], signed: Iterator[SignedDownload | RecordError]
 ) -> dict[str, Any]:
     """The bulk answer for (object id, access id) pairs; `signed` has a URL per `s3` pair, in order."""
     resolved, failed = [], []
     for object_id, access_id in requested:
-        url = next(signed) if access_id == ACCESS_ID else no_access_method(object_id, access_id)
-        if isinstance(url, RecordError):
-            failed.append((object_id, url))
+        got = next(signed) if access_id == ACCESS_ID else no_access_method(object_id, access_id)
+        if isinstance(got, RecordError):
+            failed.append((object_id, got))
         else:
-            resolved.append({"drs_object_id": object_id, "drs_access_id": access_id, "url": url})
+            resolved.append(
+                {"drs_object_id": object_id, "drs_access_id": access_id, "url": got.url}
+            )
     return bulk_answer("resolved_drs_object_access_urls", resolved, failed)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from minio.error import S3Error
 
@@ -53,6 +53,13 @@ def _refused(action: str, error: S3Error) -> RecordError:
         404 if error.code == "NoSuchUpload" else 400,
         f"the object store refused to {action} the upload ({error.code}: {error.message})",
     )
+
+
+class SignedDownload(NamedTuple):
+    """A signed GET and the record it was signed for: what a client checks the bytes against."""
+
+    record: IndexRecord
+    url: str
 
 
 class DataObjects:
@@ -337,15 +344,15 @@ class DataObjects:
 
     def download_urls(
         self, dids: list[str], expires_in: int | None = None, protocol: str | None = None
-    ) -> list[str | RecordError]:
-        """One URL (or the reason there is none) per did, from one read."""
+    ) -> list[SignedDownload | RecordError]:
+        """One signed URL (or the reason there is none) per did, from one read."""
         expires = self._expires(expires_in)
 
-        def located(outcome: IndexRecord | RecordError) -> str | RecordError:
+        def located(outcome: IndexRecord | RecordError) -> SignedDownload | RecordError:
             if isinstance(outcome, RecordError):
                 return outcome
             try:
-                return self._location(outcome, protocol, expires)
+                return SignedDownload(outcome, self._location(outcome, protocol, expires))
             except RecordError as error:
                 return error
 

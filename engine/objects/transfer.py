@@ -298,57 +298,45 @@ class Transfers:
 
     # Download -----------------------------------------------------------------------
 
-    def records(self, guids: list[str]) -> list[dict[str, Any]]:
-        """The records of `guids`; one without a record is an error before anything moves.
-
-        The batches are asked for at once: nothing can move before the last answer.
-        """
-
-        def batch(offset: int) -> list[dict[str, Any]]:
-            body = guids[offset : offset + BATCH]
-            return _answer(self.api.post("/index/bulk/documents", json=body), "records")
-
-        found = [
-            record
-            for answer in self.coordinators.map(batch, range(0, len(guids), BATCH))
-            for record in answer
-        ]
-        missing = sorted(set(guids) - {record["did"] for record in found})
-        if missing:
-            raise TransferError(f"no record for {', '.join(missing)}")
-        return found
-
     def download(
-        self, records: list[dict[str, Any]], folder: Path, advance: Progress
+        self, guids: list[str], folder: Path, advance: Progress, expect: Progress
     ) -> tuple[list[Path], list[str]]:
-        """Every record's file into `folder`, under its file_name; bytes that disagree are not kept."""
+        """Every GUID's file into `folder`, under its record's file_name; bytes that disagree
+        with the record are not kept. `expect` hears each file's size as it is signed."""
         started, refused = self._gather(
-            [self.coordinators.submit(self._dispatch, b, folder, advance) for b in batches(records)]
+            [
+                self.coordinators.submit(self._dispatch, batch, folder, advance, expect)
+                for batch in batches(guids)
+            ]
         )
         done, failed = self._gather(started)
         return done, refused + failed
 
     def _dispatch(
-        self, records: list[dict[str, Any]], folder: Path, advance: Progress
+        self, guids: list[str], folder: Path, advance: Progress, expect: Progress
     ) -> tuple[list[Future[tuple[list[Path], list[str]]]], list[str]]:
-        """Sign a batch's GETs in one request and start each file; waits for none of them.
+        """Sign a batch's GETs in one request, which answers their records too, and start each
+        file; waits for none of them.
 
         A small file is one GET on the workers; a large one is assembled on a
         coordinator of its own, which waits for its ranges on the workers (a
         worker waiting for workers could wait forever).
         """
-        body = {"guids": [record["did"] for record in records]}
+        body = {"guids": guids}
         signed = _answer(self.api.post("/user/data/download/batch", json=body), "download")
         started, refused = [], []
-        for record, item in zip(records, signed["downloads"], strict=True):
+        for item in signed["downloads"]:
             if "url" not in item:
                 refused.append(f"{item['guid']}: {item['message']}")
-            elif (record.get("size") or 0) > self.part_size:
+                continue
+            record, url = item["record"], item["url"]
+            expect(record.get("size") or 0)
+            if (record.get("size") or 0) > self.part_size:
                 started.append(
-                    self.coordinators.submit(self._get_ranges, record, item["url"], folder, advance)
+                    self.coordinators.submit(self._get_ranges, record, url, folder, advance)
                 )
             else:
-                started.append(self.workers.submit(self._get, record, item["url"], folder, advance))
+                started.append(self.workers.submit(self._get, record, url, folder, advance))
         return started, refused
 
     def _fetch(
