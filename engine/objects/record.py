@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -135,13 +135,13 @@ class IndexRecord:
 
     def to_json(self) -> dict[str, Any]:
         """indexd's record: every key present (clients `del` some of them unconditionally)."""
-        body = asdict(self)
+        body = dict(vars(self))  # shallow: asdict deep-copies, 55 µs a record
         del body["storage_key"], body["pending"]
         return body
 
     def to_props(self) -> dict[str, Any]:
         props = {
-            k: v for k, v in asdict(self).items() if k not in ("hashes", *_MAPS) and v is not None
+            k: v for k, v in vars(self).items() if k not in ("hashes", *_MAPS) and v is not None
         }
         props |= {f"hash_{kind}": value for kind, value in self.hashes.items()}
         props |= {name: json.dumps(getattr(self, name)) for name in _MAPS}
