@@ -21,6 +21,16 @@ def test_put_get_stat_delete(object_store: ObjectStore, key_prefix: str) -> None
     assert object_store.stat(key_prefix + "greeting.txt") is None
 
 
+def test_a_listing_answers_what_a_stat_does(object_store: ObjectStore, key_prefix: str) -> None:
+    for name, data in (("a/one.bin", b"1" * 100), ("a/b/two.bin", b"22"), ("other.bin", b"3")):
+        object_store.put(key_prefix + name, data)
+    listed = object_store.listed(key_prefix + "a/")
+    assert sorted(listed) == [key_prefix + "a/b/two.bin", key_prefix + "a/one.bin"]
+    for key, info in listed.items():
+        assert info == object_store.stat(key)
+    assert object_store.listed(key_prefix + "nothing/") == {}
+
+
 def test_presigned_put_then_get(object_store: ObjectStore, key_prefix: str) -> None:
     key = key_prefix + "signed.bin"
     data = bytes(range(256)) * 64

@@ -283,6 +283,12 @@ def test_batches_sign_check_and_sign_again_in_one_request_each(
     contents = [DATA, DATA + b"x", b"third"]
     for ticket, data in zip(uploads, contents, strict=True):
         put(ticket["url"], data)
+    stored = seaweedfs_store.listed("batches/")
+    keys = [
+        next(key for key in stored if key.endswith(f"/{ticket['guid']}/f{i}.txt"))
+        for i, ticket in enumerate(uploads)
+    ]
+    assert len({key.split("/")[1] for key in keys}) == 1  # one folder, listed once to check
     declared = [
         {"guid": t["guid"], "rev": t["rev"], "size": len(d), "md5": hashlib.md5(d).hexdigest()}
         for t, d in zip(uploads, contents, strict=True)
@@ -297,7 +303,8 @@ def test_batches_sign_check_and_sign_again_in_one_request_each(
         errors[uploads[1]["guid"]]["code"] == 400 and "md5" in errors[uploads[1]["guid"]]["message"]
     )
     assert errors[uploads[2]["guid"]]["code"] == 409
-    assert seaweedfs_store.stat(f"{uploads[1]['guid']}/f1.txt") is None
+    assert seaweedfs_store.stat(keys[1]) is None  # the wrong bytes were discarded
+    assert seaweedfs_store.stat(keys[0]) is not None
 
     guids = [uploads[0]["guid"], uploads[1]["guid"], "no-such-guid"]
     signed = api.post("/user/data/download/batch", json={"guids": guids}).json()["downloads"]

@@ -33,16 +33,19 @@ def _digests(store: ObjectStore, info: ObjectInfo, kinds: set[str]) -> dict[str,
     return {kind: hasher.hexdigest() for kind, hasher in hashers.items()}
 
 
-def settle_changes(store: ObjectStore, record: IndexRecord) -> dict[str, Any] | None:
+def settle_changes(
+    store: ObjectStore, record: IndexRecord, listing: dict[str, ObjectInfo] | None = None
+) -> dict[str, Any] | None:
     """The changes that turn a pending record into a stored one; None while no bytes have arrived.
 
     The bytes must match every size and checksum the record (with whatever
     the client just declared merged in) states. On any disagreement they are
     deleted and ChecksumMismatch raised: the record stays pending, and the
-    client can upload again.
+    client can upload again. `listing`, when given, is the store's listing of
+    the folder holding the record's key, read instead of a HEAD.
     """
     assert record.storage_key is not None
-    info = store.stat(record.storage_key)
+    info = store.stat(record.storage_key) if listing is None else listing.get(record.storage_key)
     if info is None:
         return None
     digests = _digests(store, info, {kind for kind in record.hashes if kind in _HASHLIB})

@@ -41,6 +41,7 @@ _TEXT = (
 _LISTS = ("urls", "acl", "authz")
 _MAPS = ("metadata", "urls_metadata")
 _SEPARATOR = "\x1f"
+BATCHES = "batches"
 
 # What each request may set, as indexd allows it.
 CREATE_FIELDS = frozenset({"form", "size", "hashes", "metadata", "urls_metadata", *_TEXT, *_LISTS})
@@ -85,8 +86,11 @@ def mint_did(prefix: str) -> str:
     return f"{prefix.rstrip('/')}/{uuid.uuid4()}" if prefix else str(uuid.uuid4())
 
 
-def storage_key(did: str, file_name: str) -> str:
+def storage_key(did: str, file_name: str, batch: str | None = None) -> str:
     """`<did>/<file_name>`, fence's key for an upload, refused (400) if it could leave its folder.
+
+    Files uploaded in one batch go under `batches/<batch>/`, so one listing
+    of that folder checks them all (see `batch_folder`).
 
     S3 servers may resolve `.` and `..` in keys, onto another record's bytes;
     the minio SDK refuses to sign such keys at all.
@@ -96,7 +100,15 @@ def storage_key(did: str, file_name: str) -> str:
         raise RecordError(
             400, f"{key!r} cannot name stored bytes: no empty, '.' or '..' path segments"
         )
-    return key
+    return f"{BATCHES}/{batch}/{key}" if batch else key
+
+
+def batch_folder(key: str) -> str | None:
+    """The `batches/<batch>/` folder a key was given in, if any: listing it answers the size
+    and ETag of every file of the batch in one request, where each HEAD took about 1 ms of
+    Commons' CPU and 1 ms of the store's."""
+    parts = key.split("/", 2)
+    return f"{parts[0]}/{parts[1]}/" if len(parts) == 3 and parts[0] == BATCHES else None
 
 
 @dataclass(frozen=True)

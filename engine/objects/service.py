@@ -31,6 +31,7 @@ from engine.objects.record import (
     UPDATE_FIELDS,
     IndexRecord,
     RecordError,
+    batch_folder,
     change_props,
     check_fields,
     mint_did,
@@ -38,7 +39,7 @@ from engine.objects.record import (
     now,
     storage_key,
 )
-from engine.objects.store import ObjectStore
+from engine.objects.store import ObjectInfo, ObjectStore
 from engine.objects.urls import UrlIndex
 
 PROTOCOLS = ("s3", "http", "https")
@@ -196,6 +197,7 @@ class DataObjects:
         looked at in parallel. Each outcome is the filled record or why not.
         """
         records = {r.did: r for r in self.index.find_many([did for did, _, _ in items])}
+        listings = self._batch_listings(list(records.values()))
 
         def prepare(item: tuple[str, str, Any]) -> tuple[str, str, dict[str, Any]] | RecordError:
             did, rev, doc = item
@@ -211,7 +213,10 @@ class DataObjects:
                 check_rev(record.rev, did, rev)
                 changes = dict(fields)
                 if record.pending:
-                    changes |= settle_changes(self.store, record.with_changes(fields)) or {}
+                    assert record.storage_key is not None
+                    listing = listings.get(batch_folder(record.storage_key) or "")
+                    pending = record.with_changes(fields)
+                    changes |= settle_changes(self.store, pending, listing) or {}
                 return did, rev, change_props(changes)
             except RecordError as error:
                 return error
@@ -227,6 +232,11 @@ class DataObjects:
             else written.get(p[0]) or RecordError(409, f"record {p[0]} changed meanwhile; retry")
             for p in prepared
         ]
+
+    def _batch_listings(self, records: list[IndexRecord]) -> dict[str, dict[str, ObjectInfo]]:
+        """One listing per batch folder that pending records of `records` were uploaded into."""
+        folders = {batch_folder(r.storage_key) for r in records if r.pending and r.storage_key}
+        return {folder: self.store.listed(folder) for folder in folders if folder}
 
     def update_blank(self, did: str, rev: str, doc: Any) -> IndexRecord:
         [outcome] = self.fill_blanks([(did, rev, doc)])
@@ -249,15 +259,16 @@ class DataObjects:
         """What the client asked for, capped at the configured longest lifetime."""
         return timedelta(seconds=min(expires_in or self.max_ttl, self.max_ttl))
 
-    def _pending(self, doc: Any) -> IndexRecord:
-        """A new record awaiting its bytes at `<did>/<file_name>`, as fence names them."""
+    def _pending(self, doc: Any, batch: str | None = None) -> IndexRecord:
+        """A new record awaiting its bytes at `<did>/<file_name>`, as fence names them
+        (under the folder of `batch`, if one is given)."""
         if not isinstance(doc, dict):
             raise RecordError(400, f"each file must be an object with a file_name, got {doc!r}")
         given = {key: value for key, value in doc.items() if value is not None}
         fields = check_fields(given, UPLOAD_FIELDS, ("file_name",))
         record = self._new({**fields, **self.access.check_new(fields.get("authz"), "upload")})
         assert record.file_name is not None
-        key = storage_key(record.did, record.file_name)
+        key = storage_key(record.did, record.file_name, batch)
         return record.with_changes({"storage_key": key, "pending": True})
 
     def _upload_target(
@@ -294,9 +305,12 @@ class DataObjects:
     def upload_many(
         self, files: list[Any], expires_in: int | None = None
     ) -> list[tuple[IndexRecord, str]]:
-        """Pending records ({file_name, authz} each) and their signed PUTs, in one write."""
-        expires, signed = self._expires(expires_in), []
-        for record in self.index.create([self._pending(doc) for doc in files]):
+        """Pending records ({file_name, authz} each) and their signed PUTs, in one write.
+
+        Their keys share a batch folder, so one listing checks them all once they are up.
+        """
+        expires, signed, batch = self._expires(expires_in), [], uuid.uuid4().hex
+        for record in self.index.create([self._pending(doc, batch) for doc in files]):
             assert record.storage_key is not None
             signed.append((record, self.store.presign_put(record.storage_key, expires)))
         return signed

@@ -8,7 +8,7 @@ random files, 200 MB each, one of 1 MB files and one of 50 MB files, go:
   (printed separately: it is the same for every command) is not counted;
 - straight into the same SeaweedFS with the minio SDK (`fput_object`,
   `fget_object`) on as many threads, no records and no checks.
-Each way runs three times, in turn with the others, and counts its median:
+Each way runs five times, in turn with the others, and counts its median:
 a single run lasts a second or two, and on a shared machine one slow second
 swung a figure by a third.
 
@@ -42,7 +42,7 @@ from engine.cli import main as commons  # noqa: E402
 from tests.bench.serving import running_commons  # noqa: E402
 
 MB = 1024 * 1024
-ROUNDS = 3  # each figure is the median of this many runs: one run of 200 MB lasts 1-3 s
+ROUNDS = 5  # each figure is the median of this many runs: one run of 200 MB lasts 1-3 s
 COMMONS = str(Path(sys.executable).parent / "commons")
 
 
