@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import time
 
@@ -313,6 +314,23 @@ def test_batches_sign_check_and_sign_again_in_one_request_each(
     assert signed[0]["record"]["hashes"]["md5"] == hashlib.md5(DATA).hexdigest()
     assert signed[1]["code"] == 404 and "not complete" in signed[1]["message"]
     assert signed[2]["code"] == 404
+
+
+def test_batches_with_prefixed_guids(api: TestClient) -> None:
+    settings = api.app.state.settings
+    api.app.state.settings = dataclasses.replace(settings, index_guid_prefix="dg.TEST")
+    tickets = api.post("/user/data/upload/batch", json={"files": [{"file_name": "p.txt"}]})
+    [ticket] = tickets.json()["uploads"]
+    assert ticket["guid"].startswith("dg.TEST/")
+    put(ticket["url"], DATA)
+    declared = [{"guid": ticket["guid"], "rev": ticket["rev"], "size": len(DATA), "md5": MD5}]
+    checked = api.post("/user/data/upload/complete", json={"files": declared}).json()
+    assert checked["errors"] == [] and checked["records"][0]["size"] == len(DATA)
+    [signed] = api.post("/user/data/download/batch", json={"guids": [ticket["guid"]]}).json()[
+        "downloads"
+    ]
+    assert signed["record"]["did"] == ticket["guid"]
+    assert httpx.get(signed["url"]).content == DATA
 
 
 @pytest.mark.parametrize(
