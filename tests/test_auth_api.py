@@ -167,6 +167,23 @@ def test_admin_replaces_the_policy_and_it_applies_to_the_next_request(api: TestC
     assert not_yaml.status_code == 400 and "neither JSON nor YAML" in not_yaml.json()["message"]
 
 
+def test_user_info_names_the_caller_and_their_grants(api: TestClient) -> None:
+    admin = _bearer(api, "root", admin=True)
+    assert api.put("/admin/policy", json=POLICY, headers=admin).status_code == 200
+    rita = api.get("/user/user", headers=_bearer(api, "rita"))
+    assert rita.status_code == 200, rita.text
+    assert rita.json() == {
+        "username": "rita",
+        "sub": "rita",
+        "is_admin": False,
+        "authz": {"/programs/demo": [{"service": "peregrine", "method": "read"}]},
+        "resources": ["/programs/demo"],
+    }
+    assert api.get("/user/user", headers=admin).json()["is_admin"] is True
+    anonymous = anonymous_client(api).get("/user/user")
+    assert anonymous.status_code == 401 and "not signed in" in anonymous.json()["message"]
+
+
 def test_a_program_grant_reads_the_programs_projects_from_the_graph(api: TestClient) -> None:
     from engine.submission import projects
 

@@ -212,6 +212,7 @@ CASES = [
     Case("explore record of B", "GET", "/api/v0/explore/records/subject/{b_subject}", SEE_B),
     # Administration and health.
     Case("policy", "GET", "/admin/policy", ADMIN_ONLY),
+    Case("who am I", "GET", "/user/user", (401, 200, 200, 200, 200)),
     Case("status", "GET", "/_status", ALL),
 ]
 # fmt: on

@@ -16,10 +16,11 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 import uvicorn
+from starlette.applications import Starlette
 
 from engine.child_process import free_port
 from engine.submission.demo import load_examples
-from tests.auth_fixture import open_to_anonymous
+from tests.auth_fixture import credentials_file, open_to_anonymous
 from tests.explore_cohort import fresh_app
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -30,11 +31,16 @@ pytestmark = pytest.mark.skipif(
 
 
 @pytest.fixture(scope="module")
-def live_url(
-    graph_store, seaweedfs_store, compiled_default, repo_root: Path, tmp_path_factory
-) -> Iterator[str]:
+def live_app(graph_store, seaweedfs_store, compiled_default, tmp_path_factory) -> Starlette:
+    return fresh_app(
+        graph_store, seaweedfs_store, compiled_default, tmp_path_factory.mktemp("data")
+    )
+
+
+@pytest.fixture(scope="module")
+def live_url(live_app: Starlette, graph_store, compiled_default, repo_root: Path) -> Iterator[str]:
     """The whole app over the demo data, served by uvicorn in a thread; the browser is anonymous."""
-    app = fresh_app(graph_store, seaweedfs_store, compiled_default, tmp_path_factory.mktemp("data"))
+    app = live_app
     open_to_anonymous(graph_store)
     load_examples(
         graph_store, compiled_default, repo_root / "dictionaries" / "default" / "examples"
@@ -200,3 +206,26 @@ def test_a_file_manifest_lists_the_files_shown(page, tmp_path: Path) -> None:
     manifest = json.loads(path.read_text())
     assert len(manifest) == total > 0
     assert set(manifest[0]) == {"id", "object_id", "file_name", "file_size", "md5sum", "project_id"}
+
+
+def test_signing_in_with_a_credentials_file_and_out(page, live_app, tmp_path: Path) -> None:
+    credentials = credentials_file(live_app, "reader@dashboard", tmp_path / "credentials.json")
+    ready(page, "/?view=projects")
+    page.click("#account button:text('Sign in')")
+    page.fill("dialog textarea", "{}")
+    page.click("dialog button[type=submit]")
+    assert page.locator("dialog .error").inner_text() == "That credentials.json has no api_key."
+    shot(page, tmp_path, "sign-in")
+    page.set_input_files("dialog input[type=file]", str(credentials))
+    page.wait_for_function("document.querySelector('dialog textarea').value.includes('api_key')")
+    with page.expect_request("**/api/v0/explore/**") as asked:  # the page is drawn again
+        page.click("dialog button[type=submit]")
+    assert asked.value.headers["authorization"].startswith("Bearer ")
+    assert page.locator("#account .user").inner_text() == "reader@dashboard"
+    assert page.locator("dialog").count() == 0
+    shot(page, tmp_path, "signed-in")
+    page.click("#account button:text('Sign out')")
+    page.wait_for_selector("#account button:text('Sign in')")
+    with page.expect_request("**/api/v0/explore/**") as asked:
+        page.reload()
+    assert "authorization" not in asked.value.headers

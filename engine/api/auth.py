@@ -8,6 +8,7 @@ form-encoded, so both are read.
 from __future__ import annotations
 
 import json
+from collections import defaultdict
 from typing import Any
 
 import yaml
@@ -19,6 +20,7 @@ from starlette.routing import Route
 from engine.api.errors import HTTPProblem
 from engine.api.submission import read_body
 from engine.auth.authority import Authority
+from engine.auth.errors import AuthError
 from engine.auth.policy_store import save_policy, show_policy
 from engine.auth.principal import principal
 
@@ -52,6 +54,26 @@ async def access_token(request: Request) -> Response:
     return JSONResponse({"access_token": token})
 
 
+async def user_info(request: Request) -> Response:
+    """fence's `/user/user`: who the token names and what they may do, as a portal asks it to
+    show who is signed in; an anonymous caller is a 401."""
+    who = await principal(request)
+    if who.is_anonymous:
+        raise AuthError(401, "not signed in: send an access token (Authorization: Bearer ...)")
+    authz: dict[str, list[dict[str, str]]] = defaultdict(list)
+    for grant in sorted(who.permissions, key=lambda p: (p.resource, p.service, p.method)):
+        authz[grant.resource].append({"service": grant.service, "method": grant.method})
+    return JSONResponse(
+        {
+            "username": who.name,
+            "sub": who.name,
+            "is_admin": who.is_admin,
+            "authz": authz,
+            "resources": sorted(authz),
+        }
+    )
+
+
 async def admin_policy(request: Request) -> Response:
     """GET the active policy in user.yaml's shape; PUT a new one (JSON or YAML), checked whole."""
     (await principal(request)).require_admin()
@@ -73,5 +95,6 @@ routes = [
     Route("/user/.well-known/jwks", jwks),
     Route("/user/credentials/cdis/access_token", access_token, methods=["POST"]),
     Route("/user/credentials/api/access_token", access_token, methods=["POST"]),
+    Route("/user/user", user_info),
     Route("/admin/policy", admin_policy, methods=["GET", "PUT"]),
 ]

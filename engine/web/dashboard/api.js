@@ -1,4 +1,28 @@
 // The endpoints the dashboard reads: guppy's API, and the explore endpoints for the rest.
+// A signed-in visitor's access token rides along with every request; it lives in
+// sessionStorage, so it ends with the tab, and the API key it came from is never kept.
+const TOKEN = "commons.accessToken";
+
+export const session = {
+  signedIn: () => sessionStorage.getItem(TOKEN) !== null,
+  signOut() {
+    sessionStorage.removeItem(TOKEN);
+    dictionary = undefined;
+  },
+};
+
+async function call(path, init = {}) {
+  const token = sessionStorage.getItem(TOKEN);
+  const headers = { ...init.headers, ...(token && { authorization: `Bearer ${token}` }) };
+  const response = await fetch(path, { ...init, headers });
+  if (response.status === 401 && token) {
+    session.signOut();
+    dispatchEvent(new Event("commons:signed-out"));
+    throw new Error("Your sign-in has expired: sign in again to see what you may read.");
+  }
+  return response;
+}
+
 async function answer(response) {
   const body = await response.json().catch(() => null);
   if (!response.ok) {
@@ -8,26 +32,45 @@ async function answer(response) {
   return body;
 }
 
+const postJson = (body) => ({
+  method: "POST",
+  headers: { "content-type": "application/json" },
+  body: JSON.stringify(body),
+});
+
 export async function explore(path) {
-  return answer(await fetch(`/api/v0/explore/${path}`));
+  return answer(await call(`/api/v0/explore/${path}`));
 }
 
 export async function guppy(query, variables) {
-  const response = await fetch("/guppy/graphql", {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ query, variables }),
-  });
-  return (await answer(response)).data;
+  return (await answer(await call("/guppy/graphql", postJson({ query, variables })))).data;
+}
+
+// The API key of a credentials.json (the file `commons keys create` writes, or a Gen3
+// portal's), exchanged for an access token; answers who that is (fence's /user/user).
+export async function signIn(credentials) {
+  let apiKey;
+  try {
+    apiKey = JSON.parse(credentials).api_key;
+  } catch {
+    throw new Error("That is not a credentials.json: it is not JSON.");
+  }
+  if (typeof apiKey !== "string" || !apiKey) throw new Error("That credentials.json has no api_key.");
+  const { access_token } = await answer(
+    await fetch("/user/credentials/cdis/access_token", postJson({ api_key: apiKey })),
+  );
+  sessionStorage.setItem(TOKEN, access_token);
+  dictionary = undefined;
+  return whoAmI();
+}
+
+export async function whoAmI() {
+  return answer(await call("/user/user"));
 }
 
 // POST /guppy/download and hand the file to the browser under `filename`.
 export async function download(body, filename) {
-  const response = await fetch("/guppy/download", {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify(body),
-  });
+  const response = await call("/guppy/download", postJson(body));
   if (!response.ok) await answer(response);
   const url = URL.createObjectURL(await response.blob());
   const link = Object.assign(document.createElement("a"), { href: url, download: filename });

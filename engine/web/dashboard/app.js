@@ -1,4 +1,5 @@
 // The dashboard: one page, views chosen by the URL (`?view=...`), so every state can be linked to.
+import { renderAccount } from "./account.js";
 import { h } from "./dom.js";
 import { navigate, onNavigate } from "./router.js";
 import { renderDictionary } from "./views/dictionary.js";
@@ -40,4 +41,7 @@ document.addEventListener("click", (event) => {
 });
 addEventListener("popstate", render);
 onNavigate(render);
+const account = document.getElementById("account");
+addEventListener("commons:signed-out", () => renderAccount(account, render));
+renderAccount(account, render);
 render();
