@@ -23,7 +23,7 @@ from engine.auth.principal import Principal
 from engine.auth.tokens import Purpose, mint, unverified, user_name, verify
 from engine.config import Settings
 from engine.graph.ddl import apply_ddl
-from engine.graph.store import GraphStore, Transaction
+from engine.graph.store import GraphStore, Row, Transaction
 
 API_KEY_CLAIM = "api_key_jti"
 
@@ -120,12 +120,11 @@ class Authority:
     # Callers ---------------------------------------------------------------
 
     def _standing(self, name: str | None, jti: str | None) -> Standing:
-        def work(tx: Transaction) -> Standing:
-            row = tx.run(_STANDING, {"policy": ACTIVE, "name": name, "jti": jti})[0]
-            version, authz = self._authz
-            if row["version"] != version:
-                version, authz = read_authz(tx) if row["version"] is not None else (None, Authz())
-                self._authz = version, authz
+        """One read a request; the policy's authz is read again, in the same transaction as
+        the caller's standing, only when its version is not the one cached."""
+        params = {"policy": ACTIVE, "name": name, "jti": jti}
+
+        def standing(row: Row, authz: Authz) -> Standing:
             return Standing(
                 authz,
                 row["admin"] is True,
@@ -133,7 +132,15 @@ class Authority:
                 row["key_usable"] is True,
             )
 
-        return self.graph.execute_read(work)
+        def work(tx: Transaction) -> Standing:
+            row = tx.run(_STANDING, params)[0]
+            version, authz = read_authz(tx) if row["version"] is not None else (None, Authz())
+            self._authz = version, authz
+            return standing(row, authz)
+
+        row = self.graph.read(_STANDING, params)[0]
+        version, authz = self._authz
+        return standing(row, authz) if row["version"] == version else self.graph.execute_read(work)
 
     def principal(self, token: str | None) -> Principal:
         """The caller a bearer token names (None: anonymous), with their grants as of now."""
