@@ -48,14 +48,14 @@ def test_depth_and_rows_are_limited(make) -> None:
 
 def test_time_is_limited(make, graph: GraphStore, monkeypatch: pytest.MonkeyPatch) -> None:
     client = make(GRAPHQL_TIMEOUT_S="0.3")
-    slow = graph.execute_read
+    slow = graph.read
 
-    def execute_read(work, timeout=None):
+    def read(query, params=None, *, timeout=None):
         if timeout is not None:  # the query's read; the caller's grants are read without one
             time.sleep(1.5)
-        return slow(work, timeout=timeout)
+        return slow(query, params, timeout=timeout)
 
-    monkeypatch.setattr(graph, "execute_read", execute_read)
+    monkeypatch.setattr(graph, "read", read)
     started = time.monotonic()
     (message,) = errors(client, "{ _subject_count }")
     assert time.monotonic() - started < 1.2

@@ -68,9 +68,7 @@ def run_queries(
     if not queries:
         return [], []
     statement: Statement = build_statement(queries, readable=readable, max_rows=limits.max_rows)
-    rows = store.execute_read(
-        lambda tx: tx.run(statement.text, statement.parameters), timeout=limits.timeout_s
-    )
+    rows = store.read(statement.text, statement.parameters, timeout=limits.timeout_s)
     row = rows[0]
     answer = Answer(statement.keys, limits)
     results = [
