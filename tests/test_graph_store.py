@@ -19,6 +19,17 @@ def widgets(graph: GraphStore) -> GraphStore:
     return graph
 
 
+def test_a_lookup_is_one_statement_answered_as_rows(widgets: GraphStore) -> None:
+    widgets.write("CREATE (:Widget {key: 'a', tags: ['x', 'y'], n: 1})")
+    before = widgets.round_trips
+    rows = widgets.lookup(
+        "MATCH (n:Widget {key: $key}) RETURN n.n AS n, properties(n) AS props", {"key": "a"}
+    )
+    assert rows == [{"n": 1, "props": {"key": "a", "tags": ["x", "y"], "n": 1}}]
+    assert widgets.round_trips - before == 1
+    assert widgets.lookup("MATCH (n:Widget {key: 'b'}) RETURN n.n AS n") == []
+
+
 def test_write_batches_sends_every_row_in_batches(widgets: GraphStore) -> None:
     before = widgets.round_trips
     rows = ({"key": f"k{i}", "props": {"n": i}} for i in range(2500))

@@ -138,7 +138,7 @@ class Authority:
             self._authz = version, authz
             return standing(row, authz)
 
-        row = self.graph.read(_STANDING, params)[0]
+        row = self.graph.lookup(_STANDING, params)[0]
         version, authz = self._authz
         return standing(row, authz) if row["version"] == version else self.graph.execute_read(work)
 

@@ -153,7 +153,7 @@ class RecordIndex:
         return records
 
     def find(self, did: str) -> IndexRecord | None:
-        rows = self.graph.read(
+        rows = self.graph.lookup(
             f"MATCH (r:`{LABEL}` {{did: $did}}) RETURN properties(r) AS props", {"did": did}
         )
         return _records(rows)[0] if rows else None
@@ -166,7 +166,7 @@ class RecordIndex:
 
     def find_many(self, dids: list[str]) -> list[IndexRecord]:
         """The records that exist, in the order asked for."""
-        rows = self.graph.read(
+        rows = self.graph.lookup(
             f"MATCH (r:`{LABEL}`) WHERE r.did IN $dids RETURN properties(r) AS props",
             {"dids": dids},
         )
@@ -174,7 +174,7 @@ class RecordIndex:
         return [by_did[did] for did in dict.fromkeys(dids) if did in by_did]
 
     def by_storage_key(self, key: str) -> IndexRecord | None:
-        rows = self.graph.read(
+        rows = self.graph.lookup(
             f"MATCH (r:`{LABEL}` {{storage_key: $key}}) RETURN properties(r) AS props",
             {"key": key},
         )
