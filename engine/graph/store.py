@@ -53,19 +53,23 @@ class Transaction:
         self._store = store
 
     def run(self, query: str, params: dict[str, Any] | None = None) -> list[Row]:
-        """The rows as the driver decoded them.
-
-        Statements here return values (properties, maps, lists), never nodes,
-        so `Record.data()`, which walks every nested value to convert nodes,
-        would only cost: 30x `dict(record)` for a record's properties.
-        """
         self._store._count_round_trip()
-        return [dict(record) for record in self._tx.run(query, params or {})]
+        return _rows(self._tx.run(query, params or {}))
 
     def value(self, query: str, params: dict[str, Any] | None = None) -> Any:
         """The one value of a statement answering one row of one column."""
         self._store._count_round_trip()
         return self._tx.run(query, params or {}).single(strict=True)[0]
+
+
+def _rows(result: neo4j.Result) -> list[Row]:
+    """The rows as the driver decoded them.
+
+    Statements here return values (properties, maps, lists), never nodes,
+    so `Record.data()`, which walks every nested value to convert nodes,
+    would only cost: 30x `dict(record)` for a record's properties.
+    """
+    return [dict(record) for record in result]
 
 
 def _unreachable(uri: str, error: Exception) -> StoreUnavailable:
@@ -135,7 +139,7 @@ class GraphStore:
             try:
                 with self._session(neo4j.READ_ACCESS) as session:
                     self._count_round_trip()
-                    return [dict(record) for record in session.run(query, params or {})]
+                    return _rows(session.run(query, params or {}))
             except TransientError:
                 if attempt >= READ_RETRIES:
                     raise

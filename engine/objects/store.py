@@ -28,6 +28,11 @@ class ObjectInfo:
     etag: str
 
 
+def _info(key: str, size: int | None, etag: str | None) -> ObjectInfo:
+    """What a HEAD or a listing says of an object; S3 quotes its ETags."""
+    return ObjectInfo(key, size or 0, (etag or "").strip('"'))
+
+
 def _client(endpoint: str, access_key: str, secret_key: str, secure: bool, region: str) -> Minio:
     # A short timeout and few retries: a store that is down must be reported, not waited on.
     http = urllib3.PoolManager(
@@ -118,14 +123,12 @@ class ObjectStore:
             if error.code in {"NoSuchKey", "NoSuchObject", "NotFound"}:
                 return None
             raise
-        return ObjectInfo(key, stat.size or 0, (stat.etag or "").strip('"'))
+        return _info(key, stat.size, stat.etag)
 
     def listed(self, prefix: str) -> dict[str, ObjectInfo]:
         """Every object under `prefix`, by key: one request per thousand objects."""
         return {
-            item.object_name: ObjectInfo(
-                item.object_name, item.size or 0, (item.etag or "").strip('"')
-            )
+            item.object_name: _info(item.object_name, item.size, item.etag)
             for item in self.client.list_objects(self.bucket, prefix=prefix, recursive=True)
             if item.object_name is not None
         }

@@ -332,9 +332,9 @@ class Transfers:
             if "url" not in item:
                 refused.append(f"{item['guid']}: {item['message']}")
                 continue
-            record, url = item["record"], item["url"]
-            expect(record.get("size") or 0)
-            if (record.get("size") or 0) > self.part_size:
+            record, url, size = item["record"], item["url"], item["record"].get("size") or 0
+            expect(size)
+            if size > self.part_size:
                 started.append(
                     self.coordinators.submit(self._get_ranges, record, url, folder, advance)
                 )
