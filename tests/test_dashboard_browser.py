@@ -212,6 +212,9 @@ def test_signing_in_with_a_credentials_file_and_out(page, live_app, tmp_path: Pa
     credentials = credentials_file(live_app, "reader@dashboard", tmp_path / "credentials.json")
     ready(page, "/?view=projects")
     page.click("#account button:text('Sign in')")
+    page.keyboard.press("Escape")
+    page.wait_for_selector("dialog", state="detached")
+    page.click("#account button:text('Sign in')")
     page.fill("dialog textarea", "{}")
     page.click("dialog button[type=submit]")
     assert page.locator("dialog .error").inner_text() == "That credentials.json has no api_key."

@@ -12,9 +12,10 @@ function signInDialog(onDone) {
       if (file.files[0]) pasted.value = await file.files[0].text();
     },
   });
+  // Closed by a button or by Escape, it leaves the page.
   const dialog = h(
     "dialog",
-    { class: "sign-in" },
+    { class: "sign-in", onclose: () => dialog.remove() },
     h(
       "form",
       {
@@ -24,7 +25,6 @@ function signInDialog(onDone) {
           try {
             await signIn(pasted.value);
             dialog.close();
-            dialog.remove();
             onDone();
           } catch (error) {
             message.textContent = error.message;
@@ -41,7 +41,7 @@ function signInDialog(onDone) {
         "div",
         { class: "toolbar" },
         h("button", { type: "submit" }, "Sign in"),
-        h("button", { type: "button", onclick: () => (dialog.close(), dialog.remove()) }, "Cancel"),
+        h("button", { type: "button", onclick: () => dialog.close() }, "Cancel"),
       ),
     ),
   );
