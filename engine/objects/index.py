@@ -40,6 +40,10 @@ DDL = [
     ),
 ]
 MAX_LIMIT = 1024
+_CHAIN = (
+    f"MATCH (r:`{LABEL}` {{baseid: $baseid}}) RETURN properties(r) AS props "
+    "ORDER BY r.created_date, r.did"
+)
 
 
 @dataclass(frozen=True)
@@ -149,7 +153,7 @@ class RecordIndex:
             self.graph.execute_write(work)
         except ConstraintError:
             dids = ", ".join(record.did for record in records)
-            raise RecordError(409, f"a record with did {dids} already exists") from None
+            raise RecordError(409, f"did {dids} is not available: omit did to have one minted") from None
         return records
 
     def find(self, did: str) -> IndexRecord | None:
@@ -236,18 +240,16 @@ class RecordIndex:
                 f"MATCH (r:`{LABEL}` {{did: $did}}) RETURN r.baseid AS baseid", {"did": did}
             )
             baseid = rows[0]["baseid"] if rows else did
-            return _records(
-                tx.run(
-                    f"MATCH (r:`{LABEL}` {{baseid: $baseid}}) RETURN properties(r) AS props "
-                    "ORDER BY r.created_date, r.did",
-                    {"baseid": baseid},
-                )
-            )
+            return _records(tx.run(_CHAIN, {"baseid": baseid}))
 
         records = self.graph.execute_read(work)
         if not records:
             raise RecordError(404, f"no record with did or baseid {did}")
         return records
+
+    def chain(self, baseid: str) -> list[IndexRecord]:
+        """The records sharing `baseid`, oldest first (none: no such chain)."""
+        return _records(self.graph.lookup(_CHAIN, {"baseid": baseid}))
 
     def stats(self, visible: Visibility | None = None) -> dict[str, int]:
         where, params = RecordQuery().cypher(visible)

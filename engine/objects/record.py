@@ -42,6 +42,8 @@ _LISTS = ("urls", "acl", "authz")
 _MAPS = ("metadata", "urls_metadata")
 _SEPARATOR = "\x1f"
 BATCHES = "batches"
+CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_NAMES = ("did", "baseid", "file_name", "version")  # identifiers: no control characters at all
 
 # What each request may set, as indexd allows it.
 CREATE_FIELDS = frozenset({"form", "size", "hashes", "metadata", "urls_metadata", *_TEXT, *_LISTS})
@@ -84,23 +86,6 @@ def new_rev() -> str:
 def mint_did(prefix: str) -> str:
     """A GUID, under the commons' prefix (`dg.1234/`) when it has one."""
     return f"{prefix.rstrip('/')}/{uuid.uuid4()}" if prefix else str(uuid.uuid4())
-
-
-def storage_key(did: str, file_name: str, batch: str | None = None) -> str:
-    """`<did>/<file_name>`, fence's key for an upload, refused (400) if it could leave its folder.
-
-    Files uploaded in one batch go under `batches/<batch>/`, so one listing
-    of that folder checks them all (see `batch_folder`).
-
-    S3 servers may resolve `.` and `..` in keys, onto another record's bytes;
-    the minio SDK refuses to sign such keys at all.
-    """
-    key = f"{did}/{file_name}"
-    if any(part in ("", ".", "..") for part in key.split("/")) or "\\" in key:
-        raise RecordError(
-            400, f"{key!r} cannot name stored bytes: no empty, '.' or '..' path segments"
-        )
-    return f"{BATCHES}/{batch}/{key}" if batch else key
 
 
 def batch_folder(key: str) -> str | None:
@@ -252,8 +237,8 @@ def _check_value(name: str, value: Any) -> Any:
         return value
     if value is not None and not isinstance(value, str):
         raise RecordError(400, f"{name} must be a string, got {value!r}")
-    if name == "did" and value is not None and not value.strip("/"):
-        raise RecordError(400, "did must not be empty")
+    if value is not None and (CONTROL.search(value) if name in _NAMES else "\x00" in value):
+        raise RecordError(400, f"{name} must not contain control characters, got {value!r}")
     return value
 
 

@@ -24,6 +24,7 @@ from engine.graph.store import GraphStore
 from engine.objects.access import Action, RecordAccess, unknown
 from engine.objects.index import RecordIndex, RecordQuery, check_rev
 from engine.objects.integrity import ChecksumMismatch, settle_changes
+from engine.objects.keys import check_did, owned_key, owns_key, storage_key
 from engine.objects.record import (
     BLANK_FIELDS,
     BLANK_UPDATE_FIELDS,
@@ -37,7 +38,6 @@ from engine.objects.record import (
     mint_did,
     new_rev,
     now,
-    storage_key,
 )
 from engine.objects.store import ObjectInfo, ObjectStore
 from engine.objects.urls import UrlIndex
@@ -83,10 +83,11 @@ class DataObjects:
 
     def _new(self, fields: dict[str, Any], baseid: str | None = None) -> IndexRecord:
         stamp = now()
+        did = fields.get("did")
         return IndexRecord(
             **{
                 **fields,
-                "did": fields.get("did") or mint_did(self.guid_prefix),
+                "did": check_did(did) if did is not None else mint_did(self.guid_prefix),
                 "baseid": baseid or fields.get("baseid") or str(uuid.uuid4()),
                 "rev": new_rev(),
                 "created_date": stamp,
@@ -107,12 +108,24 @@ class DataObjects:
 
     def create(self, doc: Any) -> IndexRecord:
         fields = check_fields(doc, CREATE_FIELDS, required=("hashes", "size"))
+        if fields.get("baseid") is not None:
+            self._extensible(fields["baseid"])
         return self.index.create([self._new(self._owned(fields))])[0]
 
+    def _extensible(self, baseid: str) -> None:
+        """A new record may join the version chain `baseid` only if its caller may update every
+        record of it; a chain they cannot read is refused as a taken did is, saying no more."""
+        for record in self.index.chain(baseid):
+            if not self.access.may(record, "read"):
+                raise RecordError(409, f"baseid {baseid} is not available")
+            self.access.check(record, "update")
+
     def new_version(self, did: str, doc: Any) -> IndexRecord:
-        """A new record sharing `did`'s baseid: the next version of the same object."""
+        """A new record sharing `did`'s baseid: the next version of the same object, made only
+        by a caller who may update the record it follows."""
         fields = check_fields(doc, CREATE_FIELDS - {"baseid"}, required=("hashes", "size"))
-        baseid = self._record(did, "read").baseid
+        baseid = self._record(did, "update").baseid
+        self._extensible(baseid)
         return self.index.create([self._new(self._owned(fields), baseid=baseid)])[0]
 
     def get(self, did: str) -> IndexRecord:
@@ -145,8 +158,9 @@ class DataObjects:
 
         The Gen3 SDK's single-part upload never says it is done (Gen3 runs a
         listener for that), so the first read of the record does it instead.
+        A key the record does not own is never looked at.
         """
-        if not record.pending:
+        if not record.pending or not owns_key(record):
             return record
         try:
             changes = settle_changes(self.store, record)
@@ -178,8 +192,8 @@ class DataObjects:
         """The record, then the bytes Commons holds for it (never bytes at others' URLs)."""
         self._record(did, "delete")
         record = self.index.delete(did, rev)
-        if record.storage_key:
-            self.store.delete(record.storage_key)
+        if owns_key(record):
+            self.store.delete(owned_key(record))
 
     def require_deletable(self, dids: list[str]) -> None:
         """Refuses before anything is deleted when one of the existing records may not be."""
@@ -213,8 +227,7 @@ class DataObjects:
                 check_rev(record.rev, did, rev)
                 changes = dict(fields)
                 if record.pending:
-                    assert record.storage_key is not None
-                    listing = listings.get(batch_folder(record.storage_key) or "")
+                    listing = listings.get(batch_folder(owned_key(record)) or "")
                     pending = record.with_changes(fields)
                     changes |= settle_changes(self.store, pending, listing) or {}
                 return did, rev, change_props(changes)
@@ -235,7 +248,7 @@ class DataObjects:
 
     def _batch_listings(self, records: list[IndexRecord]) -> dict[str, dict[str, ObjectInfo]]:
         """One listing per batch folder that pending records of `records` were uploaded into."""
-        folders = {batch_folder(r.storage_key) for r in records if r.pending and r.storage_key}
+        folders = {batch_folder(r.storage_key) for r in records if r.pending and owns_key(r)}
         return {folder: self.store.listed(folder) for folder in folders if folder}
 
     def update_blank(self, did: str, rev: str, doc: Any) -> IndexRecord:
@@ -299,8 +312,7 @@ class DataObjects:
     ) -> tuple[IndexRecord, str]:
         """A pending record and a signed PUT URL for its bytes."""
         record = self._upload_target(did, file_name, authz)
-        assert record.storage_key is not None
-        return record, self.store.presign_put(record.storage_key, self._expires(expires_in))
+        return record, self.store.presign_put(owned_key(record), self._expires(expires_in))
 
     def upload_many(
         self, files: list[Any], expires_in: int | None = None
@@ -311,15 +323,13 @@ class DataObjects:
         """
         expires, signed, batch = self._expires(expires_in), [], uuid.uuid4().hex
         for record in self.index.create([self._pending(doc, batch) for doc in files]):
-            assert record.storage_key is not None
-            signed.append((record, self.store.presign_put(record.storage_key, expires)))
+            signed.append((record, self.store.presign_put(owned_key(record), expires)))
         return signed
 
     def _location(self, record: IndexRecord, protocol: str | None, expires: timedelta) -> str:
         """A signed URL for the bytes Commons holds, else the record's own http(s) URL."""
         if record.stored and protocol in (None, "s3"):
-            assert record.storage_key is not None
-            return self.store.presign_get(record.storage_key, expires)
+            return self.store.presign_get(owned_key(record), expires)
         if protocol != "s3":
             for url in record.urls:
                 if url.startswith(("http://", "https://")):
@@ -382,8 +392,7 @@ class DataObjects:
         self, file_name: str | None, authz: list[str] | None = None, did: str | None = None
     ) -> tuple[IndexRecord, str]:
         record = self._upload_target(did, file_name, authz)
-        assert record.storage_key is not None
-        return record, self.store.start_multipart(record.storage_key)
+        return record, self.store.start_multipart(owned_key(record))
 
     def _uploading(self, key: Any, upload_id: Any) -> tuple[IndexRecord, str]:
         """The pending record of `key`, and `upload_id`: parts of any other key are refused."""
@@ -391,6 +400,7 @@ class DataObjects:
         if record is None or not record.pending or not self.access.may(record, "read"):
             raise RecordError(404, f"no upload in progress for key {key!r}")
         record = self.access.check(record, "upload")
+        owned_key(record)
         if not isinstance(upload_id, str) or not upload_id:
             raise RecordError(400, "uploadId must be the id multipart/init answered")
         return record, upload_id
@@ -405,17 +415,15 @@ class DataObjects:
             or not 1 <= part_number <= MAX_PARTS
         ):
             raise RecordError(400, f"partNumber must be a whole number from 1 to {MAX_PARTS}")
-        assert record.storage_key is not None
         return self.store.presign_part(
-            record.storage_key, upload_id, part_number, self._expires(expires_in)
+            owned_key(record), upload_id, part_number, self._expires(expires_in)
         )
 
     def multipart_abort(self, key: Any, upload_id: Any) -> None:
         """Drop an unfinished multipart upload's parts; the record stays, awaiting its bytes."""
         record, upload_id = self._uploading(key, upload_id)
-        assert record.storage_key is not None
         try:
-            self.store.abort_multipart(record.storage_key, upload_id)
+            self.store.abort_multipart(owned_key(record), upload_id)
         except S3Error as error:
             raise _refused("abort", error) from None
 
@@ -434,9 +442,8 @@ class DataObjects:
             numbered = [(int(part["PartNumber"]), str(part["ETag"])) for part in parts]
         except (TypeError, KeyError, ValueError):
             raise RecordError(400, 'each part must be {"PartNumber": n, "ETag": etag}') from None
-        assert record.storage_key is not None
         try:
-            self.store.complete_multipart(record.storage_key, upload_id, numbered)
+            self.store.complete_multipart(owned_key(record), upload_id, numbered)
         except S3Error as error:
             raise _refused("complete", error) from None
         changes = settle_changes(self.store, record.with_changes(declared))

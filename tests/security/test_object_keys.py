@@ -1,0 +1,179 @@
+"""Finding 1: a writer of B1 cannot reach A1's bytes through a storage key, whichever way he aims.
+
+Every attack ends with `a1_bytes_intact`: alice's records still describe
+her bytes, and her downloads still bring exactly them back.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import replace
+
+import pytest
+
+from engine.objects.index import RecordIndex
+from engine.objects.record import IndexRecord, new_rev, now
+from tests.security.two_projects import B1_PATH, TwoProjects, ok
+
+
+def _a1_keys(world: TwoProjects) -> dict[str, str]:
+    return world.a1["keys"]
+
+
+def _batch_did(world: TwoProjects) -> str:
+    return next(did for did, key in _a1_keys(world).items() if key.startswith("batches/"))
+
+
+def _crafted_dids(world: TwoProjects) -> list[str]:
+    """Dids that, were they storage folders, would reach into A1's keys."""
+    keys = _a1_keys(world)
+    batch_did = _batch_did(world)
+    nested = next(did for did, key in keys.items() if "alice-dir/" in key)
+    folder = keys[batch_did].rsplit("/", 2)[0]  # batches/<batch>
+    return [
+        f"{folder}/{batch_did}",  # bob's key would be alice's batch key
+        f"{nested}/alice-dir",  # a UUID as prefix: bob's key is alice's nested file
+        f"x/../{nested}",
+        f"%2e%2e/{nested}",
+        f"./{nested}",
+        f"{nested}/..",
+        "a\u0000b",
+        "line\nbreak",
+        "back\\slash",
+        "",
+        "/",
+        "x" * 300,
+    ]
+
+
+@pytest.mark.parametrize("route", ["/index/index", "/index/index/blank"])
+def test_a_did_that_could_name_another_folder_is_refused(
+    two_projects: TwoProjects, route: str
+) -> None:
+    bob = two_projects.client("bob")
+    for did in _crafted_dids(two_projects):
+        body = {"did": did, "authz": [B1_PATH]}
+        if route == "/index/index":
+            body |= {"size": 3, "hashes": {"md5": "0" * 32}}
+        else:
+            body["file_name"] = "alice-reads.bam"
+        answer = bob.post(route, json=body)
+        assert answer.status_code == 400, (did, answer.text)
+        assert "did" in answer.json()["message"]
+    assert not two_projects.graph.read(
+        "MATCH (r:IndexRecord) WHERE any(a IN r.authz WHERE a = $b1) RETURN r.did AS did",
+        {"b1": B1_PATH},
+    )
+    two_projects.a1_bytes_intact()
+
+
+def _legacy_record(world: TwoProjects, did: str, key: str, *, pending: bool) -> IndexRecord:
+    """A B1 record written before dids and keys were checked, its key on A1's bytes."""
+    alice_record = next(r for g, r in world.files.items() if world.a1["keys"][g] == key)
+    stamp = now()
+    record = IndexRecord(
+        did=did,
+        baseid=str(uuid.uuid4()),
+        rev=new_rev(),
+        created_date=stamp,
+        updated_date=stamp,
+        file_name=key.rsplit("/", 1)[1],
+        authz=[B1_PATH],
+        storage_key=key,
+        pending=pending,
+    )
+    if not pending:  # declared as alice's, to have her bytes signed for him
+        record = replace(record, size=alice_record["size"], hashes=dict(alice_record["hashes"]))
+    RecordIndex(world.graph).create([record])
+    return record
+
+
+def test_a_record_whose_key_is_not_its_own_never_touches_those_bytes(
+    two_projects: TwoProjects,
+) -> None:
+    world, bob = two_projects, two_projects.client("bob")
+    batch_did = _batch_did(world)
+    key = world.a1["keys"][batch_did]
+    pending = _legacy_record(world, key.rsplit("/", 1)[0], key, pending=True)
+    name = pending.file_name
+
+    signed = bob.get(f"/user/data/upload/{pending.did}?file_name={name}")
+    assert signed.status_code == 409 and "url" not in signed.json(), signed.text
+    init = bob.post("/user/data/multipart/init", json={"guid": pending.did, "file_name": name})
+    assert init.status_code == 409, init.text
+    part = bob.post(
+        "/user/data/multipart/upload", json={"key": key, "uploadId": "x", "partNumber": 1}
+    )
+    assert part.status_code == 404, part.text
+    assert ok(bob.get(f"/index/index/{pending.did}"))["size"] is None  # read: not settled
+    world.a1_bytes_intact()
+    assert bob.delete(f"/user/data/{pending.did}").status_code == 204  # the record goes...
+    world.a1_bytes_intact()  # ...alice's bytes stay
+
+    nested_did = next(did for did, k in world.a1["keys"].items() if "alice-dir/" in k)
+    nested_key = world.a1["keys"][nested_did]
+    stored = _legacy_record(world, f"{nested_did}/alice-dir", nested_key, pending=False)
+    download = bob.get(f"/user/data/download/{stored.did}")
+    assert download.status_code == 409 and "url" not in download.json(), download.text
+    access = bob.get(f"/ga4gh/drs/v1/objects/{stored.did}/access/s3")
+    assert access.status_code in (404, 409) and "url" not in access.json(), access.text
+    assert world.leaked(download, stored.did) == set()
+    world.a1_bytes_intact()
+
+
+@pytest.mark.parametrize(
+    "file_name",
+    ["../alice-reads.bam", "a/../../x", "./a", "a//b", "a\\..\\b", "nul\u0000", "x" * 1100],
+)
+def test_a_file_name_cannot_climb_out_of_its_records_folder(
+    two_projects: TwoProjects, file_name: str
+) -> None:
+    bob = two_projects.client("bob")
+    requests = [
+        ("/user/data/upload", {"file_name": file_name, "authz": [B1_PATH]}),
+        ("/user/data/upload/batch", {"files": [{"file_name": file_name, "authz": [B1_PATH]}]}),
+        ("/user/data/multipart/init", {"file_name": file_name, "authz": [B1_PATH]}),
+    ]
+    for route, body in requests:
+        answer = bob.post(route, json=body)
+        assert answer.status_code == 400, (route, answer.text)
+        assert "file_name" in answer.json()["message"]
+    blank = ok(bob.post("/index/index/blank", json={"file_name": "bob.txt", "authz": [B1_PATH]}))
+    answer = bob.get(f"/user/data/upload/{blank['did']}", params={"file_name": file_name})
+    assert answer.status_code == 400, answer.text
+    pending = two_projects.graph.read(
+        "MATCH (r:IndexRecord) WHERE r.pending AND any(a IN r.authz WHERE a = $b1) RETURN r.did AS did",
+        {"b1": B1_PATH},
+    )
+    assert not pending, "a refused upload leaves no pending record behind"
+
+
+def test_versions_join_a_chain_only_for_those_who_may_update_it(two_projects: TwoProjects) -> None:
+    world, bob, alice = two_projects, two_projects.client("bob"), two_projects.client("alice")
+    guid = next(iter(world.files))
+    baseid = ok(alice.get(f"/index/index/{guid}"))["baseid"]
+    body = {"size": 1, "hashes": {"md5": "0" * 32}, "authz": [B1_PATH], "version": "bob"}
+    joined = bob.post("/index/index", json={**body, "baseid": baseid})
+    assert joined.status_code == 409 and baseid not in joined.text.replace(baseid, "", 1)
+    appended = bob.post(f"/index/index/{guid}", json=body)
+    assert appended.status_code == 404, appended.text
+    assert ok(alice.get(f"/index/index/{guid}/latest"))["did"] == guid
+    assert len(ok(alice.get(f"/index/index/{guid}/versions"))) == 1
+    own = ok(
+        alice.post(f"/index/index/{guid}", json={**body, "authz": [world.files[guid]["authz"][0]]})
+    )
+    assert ok(alice.get(f"/index/index/{guid}/latest"))["did"] == own["did"]
+
+
+def test_a_taken_did_is_refused_alike_whether_or_not_it_can_be_read(
+    two_projects: TwoProjects,
+) -> None:
+    bob = two_projects.client("bob")
+    body = {"size": 1, "hashes": {"md5": "0" * 32}, "authz": [B1_PATH]}
+    own = ok(bob.post("/index/index", json=body))["did"]
+    alices = next(iter(two_projects.files))
+    answers = [bob.post("/index/index", json={**body, "did": did}) for did in (own, alices)]
+    assert [a.status_code for a in answers] == [409, 409]
+    mine, hers = (a.json()["message"] for a in answers)
+    assert mine.replace(own, "X") == hers.replace(alices, "X")
+    assert two_projects.leaked(answers[1], alices) == set()
