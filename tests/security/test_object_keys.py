@@ -177,3 +177,28 @@ def test_a_taken_did_is_refused_alike_whether_or_not_it_can_be_read(
     mine, hers = (a.json()["message"] for a in answers)
     assert mine.replace(own, "X") == hers.replace(alices, "X")
     assert two_projects.leaked(answers[1], alices) == set()
+
+
+def test_deleting_a_record_whose_key_holds_a_nul_deletes_the_record_and_answers(
+    two_projects: TwoProjects,
+) -> None:
+    """Such a key (written before keys were checked) is not the record's own: only the record goes."""
+    did = str(uuid.uuid4())
+    stamp = now()
+    RecordIndex(two_projects.graph).create(
+        [
+            IndexRecord(
+                did=did,
+                baseid=did,
+                rev=new_rev(),
+                created_date=stamp,
+                updated_date=stamp,
+                authz=[B1_PATH],
+                storage_key=f"{did}/a\u0000b",
+                pending=True,
+            )
+        ]
+    )
+    bob = two_projects.client("bob")
+    assert bob.delete(f"/user/data/{did}").status_code == 204
+    assert bob.get(f"/index/index/{did}").status_code == 404

@@ -103,7 +103,7 @@ class TwoProjects:
     needles: set[str] = field(default_factory=set)
 
     def client(self, caller: str) -> TestClient:
-        client = TestClient(self.app)
+        client = TestClient(self.app, raise_server_exceptions=False)
         if caller in self.tokens:
             client.headers["Authorization"] = f"Bearer {self.tokens[caller]}"
         return client

@@ -1,0 +1,215 @@
+"""Every route in the app's route tables, replayed by outsiders of A1 against A1's ids.
+
+The routes are read from the app itself, so a route added later is probed
+too. Each probe is sent twice: naming A1's things, and naming things that
+do not exist at all. Two rules hold for Bob (who writes B1), an anonymous
+caller and a user without a policy:
+- no answer holds a string of A1 (id, submitter_id, GUID, md5, file name,
+  storage key, value) that the request did not carry itself;
+- the answer's status (and an error's text, but for the names themselves)
+  is the same for A1's things as for nothing at all, so
+  no route tells an outsider what exists (the stand-ins are new for every
+  probe, since a probe may create what it names). GUIDs and baseids are
+  unique across the commons, so a create naming a taken one is refused
+  whoever holds it: tests/security/test_object_keys.py checks that
+  refusal says nothing more.
+Afterwards A1's bytes and records are as alice left them.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from starlette.routing import Mount, Route
+
+from tests.security.two_projects import OUTSIDERS, TwoProjects, ok
+
+SKIPPED_METHODS = {"HEAD", "OPTIONS"}
+PARAM = re.compile(r"{(\w+)(?::\w+)?}")
+PAIRS_APART = {("A", "B1"), ("B", "A1")}
+ALIASES = re.compile(r"^/api(?=/v0/)|^/index(?=/(?:index|bulk|guid|_stats|urls|_query)\b)")
+UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
+@dataclass(frozen=True)
+class Probe:
+    method: str
+    path: str
+    body: Any = None
+
+
+def _routes(routes: list[Any], prefix: str = "") -> Iterator[tuple[str, str, Any]]:
+    for route in routes:
+        if isinstance(route, Mount):
+            yield from _routes(route.routes, prefix + route.path)
+        elif isinstance(route, Route):
+            for method in sorted((route.methods or {"GET"}) - SKIPPED_METHODS):
+                yield method, prefix + route.path, route.endpoint
+
+
+def _distinct_routes(world: TwoProjects) -> Iterator[tuple[str, str]]:
+    """Each handler once per method and parameters: Gen3's aliases of a path (`/v0/...`
+    beside `/api/v0/...`, indexd at `/index/...` and at the root) run the same code."""
+    seen = set()
+    for method, path, endpoint in _routes(world.app.routes):
+        alias = ALIASES.sub("", path).rstrip("/")
+        key = (method, endpoint.__module__, endpoint.__qualname__, alias)
+        if key not in seen:
+            seen.add(key)
+            yield method, path
+
+
+def _targets(world: TwoProjects) -> dict[str, list[str]]:
+    """What each path parameter is filled with: A1's things."""
+    entity_ids = list(world.a1["entity_ids"].values())
+    guids = [next(iter(world.files)), world.a1["elsewhere"]]  # bytes held, bytes elsewhere
+    return {
+        "program": ["A", "B"],  # A1 itself, and Bob's own project naming A1's things
+        "project": ["A1", "B1"],
+        "did": guids,
+        "guid": guids,
+        "object_id": guids,
+        "access_id": ["s3"],
+        "ids": [",".join(entity_ids), entity_ids[0]],
+        "id": entity_ids,
+        "type": ["subject", "demographic", "study", "project", "program"],
+        "node": ["subject"],
+    }
+
+
+def _query(world: TwoProjects) -> str:
+    """A query string naming A1's things by every filter the routes read."""
+    guid, record = next(iter(world.files.items()))
+    entity = next(iter(world.a1["entity_ids"].values()))
+    params = {
+        "ids": f"{guid},{entity}",
+        "hash": f"md5:{record['hashes']['md5']}",
+        "file_name": record["file_name"],
+        "url": record["urls"][0],
+        "include": "alice",
+        "submitter_id": "alice-subject-1",
+        "format": "json",
+    }
+    return "&".join(f"{k}={v}" for k, v in params.items())
+
+
+def _bodies(world: TwoProjects) -> list[Any]:
+    guids = list(world.files)
+    guid, record = next(iter(world.files.items()))
+    key = world.a1["keys"][guid]
+    ids = world.a1["entity_ids"]
+    md5 = record["hashes"]["md5"]
+    return [
+        None,
+        guids,
+        {"guids": guids, "bulk_object_ids": guids, "ids": list(ids.values())},
+        {"files": [{"guid": g, "rev": "x", "size": 1, "md5": md5} for g in guids]},
+        {"key": key, "uploadId": "x", "partNumber": 1, "parts": [{"PartNumber": 1, "ETag": md5}]},
+        {"guid": guid, "file_name": "bob.txt"},
+        {"query": '{ subject(submitter_id: "alice-subject-1") { id submitter_id } }'},
+        {
+            "query": "query($f: JSON) { subject(filter: $f) { submitter_id } }",
+            "variables": {"f": {"=": {"submitter_id": "alice-subject-1"}}},
+        },
+        {"type": "subject", "submitter_id": "bob-s", "studies": {"submitter_id": "alice-study"}},
+        {"type": "subject", "id": ids["alice-subject-2"], "submitter_id": "bob-t"},
+        {
+            "type": "demographic",
+            "submitter_id": "bob-d",
+            "subjects": {"id": ids["alice-subject-1"]},
+        },
+        {"size": 1, "hashes": {"md5": "0" * 32}},  # a create: what Bob writes carries no needle
+    ]
+
+
+def _probes(world: TwoProjects) -> Iterator[Probe]:
+    targets, query, bodies = _targets(world), _query(world), _bodies(world)
+    for method, template in _distinct_routes(world):
+        names = PARAM.findall(template)
+        fills = [{}]
+        for name in names:
+            fills = [{**fill, name: value} for fill in fills for value in targets.get(name, ["x"])]
+        fills = [f for f in fills if (f.get("program"), f.get("project")) not in PAIRS_APART]
+        for fill in fills:
+            path = PARAM.sub(lambda m, fill=fill: fill.get(m[1], "x"), template)
+            if method in ("GET", "DELETE"):
+                yield Probe(method, path)
+                yield Probe(method, f"{path}?{query}")
+            else:
+                yield from (Probe(method, path, body) for body in bodies)
+
+
+def _unknowns(world: TwoProjects) -> dict[str, str]:
+    """Each of A1's identifiers, and a stand-in of the same shape that names nothing."""
+    names = {guid: str(uuid.uuid4()) for guid in [*world.files, world.a1["elsewhere"]]}
+    names |= {eid: str(uuid.uuid4()) for eid in world.a1["entity_ids"].values()}
+    names |= {sid: f"zz-none-{i}" for i, sid in enumerate(world.a1["entity_ids"])}
+    names |= {key: f"nowhere/{i}" for i, key in enumerate(world.a1["keys"].values())}
+    for guid, record in world.files.items():
+        names[record["baseid"]] = str(uuid.uuid4())
+        names[record["hashes"]["md5"]] = uuid.uuid4().hex
+        names[record["file_name"]] = f"none-{guid[:8]}"
+    return names
+
+
+def _swapped(text: str, unknowns: dict[str, str]) -> str:
+    for known in sorted(unknowns, key=len, reverse=True):  # keys contain GUIDs: longest first
+        text = text.replace(known, unknowns[known])
+    return text
+
+
+def _twin(probe: Probe, unknowns: dict[str, str]) -> Probe:
+    path = _swapped(probe.path, unknowns).replace("/A/A1", "/Z/Z1")
+    body = None if probe.body is None else json.loads(_swapped(json.dumps(probe.body), unknowns))
+    return Probe(probe.method, path, body)
+
+
+def _masked(text: str) -> str:
+    """An answer without what differs between any two requests: generated ids, stand-ins."""
+    text = UUID.sub("<uuid>", text)
+    return re.sub(r"zz-none-\d+|none-[0-9a-f]{8}|nowhere/\d+|[0-9a-f]{32}", "<name>", text)
+
+
+def _send(world: TwoProjects, caller: str, probe: Probe) -> Any:
+    client = world.client(caller)
+    if probe.body is None:
+        return client.request(probe.method, probe.path)
+    return client.request(probe.method, probe.path, json=probe.body)
+
+
+@pytest.mark.parametrize("caller", OUTSIDERS)
+def test_no_route_shows_or_betrays_another_projects_things(
+    two_projects: TwoProjects, caller: str
+) -> None:
+    world, problems = two_projects, []
+    probes = list(_probes(world))
+    assert len({(p.method, p.path.split("?")[0]) for p in probes}) > 50, "the route table is read"
+    for probe in probes:
+        answer = _send(world, caller, probe)
+        asked = probe.path + json.dumps(probe.body)
+        if answer.status_code >= 500:
+            problems.append(f"{probe.method} {probe.path}: {answer.status_code}")
+        leaked = world.leaked(answer, asked)
+        if leaked:
+            problems.append(f"{probe.method} {probe.path} {asked[:80]}: leaked {sorted(leaked)}")
+        unknowns = _unknowns(world)
+        twin = _send(world, caller, _twin(probe, unknowns))
+        said, unsaid = _masked(_swapped(answer.text, unknowns)), _masked(twin.text)
+        if twin.status_code != answer.status_code or (answer.status_code >= 400 and said != unsaid):
+            problems.append(
+                f"{probe.method} {probe.path} {json.dumps(probe.body)[:80]}: "
+                f"{answer.status_code} for A1's, {twin.status_code} for nothing "
+                f"({said[:160]} / {unsaid[:160]})"
+            )
+    assert not problems, "\n".join(problems[:40]) + f"\n({len(problems)} in all)"
+    world.a1_bytes_intact()
+    alice = world.client("alice")
+    for submitter_id, entity_id in world.a1["entity_ids"].items():
+        entity = ok(alice.get(f"/api/v0/submission/A/A1/entities/{entity_id}"))
+        assert entity["entities"][0]["properties"]["submitter_id"] == submitter_id
