@@ -252,7 +252,9 @@ def test_cross_project_links_are_refused(project: TestClient, graph: GraphStore)
     response = project.put(PROJECT, json=[doc])
     assert response.status_code == 400
     message = response.json()["entities"][0]["errors"][0]["message"]
-    assert "another project" in message
+    assert (
+        message == f"'subjects': no subject with id '{subject_id}' in demo-omics or in this request"
+    )
     response = project.put(PROJECT, json=[dict(STUDY, projects={"code": "other"})])
     assert errors_of(response.json()) == [("INVALID_LINK", ["projects"])]
 

@@ -94,9 +94,11 @@ def _submit(
     # The schema's findings come in after the lookups: an entity they will fault is looked
     # up too, and its answer lists those errors beside the schema's.
     checkable = [entity for entity in entities if entity.node is not None and entity.result.valid]
-    assign_ids(tx, checkable, target.project_id, create_only)
+    assign_ids(tx, checkable, dictionary, target.project_id, create_only)
     resolve_links(tx, [e for e in checkable if e.result.id], dictionary, project)
-    check_target_multiplicity(tx, [e for e in checkable if e.result.valid], dictionary)
+    check_target_multiplicity(
+        tx, [e for e in checkable if e.result.valid], dictionary, target.project_id
+    )
     check_file_records(tx, [e for e in checkable if e.result.valid], records)
     add_findings(entities, validated.result())
     if result.success and not dry_run:
