@@ -266,7 +266,7 @@ def test_dry_run_writes_nothing(project: TestClient, graph: GraphStore) -> None:
     assert count(graph, "subject") == 0
 
 
-def test_tsv_with_link_columns_and_header_only_chunk(
+def test_tsv_with_link_columns_and_a_header_only_body(
     project: TestClient, graph: GraphStore
 ) -> None:
     project.put(PROJECT, json=[STUDY])
@@ -284,8 +284,10 @@ def test_tsv_with_link_columns_and_header_only_chunk(
         content="type\tsubmitter_id\n",
         headers={"content-type": "text/tab-separated-values"},
     )
-    assert header_only.status_code == 200 and header_only.json()["code"] == 200
-    assert header_only.json()["entities"] == []
+    assert header_only.status_code == 400 and header_only.json()["code"] == 400
+    assert header_only.json()["transactional_errors"] == [
+        "Nothing to submit: the request holds no entities"
+    ]
 
 
 def test_bulk_documents_in_one_transaction(project: TestClient, graph: GraphStore) -> None:

@@ -35,6 +35,7 @@ from engine.submission.result import SubmissionResult
 from engine.submission.writer import TargetVanished, write_entities
 
 RACE_RETRIES = 5
+NOTHING_TO_SUBMIT = "Nothing to submit: the request holds no entities"
 # Schema validation is pure Python while the lookups mostly wait on the store, so the two
 # overlap; a few workers serve concurrent requests.
 _VALIDATION = ThreadPoolExecutor(max_workers=4, thread_name_prefix="validate")
@@ -74,6 +75,11 @@ def _submit(
     records: Visibility | None,
 ) -> SubmissionResult:
     project = find_project(tx, target)
+    if not sources:
+        # As sheepdog: a body of no entities (`[]`, a header without rows) is a mistake, not a no-op.
+        return SubmissionResult(
+            [], dry_run=dry_run, created=create_only, transactional_errors=[NOTHING_TO_SUBMIT]
+        )
     dictionary = compiled.dictionary
     entities = [
         check_document(

@@ -3,7 +3,8 @@
 The submitter of `demo-a` probes `other-b` (tests/auth_world.py), whose ids
 and submitter_ids are the needles: every answer about one of B's entities
 must read as the answer about an entity that does not exist, the probed
-value itself aside.
+value itself aside. Then the bodies that hold nothing, and the values no
+property may hold.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from tests.auth_world import BASE, World, build_world
 
 A = f"{BASE}/demo/a"
 GRAPHQL = "/api/v0/submission/graphql"
+TSV = {"content-type": "text/tab-separated-values"}
 # A uuid4 in the answer that is not the probe: an id assigned to a new entity.
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
@@ -226,3 +228,105 @@ def test_graphql_submission_of_a_link_to_another_project_reads_as_a_link_to_noth
 
     known, _ = same_as_unknown(world, send, world.names["b_subject"], fresh())
     assert known.json()["data"]["submitSample"]["code"] == 400
+
+
+# Finding 7: bodies that hold nothing, values that no property may hold -------------
+
+
+@pytest.mark.parametrize(
+    ("body", "headers"),
+    [
+        ("[]", {"content-type": "application/json"}),
+        ("type\tsubmitter_id\tstudies.submitter_id\n", TSV),
+        ("type\tsubmitter_id\n\n\t\n", TSV),
+        ("type,submitter_id\n", {"content-type": "text/csv"}),
+    ],
+    ids=["json-list", "tsv-header", "tsv-blank-rows", "csv-header"],
+)
+@pytest.mark.parametrize("route", ["", "/_dry_run"])
+def test_a_submission_of_nothing_is_refused(
+    world: World, body: str, headers: dict[str, str], route: str
+) -> None:
+    answer = world.client("submitter").put(A + route, content=body, headers=headers)
+    assert answer.status_code == 400, answer.text
+    found = answer.json()
+    assert found["code"] == 400 and found["success"] is False
+    assert found["entities"] == [] and found["created_entity_count"] == 0
+    assert found["transactional_errors"] == ["Nothing to submit: the request holds no entities"]
+
+
+def test_a_bulk_item_of_nothing_is_refused(world: World) -> None:
+    items = [
+        {"name": "s.json", "doc": json.dumps(subject("a-su-bulk")), "doc_format": "json"},
+        {"name": "empty.tsv", "doc": "type\tsubmitter_id\n", "doc_format": "tsv"},
+    ]
+    answer = world.client("submitter").put(f"{A}/bulk", json=items)
+    assert answer.status_code == 400, answer.text
+    assert "empty.tsv" in answer.json()["message"]
+    assert world.graph.read("MATCH (n {submitter_id: 'a-su-bulk'}) RETURN n.id") == []
+
+
+def test_a_graphql_submission_of_nothing_is_refused(world: World) -> None:
+    mutation = """mutation { submitSubject(project_id: "demo-a", input: []) {
+      code success transactional_errors } }"""
+    answer = world.client("submitter").post(GRAPHQL, json={"query": mutation})
+    assert answer.json()["data"]["submitSubject"] == {
+        "code": 400,
+        "success": False,
+        "transactional_errors": ["Nothing to submit: the request holds no entities"],
+    }
+
+
+@pytest.mark.parametrize("ids", [",", ",,", "%20,%20", "%20"])
+@pytest.mark.parametrize("method", ["GET", "DELETE"])
+def test_an_id_list_of_nothing_is_refused(world: World, method: str, ids: str) -> None:
+    answer = world.client("submitter").request(method, f"{A}/entities/{ids}")
+    assert answer.status_code == 400, answer.text
+    assert answer.json()["code"] == 400
+    assert "no ids" in answer.text
+
+
+def test_an_export_of_no_ids_is_refused(world: World) -> None:
+    answer = world.client("submitter").get(f"{A}/export?ids=,")
+    assert answer.status_code == 400 and "export needs ids=" in answer.text
+
+
+def test_a_graphql_delete_of_nothing_is_refused(world: World) -> None:
+    mutation = 'mutation { delete(project_id: "demo-a", ids: []) { code success } }'
+    answer = world.client("submitter").post(GRAPHQL, json={"query": mutation})
+    assert answer.json()["data"]["delete"] == {"code": 400, "success": False}
+
+
+@pytest.mark.parametrize("char", ["\x00", "\x01", "\x08", "\x0b", "\x0c", "\x1b", "\x1f"])
+def test_control_characters_in_a_submitter_id_are_refused(world: World, char: str) -> None:
+    submitter_id = f"a-su{char}x"
+    answer = world.client("submitter").put(A, json=subject(submitter_id))
+    assert answer.status_code == 400, answer.text
+    errors = answer.json()["entities"][0]["errors"]
+    assert [(e["type"], e["keys"]) for e in errors] == [("INVALID_VALUE", ["submitter_id"])]
+    assert f"U+{ord(char):04X}" in errors[0]["message"]
+    stored = "MATCH (n:subject {submitter_id: $s}) RETURN n.id"
+    assert world.graph.read(stored, {"s": submitter_id}) == []
+
+
+def test_control_characters_in_any_text_property_are_refused(world: World) -> None:
+    docs = [
+        subject("a-su-ok", disease_type="tab\there\nand\r\nnewlines"),
+        subject("a-su-nul", primary_site="lung\x00"),
+        subject("a-su-list", consent_codes=["GRU", "H\x07MB"]),
+    ]
+    answer = world.client("submitter").put(A, json=docs)
+    assert answer.status_code == 400, answer.text
+    entities = answer.json()["entities"]
+    assert entities[0]["valid"]
+    assert [e["keys"] for e in entities[1]["errors"]] == [["primary_site"]]
+    assert [e["keys"] for e in entities[2]["errors"]] == [["consent_codes"]]
+
+
+def test_a_nul_in_a_tsv_cell_names_its_row_and_column(world: World) -> None:
+    tsv = "type\tsubmitter_id\tstudies.submitter_id\nsubject\ta-su-t1\ta-st\nsubject\ta-su\x00t2\ta-st\n"
+    answer = world.client("submitter").put(A, content=tsv, headers=TSV)
+    assert answer.status_code == 400, answer.text
+    entities = answer.json()["entities"]
+    assert entities[0]["valid"] and not entities[1]["valid"]
+    assert entities[1]["errors"][0]["keys"] == ["submitter_id"]
