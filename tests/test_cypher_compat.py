@@ -254,6 +254,17 @@ def test_unwind_equality_lookup(chain: GraphStore) -> None:
     assert rows == [{"id": "s1"}, {"id": "s3"}]
 
 
+def test_unwind_lookups_in_union_branches_collected(chain: GraphStore) -> None:
+    """An index seek per key in every branch: `IN $ids` would scan each label on ArcadeDB."""
+    rows = chain.read(
+        "CALL () { UNWIND $ids AS key MATCH (n:`case`) WHERE n.id = key RETURN n.id AS id "
+        "UNION ALL UNWIND $ids AS key MATCH (n:sample) WHERE n.id = key RETURN n.id AS id } "
+        "RETURN collect(id) AS found",
+        {"ids": ["c2", "s1", "zz"]},
+    )
+    assert sorted(rows[0]["found"]) == ["c2", "s1"]
+
+
 def test_create_with_map_then_create_relationship(chain: GraphStore) -> None:
     chain.write(
         "UNWIND $rows AS r CREATE (n:aliquot) SET n = r.props, n.id = r.id, n.project_id = $p",

@@ -252,7 +252,9 @@ def test_cross_project_links_are_refused(project: TestClient, graph: GraphStore)
     response = project.put(PROJECT, json=[doc])
     assert response.status_code == 400
     message = response.json()["entities"][0]["errors"][0]["message"]
-    assert "another project" in message
+    assert (
+        message == f"'subjects': no subject with id '{subject_id}' in demo-omics or in this request"
+    )
     response = project.put(PROJECT, json=[dict(STUDY, projects={"code": "other"})])
     assert errors_of(response.json()) == [("INVALID_LINK", ["projects"])]
 
@@ -264,7 +266,7 @@ def test_dry_run_writes_nothing(project: TestClient, graph: GraphStore) -> None:
     assert count(graph, "subject") == 0
 
 
-def test_tsv_with_link_columns_and_header_only_chunk(
+def test_tsv_with_link_columns_and_a_header_only_body(
     project: TestClient, graph: GraphStore
 ) -> None:
     project.put(PROJECT, json=[STUDY])
@@ -282,8 +284,10 @@ def test_tsv_with_link_columns_and_header_only_chunk(
         content="type\tsubmitter_id\n",
         headers={"content-type": "text/tab-separated-values"},
     )
-    assert header_only.status_code == 200 and header_only.json()["code"] == 200
-    assert header_only.json()["entities"] == []
+    assert header_only.status_code == 400 and header_only.json()["code"] == 400
+    assert header_only.json()["transactional_errors"] == [
+        "Nothing to submit: the request holds no entities"
+    ]
 
 
 def test_bulk_documents_in_one_transaction(project: TestClient, graph: GraphStore) -> None:

@@ -89,6 +89,21 @@ def test_errors_name_file_line_and_column(live_url: str, tmp_path: Path, graph: 
     assert count(graph, "sample") == 0
 
 
+def test_blank_lines_and_header_only_files_send_nothing(
+    live_url: str, tmp_path: Path, graph: GraphStore
+) -> None:
+    """The server refuses a body of no entities, so no batch may be only blank lines."""
+    rows = "type\tsubmitter_id\tstudies.submitter_id\nsubject\tsu-1\tst-1\n\n\t\t\n"
+    write(tmp_path, "subjects.tsv", rows)
+    write(tmp_path, "empty.tsv", "type\tsubmitter_id\n")
+    write(tmp_path, "empty.json", "[]")
+    result = CliRunner().invoke(
+        main, ["submit", "demo/omics", str(tmp_path), "--url", live_url, "--batch", "1"]
+    )
+    assert result.exit_code == 0, result.output
+    assert count(graph, "subject") == 1
+
+
 def test_dry_run_writes_nothing(live_url: str, tmp_path: Path, graph: GraphStore) -> None:
     path = write(
         tmp_path,

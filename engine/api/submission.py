@@ -170,7 +170,13 @@ async def bulk(request: Request) -> Response:
                 400,
                 f"bulk item {position} ({item.get('name')}): doc_format must be json, tsv or csv",
             )
-        for source in parse_body(item["doc"].encode(), content_type, _compiled(request).dictionary):
+        parsed = parse_body(item["doc"].encode(), content_type, _compiled(request).dictionary)
+        if not parsed:
+            raise HTTPProblem(
+                400,
+                f"bulk item {position} ({item.get('name')}) holds no entities: nothing to submit",
+            )
+        for source in parsed:
             sources.append(SourceDoc(source.doc, source.line, len(sources)))
     return await _submit(request, sources, dry_run=False)
 
@@ -178,13 +184,15 @@ async def bulk(request: Request) -> Response:
 # Entities, export, templates -------------------------------------------------
 
 
-def _ids(request: Request) -> list[str]:
-    return [part for part in request.path_params["ids"].split(",") if part]
+def _id_list(value: Any) -> list[str]:
+    """The ids in `a,b,c` (or a JSON list of them); a blank between commas names none."""
+    parts = value.split(",") if isinstance(value, str) else list(value or [])
+    return [text for text in (str(part).strip() for part in parts) if text]
 
 
 async def entities(request: Request) -> Response:
     target, store, compiled = _target(request), _store(request), _compiled(request)
-    ids = _ids(request)
+    ids = _id_list(request.path_params["ids"])
     if request.method == "DELETE":
         cascade = request.query_params.get("cascade", "false").lower() in ("1", "true", "yes")
         if request.query_params.get("delete_records", "").lower() in ("1", "true", "yes"):
@@ -199,6 +207,9 @@ async def entities(request: Request) -> Response:
             lambda: delete_entities(store, compiled.dictionary, target, ids, cascade=cascade)
         )
         return _submission_response(result)
+
+    if not ids:
+        raise HTTPProblem(400, "entities/<ids> names no ids: give one or more, separated by commas")
 
     def read() -> list[dict]:
         return store.execute_read(
@@ -230,20 +241,19 @@ async def export(request: Request) -> Response:
     fmt = str(params.get("format", "json")).lower()
     if fmt not in ("json", *FORMATS):
         raise HTTPProblem(400, f"format must be json, tsv or csv, not '{fmt}'")
-    ids = params.get("ids")
+    ids = _id_list(params.get("ids"))
     label = params.get("node_label")
     if not ids and not label:
         raise HTTPProblem(400, "export needs ids=<id,...> or node_label=<node type>")
     if label and label not in compiled.dictionary.nodes:
         raise HTTPProblem(400, f"'{label}' is not a node type")
-    id_list = ids.split(",") if isinstance(ids, str) else list(ids or [])
 
     def read() -> list[dict]:
         def work(tx):
             find_project(tx, target)
             if label:
                 return fetch_documents(tx, compiled.dictionary.nodes[label], target.project_id)
-            return fetch_by_ids(tx, compiled.dictionary, target.project_id, id_list)
+            return fetch_by_ids(tx, compiled.dictionary, target.project_id, ids)
 
         return store.execute_read(work)
 
@@ -270,7 +280,7 @@ MANIFEST_KEYS = ("id", "object_id", "file_name", "file_size", "md5sum")
 async def manifest(request: Request) -> Response:
     """Sheepdog's file manifest: the data files among `ids=`, as YAML `files: [...]`."""
     target, store, compiled = _target(request), _store(request), _compiled(request)
-    ids = [part for part in request.query_params.get("ids", "").split(",") if part]
+    ids = _id_list(request.query_params.get("ids"))
     if not ids:
         raise HTTPProblem(400, "manifest needs ids=<id,...> of the entities whose files to list")
 

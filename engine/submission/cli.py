@@ -92,6 +92,8 @@ def _table_chunks(path: Path, batch: int) -> Iterator[Chunk]:
         rows: list[list[str]] = []
         first_line = reader.line_num + 1
         for row in reader:
+            if not any(cell.strip() for cell in row):
+                continue  # the server skips it too, and a batch of only these would be refused
             if not rows:
                 first_line = reader.line_num
             rows.append(row)

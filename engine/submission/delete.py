@@ -14,6 +14,8 @@ from engine.submission.fetch import types_of
 from engine.submission.result import EntityResult, ErrorType, SubmissionResult
 from engine.submission.submit import Target, find_project
 
+NOTHING_TO_DELETE = "Nothing to delete: no ids given"
+
 
 def _dependents(
     tx: Transaction, dictionary: Dictionary, found: dict[str, str], subtree: bool
@@ -38,6 +40,8 @@ def delete_entities(
 ) -> SubmissionResult:
     def work(tx: Transaction) -> SubmissionResult:
         find_project(tx, target)
+        if not ids:
+            return SubmissionResult([], created=False, transactional_errors=[NOTHING_TO_DELETE])
         found = types_of(tx, dictionary, target.project_id, ids)
         results = [
             EntityResult(index=i, type=found.get(id_, ""), id=id_, action="delete")

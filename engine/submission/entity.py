@@ -8,6 +8,7 @@ result, so a submitter sees all of them at once.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,6 +20,10 @@ from engine.submission.result import EntityError, EntityResult, ErrorType
 # Set by Commons on every entity; a value sent for them is ignored with a warning.
 MANAGED = ("created_datetime", "updated_datetime", "state")
 LINK_KEYS = ("id", "submitter_id", "code")
+# C0 control characters but tab, line feed and carriage return: no text property may hold one.
+# A NUL ends the string for many readers of an export; the others are invisible, or move a
+# terminal's cursor when a value is printed.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
 @dataclass(frozen=True)
@@ -212,4 +217,21 @@ def check_document(
                 link.name,
             )
     _check_groups(entity, node.link_groups)
+    _check_text(entity)
     return entity
+
+
+def _check_text(entity: Entity) -> None:
+    """An error per property (submitter_id included) whose text holds a control character."""
+    written = {**entity.props, "submitter_id": entity.result.submitter_id}
+    for key, value in written.items():
+        for item in value if isinstance(value, list) else [value]:
+            found = _CONTROL.search(item) if isinstance(item, str) else None
+            if found:
+                entity.result.error(
+                    ErrorType.INVALID_VALUE,
+                    f"{key}: control character U+{ord(found.group()):04X} at position "
+                    f"{found.start()}; text may hold tabs and line breaks, no other control character",
+                    key,
+                )
+                break

@@ -3,12 +3,19 @@
 Each question is asked once per node type (or per link), with every key of
 the request in one parameter list, so the number of round trips depends on
 the dictionary's shape, never on the number of rows.
+
+Every answer is about the project submitted to: an entity of another
+project is, to the submitter, one that does not exist, so no message can
+tell its id or submitter_id from an unknown one. The one exception is an
+`id` sent for a new entity: ids are unique across the whole graph, so one
+held anywhere is refused, with the same words wherever it is held.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from engine.dictionary.model import Dictionary
@@ -22,7 +29,6 @@ from engine.submission.result import ErrorType
 class Stored:
     id: str
     submitter_id: str | None
-    project_id: str | None
 
 
 @dataclass(frozen=True)
@@ -35,23 +41,28 @@ class ProjectNode:
 def find_stored(
     tx: Transaction, label: str, project_id: str, submitter_ids: list[str], ids: list[str]
 ) -> list[Stored]:
-    """Entities of one type named by submitter_id (in the project) or by id (anywhere)."""
+    """Entities of one type in the project, named by submitter_id or by id."""
     # One index seek per key: `n.submitter_id IN $keys` makes ArcadeDB scan the label.
     # One collected list, not a row per entity: over Bolt each row costs three times the seek.
-    found = "RETURN collect([n.id, n.submitter_id, n.project_id]) AS found"
+    found = "RETURN collect([n.id, n.submitter_id]) AS found"
     rows: list[list] = []
-    if submitter_ids:
-        rows += tx.value(
-            f"UNWIND $keys AS key MATCH {cypher.node('n', label)} "
-            f"WHERE n.submitter_id = key AND n.project_id = $project_id {found}",
-            {"project_id": project_id, "keys": submitter_ids},
-        )
-    if ids:
-        rows += tx.value(
-            f"UNWIND $keys AS key MATCH {cypher.node('n', label)} WHERE n.id = key {found}",
-            {"keys": ids},
-        )
+    for key, keys in (("submitter_id", submitter_ids), ("id", ids)):
+        if keys:
+            rows += tx.value(
+                f"UNWIND $keys AS key MATCH {cypher.node('n', label)} "
+                f"WHERE n.{key} = key AND n.project_id = $project_id {found}",
+                {"project_id": project_id, "keys": keys},
+            )
     return [Stored(*row) for row in rows]
+
+
+def ids_in_use(tx: Transaction, labels: Iterable[str], ids: list[str]) -> set[str]:
+    """Those of `ids` that some node of any of `labels` has, in any project (one round trip)."""
+    union = " UNION ALL ".join(
+        f"UNWIND $ids AS key MATCH {cypher.node('n', label)} WHERE n.id = key RETURN n.id AS id"
+        for label in labels
+    )
+    return set(tx.value(f"CALL () {{ {union} }} RETURN collect(id) AS taken", {"ids": ids}))
 
 
 def _by_type(entities: list[Entity]) -> dict[str, list[Entity]]:
@@ -81,8 +92,15 @@ def mark_duplicates(entities: list[Entity]) -> None:
                 )
 
 
-def assign_ids(tx: Transaction, entities: list[Entity], project_id: str, create_only: bool) -> None:
+def assign_ids(
+    tx: Transaction,
+    entities: list[Entity],
+    dictionary: Dictionary,
+    project_id: str,
+    create_only: bool,
+) -> None:
     """Decide create or update for each entity, and the id it will have."""
+    claimed: list[Entity] = []  # new entities that bring their own id
     for label, group in _by_type(entities).items():
         stored = find_stored(
             tx,
@@ -91,20 +109,12 @@ def assign_ids(tx: Transaction, entities: list[Entity], project_id: str, create_
             [e.result.submitter_id for e in group if e.result.submitter_id is not None],
             [e.result.id for e in group if e.result.id is not None],
         )
-        by_key = {s.submitter_id: s for s in stored if s.project_id == project_id}
+        by_key = {s.submitter_id: s for s in stored if s.submitter_id is not None}
         by_id = {s.id: s for s in stored}
         for entity in group:
             result = entity.result
             existing = by_key.get(result.submitter_id)
-            named = by_id.get(result.id) if result.id else None
-            if named is not None and named.project_id != project_id:
-                result.error(
-                    ErrorType.NOT_UNIQUE,
-                    f"id '{result.id}' belongs to an entity of another project",
-                    "id",
-                )
-                continue
-            if existing and named and existing.id != named.id:
+            if existing and result.id and existing.id != result.id:
                 result.error(
                     ErrorType.NOT_UNIQUE,
                     f"submitter_id '{result.submitter_id}' belongs to {existing.id}, not to the id given ({result.id})",
@@ -112,11 +122,13 @@ def assign_ids(tx: Transaction, entities: list[Entity], project_id: str, create_
                     "submitter_id",
                 )
                 continue
-            found = existing or named
+            found = existing or by_id.get(result.id)
             if found is None:
                 result.action = "create"
                 if result.id is None:
                     result.id = str(uuid.uuid4())
+                else:
+                    claimed.append(entity)
             elif create_only:
                 result.error(
                     ErrorType.NOT_UNIQUE,
@@ -126,6 +138,16 @@ def assign_ids(tx: Transaction, entities: list[Entity], project_id: str, create_
             else:
                 result.action = "update"
                 result.id = found.id
+    if claimed:
+        taken = ids_in_use(tx, dictionary.nodes, [entity.result.id for entity in claimed])
+        for entity in claimed:
+            if entity.result.id in taken:
+                entity.result.error(
+                    ErrorType.NOT_UNIQUE,
+                    f"id '{entity.result.id}' is already in use (an id is unique across all "
+                    "projects); leave 'id' out to have a new one assigned",
+                    "id",
+                )
 
 
 def resolve_links(
@@ -160,7 +182,7 @@ def resolve_links(
             tx, target, project.project_id, sorted(keys["submitter_id"]), sorted(keys["id"])
         ):
             found[(target, "id", stored.id)] = stored
-            if stored.project_id == project.project_id and stored.submitter_id is not None:
+            if stored.submitter_id is not None:
                 found[(target, "submitter_id", stored.submitter_id)] = stored
     for entity in entities:
         for name, refs in entity.links.items():
@@ -182,12 +204,6 @@ def resolve_links(
                 key = (target, ref.key, ref.value)
                 if key in in_request:
                     ids.append(in_request[key])
-                elif key in found and found[key].project_id != project.project_id:
-                    entity.result.error(
-                        ErrorType.INVALID_LINK,
-                        f"'{name}' links to {target} {ref.value} in another project; links must stay inside {project.project_id}",
-                        name,
-                    )
                 elif key in found:
                     ids.append(found[key].id)
                 else:
@@ -199,9 +215,15 @@ def resolve_links(
 
 
 def check_target_multiplicity(
-    tx: Transaction, entities: list[Entity], dictionary: Dictionary
+    tx: Transaction, entities: list[Entity], dictionary: Dictionary, project_id: str
 ) -> None:
-    """one_to_one / one_to_many: a target may have only one source through that link."""
+    """one_to_one / one_to_many: a target may have only one source through that link.
+
+    Only targets in the project are looked at: a link to another project's id
+    (through an entity of the request refused for sending it) is an error
+    already, and must not be answered with who holds that target there.
+    Links stay inside a project, so the source named is the submitter's to read.
+    """
     claims: dict[tuple[str, str, str], list[Entity]] = defaultdict(list)
     for entity in entities:
         for name, ids in entity.targets.items():
@@ -222,9 +244,15 @@ def check_target_multiplicity(
         edge = dictionary.nodes[source].edges[name]
         rows = tx.run(
             f"UNWIND $pairs AS pair MATCH (t:{cypher.name(edge.target)} {{id: pair.target}}) "
+            "WHERE t.project_id = $project_id "
             f"MATCH {cypher.node('s', source)}-[:{cypher.name(edge.relationship)}]->(t) WHERE s.id <> pair.source "
             "RETURN pair.source AS source, t.id AS target, s.id AS other",
-            {"pairs": [{"source": entity.result.id, "target": target} for target, entity in pairs]},
+            {
+                "project_id": project_id,
+                "pairs": [
+                    {"source": entity.result.id, "target": target} for target, entity in pairs
+                ],
+            },
         )
         claimant = {target: entity for target, entity in pairs}
         for row in rows:

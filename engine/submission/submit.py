@@ -35,6 +35,7 @@ from engine.submission.result import SubmissionResult
 from engine.submission.writer import TargetVanished, write_entities
 
 RACE_RETRIES = 5
+NOTHING_TO_SUBMIT = "Nothing to submit: the request holds no entities"
 # Schema validation is pure Python while the lookups mostly wait on the store, so the two
 # overlap; a few workers serve concurrent requests.
 _VALIDATION = ThreadPoolExecutor(max_workers=4, thread_name_prefix="validate")
@@ -74,6 +75,11 @@ def _submit(
     records: Visibility | None,
 ) -> SubmissionResult:
     project = find_project(tx, target)
+    if not sources:
+        # As sheepdog: a body of no entities (`[]`, a header without rows) is a mistake, not a no-op.
+        return SubmissionResult(
+            [], dry_run=dry_run, created=create_only, transactional_errors=[NOTHING_TO_SUBMIT]
+        )
     dictionary = compiled.dictionary
     entities = [
         check_document(
@@ -94,9 +100,11 @@ def _submit(
     # The schema's findings come in after the lookups: an entity they will fault is looked
     # up too, and its answer lists those errors beside the schema's.
     checkable = [entity for entity in entities if entity.node is not None and entity.result.valid]
-    assign_ids(tx, checkable, target.project_id, create_only)
+    assign_ids(tx, checkable, dictionary, target.project_id, create_only)
     resolve_links(tx, [e for e in checkable if e.result.id], dictionary, project)
-    check_target_multiplicity(tx, [e for e in checkable if e.result.valid], dictionary)
+    check_target_multiplicity(
+        tx, [e for e in checkable if e.result.valid], dictionary, target.project_id
+    )
     check_file_records(tx, [e for e in checkable if e.result.valid], records)
     add_findings(entities, validated.result())
     if result.success and not dry_run:
