@@ -9,10 +9,10 @@ caller and a user without a policy:
 - the answer's status (and an error's text, but for the names themselves)
   is the same for A1's things as for nothing at all, so
   no route tells an outsider what exists (the stand-ins are new for every
-  probe, since a probe may create what it names). GUIDs and baseids are
-  unique across the commons, so a create naming a taken one is refused
-  whoever holds it: tests/security/test_object_keys.py checks that
-  refusal says nothing more.
+  probe, since a probe may create what it names). GUIDs, baseids and
+  entity ids are unique across the commons, so a create naming a taken one
+  is refused whoever holds it: tests/security/test_object_keys.py and
+  test_submission_oracles.py check that the refusal says nothing more.
 Afterwards A1's bytes and records are as alice left them.
 """
 
@@ -118,7 +118,6 @@ def _bodies(world: TwoProjects) -> list[Any]:
             "variables": {"f": {"=": {"submitter_id": "alice-subject-1"}}},
         },
         {"type": "subject", "submitter_id": "bob-s", "studies": {"submitter_id": "alice-study"}},
-        {"type": "subject", "id": ids["alice-subject-2"], "submitter_id": "bob-t"},
         {
             "type": "demographic",
             "submitter_id": "bob-d",
