@@ -7,7 +7,8 @@ built-in group `anonymous` (every request, logged in or not:
 `anonymous_policies`) and to `logged-in` (every authenticated user:
 `all_users_policies`). A document is checked whole before it is used, and
 every problem is reported at once, so a typo never silently grants or
-withholds access.
+withholds access. Resource names and paths must be plain
+(engine/auth/resources.py), so no grant reaches past where it was given.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from engine.auth.errors import AuthError
-from engine.auth.resources import covers
+from engine.auth.resources import covers, path_problem
 
 ANONYMOUS = "anonymous"
 LOGGED_IN = "logged-in"
@@ -86,10 +87,24 @@ _KINDS = {list: "a list", dict: "a mapping", str: "a string", bool: "true or fal
 
 
 class _Checker:
-    """Collects every problem of a document, each with where it is."""
+    """Collects every problem of a document, each with where it is.
 
-    def __init__(self) -> None:
+    With `stored`, the document is one saved earlier, perhaps by a version
+    that checked less: a path refused now for not being plain is left out
+    instead, so an upgrade never locks everyone out, and a path left out
+    grants nothing.
+    """
+
+    def __init__(self, stored: bool = False) -> None:
+        self.stored = stored
         self.problems: list[str] = []
+
+    def plain(self, path: str, where: str) -> bool:
+        """Whether `path` is a plain resource path; a problem when it is not (unless stored)."""
+        problem = path_problem(path)
+        if problem and not self.stored:
+            self.problems.append(f"{where}: {problem}")
+        return problem is None
 
     def expect(self, value: Any, kind: type, where: str) -> bool:
         if not isinstance(value, kind):
@@ -134,6 +149,8 @@ def _resource_paths(check: _Checker, items: Any, where: str, parent: str = "") -
             )
             continue
         path = f"{parent}/{name}"
+        if not check.plain(path, f"{place}.name"):
+            continue
         below = item.get("subresources", [])
         paths |= {path, *_resource_paths(check, below, f"{place}.subresources", path)}
     return paths
@@ -171,10 +188,9 @@ def _policies(
         if policy_id in policies:
             check.problems.append(f"{place}: policy {policy_id!r} is defined twice")
         role_ids = check.references(item.get("role_ids"), f"{place}.role_ids", roles, "role")
-        paths = tuple(
-            p.rstrip("/") or "/"
-            for p in check.strings(item.get("resource_paths"), f"{place}.resource_paths")
-        )
+        where = f"{place}.resource_paths"
+        given = (p.rstrip("/") or "/" for p in check.strings(item.get("resource_paths"), where))
+        paths = tuple(path for path in given if check.plain(path, where))
         for path in paths:
             if path not in declared and path != "/":
                 check.problems.append(f"{place}.resource_paths: {path!r} is not in authz.resources")
@@ -182,13 +198,15 @@ def _policies(
     return policies
 
 
-def parse_policy(data: Any) -> tuple[Authz, dict[str, UserGrant]]:
+def parse_policy(data: Any, *, stored: bool = False) -> tuple[Authz, dict[str, UserGrant]]:
     """A user.yaml-shaped document → its checked authz section and user grants.
+
+    `stored`: the authz section as saved earlier (see `_Checker`).
 
     Sections Commons has no use for (fence's `clients`, `cloud_providers`)
     are ignored, as are unknown keys inside entries.
     """
-    check = _Checker()
+    check = _Checker(stored)
     data = {} if data is None else data
     if check.expect(data, dict, "the policy document"):
         authz, users = data.get("authz") or {}, data.get("users") or {}
