@@ -22,7 +22,7 @@ from engine.api.errors import HTTPProblem
 from engine.api.guard import ADMIN, PUBLIC, Need, guarded_routes
 from engine.api.objects import data_objects
 from engine.auth.principal import Principal, principal
-from engine.auth.resources import name_problem, program_path, project_resource
+from engine.auth.resources import NameKind, name_problem, program_path, project_resource
 from engine.dictionary.compile import CompiledDictionary
 from engine.graph.store import GraphStore
 from engine.objects.access import RecordAccess
@@ -89,7 +89,7 @@ def _submission_response(result: Any) -> Response:
 
 
 def _listed(
-    who: Principal, kind: str, names: list[str], readable: Callable[[str], bool]
+    who: Principal, kind: NameKind, names: list[str], readable: Callable[[str], bool]
 ) -> list[str]:
     """The `names` the caller may see listed. Admins see every one, even those made before names
     were checked (so they can delete them); for anyone else such a name grants nothing."""

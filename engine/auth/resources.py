@@ -1,8 +1,8 @@
 """Resource paths: where Gen3 programs and projects sit in the arborist tree, spelt one way only.
 
 A project_id is `<program>-<code>`, split on the first `-` as the Gen3 SDK
-splits it, so program names must not contain `-` (project codes may, as
-real Gen3 codes such as `JHS_HMB-IRB` do). A grant on a path reaches the
+splits it, so program names must not contain `-` (project codes may: Gen3
+codes with consent suffixes such as `HMB-IRB` do, and the split stays the same). A grant on a path reaches the
 paths beneath it, so a path is only compared with a grant once it is
 plain: segments of letters, digits, `_`, `-` and `.`, never `.` or `..`,
 never empty, never percent-encoded, no backslashes, spaces or control
@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from typing import Literal
 
 from engine.auth.errors import AuthError
 
@@ -30,7 +31,8 @@ class MalformedName(AuthError, ValueError):
         super().__init__(400, message)
 
 
-RULES = {
+NameKind = Literal["program name", "project code", "path segment"]
+RULES: dict[NameKind, tuple[re.Pattern[str], str]] = {
     "program name": (PROGRAM_NAME, "only letters, digits and _"),
     "project code": (PROJECT_CODE, "only letters, digits, _ and -, not starting with -"),
     "path segment": (
@@ -40,15 +42,15 @@ RULES = {
 }
 
 
-def name_problem(kind: str, value: object) -> str | None:
-    """Why `value` is not a valid `kind` (a key of RULES), or None when it is."""
+def name_problem(kind: NameKind, value: object) -> str | None:
+    """Why `value` is not a valid `kind`, or None when it is."""
     pattern, allowed = RULES[kind]
     if isinstance(value, str) and pattern.fullmatch(value):
         return None
     return f"{value!r} is not a valid {kind}: use {allowed}"
 
 
-def check_name(kind: str, value: object, where: str) -> str:
+def _checked(kind: NameKind, value: object, where: str) -> str:
     """`value`, or a 400 naming `where` it came from when it is not a valid `kind`."""
     problem = name_problem(kind, value)
     if problem:
@@ -70,7 +72,7 @@ def path_problem(path: str) -> str | None:
         return f"{path!r} is not a resource path: it must start with /"
     segments = path[1:].split("/")
     for position, segment in enumerate(segments):
-        kind = "path segment"
+        kind: NameKind = "path segment"
         if segments[0] == "programs" and position == 1:
             kind = "program name"
         elif segments[0] == "programs" and position == 3 and segments[2] == "projects":
@@ -89,12 +91,12 @@ def is_resource_path(path: str) -> bool:
 
 def program_path(program: str) -> str:
     """`/programs/P`; a 400 when P is not a valid program name."""
-    return f"{PROGRAMS}/{check_name('program name', program, 'program')}"
+    return f"{PROGRAMS}/{_checked('program name', program, 'program')}"
 
 
 def project_resource(program: str, code: str) -> str:
     """The path of a project named by its parts, as routes get them: `/programs/P/projects/Q`."""
-    return f"{program_path(program)}/projects/{check_name('project code', code, 'project')}"
+    return f"{program_path(program)}/projects/{_checked('project code', code, 'project')}"
 
 
 def split_project_id(project_id: str) -> tuple[str, str]:
