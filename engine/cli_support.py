@@ -7,8 +7,25 @@ from typing import NoReturn
 
 import click
 
+from engine.auth.resources import MalformedName, project_resource
+
 
 def fail(message: str) -> NoReturn:
     """Print an error the user can act on, and exit 1: never a traceback."""
     click.secho(f"Error: {message}", fg="red", err=True)
     sys.exit(1)
+
+
+def program_project(ctx: click.Context, param: click.Parameter, value: str) -> tuple[str, str]:
+    """A PROGRAM/PROJECT argument as (program, code), checked as the server checks them, so a
+    malformed name never becomes a URL path or an authz path."""
+    program, _, code = value.partition("/")
+    try:
+        project_resource(program, code)
+    except MalformedName as error:
+        raise click.BadParameter(
+            f"expected PROGRAM/PROJECT, e.g. demo/omics ({error.message})",
+            ctx,
+            param,
+        ) from None
+    return program, code

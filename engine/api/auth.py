@@ -75,7 +75,9 @@ async def user_info(request: Request) -> Response:
 
 
 async def admin_policy(request: Request) -> Response:
-    """GET the active policy in user.yaml's shape; PUT a new one (JSON or YAML), checked whole."""
+    """GET the active policy in user.yaml's shape; PUT a new one (JSON or YAML), checked whole
+    by the same code as `commons policy load` (engine/auth/policy.py): nothing is replaced
+    unless the whole document is valid, and it must have an authz section."""
     (await principal(request)).require_admin()
     graph = _authority(request).graph
     if request.method == "PUT":
@@ -84,8 +86,6 @@ async def admin_policy(request: Request) -> Response:
             data = yaml.safe_load(body)
         except yaml.YAMLError as error:
             raise HTTPProblem(400, f"body is neither JSON nor YAML: {error}") from None
-        if data is None:
-            raise HTTPProblem(400, "send the policy, in the shape of Gen3's user.yaml")
         await run_in_threadpool(save_policy, graph, data)
     return JSONResponse(await run_in_threadpool(show_policy, graph))
 

@@ -5,7 +5,10 @@ method of it needs (`Need`), and `guarded_routes` turns the table into
 routes whose endpoints check first. The check runs before the handler looks
 anything up, so a refusal reads the same whether or not the program,
 project or entity asked about exists, and its message names the permission,
-never the resource (engine/auth/principal.py).
+never the resource (engine/auth/principal.py). Before that, the program and
+project a path names are checked (engine/auth/resources.py): a malformed
+one is a 400 and never meets a grant or the store, except in an admin's
+DELETE, so what a store holds from before names were checked can be removed.
 """
 
 from __future__ import annotations
@@ -44,6 +47,8 @@ class Need:
         if self.where == "admin":
             who.require_admin()
             return
+        if who.is_admin:  # allowed everywhere, even under a name made before names were checked
+            return
         params = request.path_params
         if self.where == "project":
             resource = project_resource(params["program"], params["project"])
@@ -60,12 +65,27 @@ PUBLIC = Need()
 ADMIN = Need("admin")
 
 
+async def _check_names(request: Request) -> None:
+    """Raises a 400 when the path names a malformed program or project (not to an admin's DELETE)."""
+    params = request.path_params
+    if "program" not in params:
+        return
+    if request.method == "DELETE" and (await principal(request)).is_admin:
+        return
+    if "project" in params:
+        project_resource(params["program"], params["project"])
+    else:
+        program_path(params["program"])
+
+
 def guarded(handler: Endpoint, needs: Mapping[str, Need]) -> Endpoint:
-    """`handler`, run only once the need of the request's method is met (HEAD as GET)."""
+    """`handler`, run only once the path's names are plain and the need of the request's method
+    is met (HEAD as GET)."""
 
     @wraps(handler)
     async def endpoint(request: Request) -> Response:
         method = "GET" if request.method == "HEAD" else request.method
+        await _check_names(request)
         await needs[method].check(request)
         return await handler(request)
 

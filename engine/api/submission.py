@@ -8,6 +8,7 @@ is the table at the end (`ROUTES`), checked before the handler runs.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 import orjson
@@ -20,8 +21,8 @@ from starlette.routing import Mount
 from engine.api.errors import HTTPProblem
 from engine.api.guard import ADMIN, PUBLIC, Need, guarded_routes
 from engine.api.objects import data_objects
-from engine.auth.principal import principal
-from engine.auth.resources import program_path, project_resource
+from engine.auth.principal import Principal, principal
+from engine.auth.resources import NameKind, name_problem, program_path, project_resource
 from engine.dictionary.compile import CompiledDictionary
 from engine.graph.store import GraphStore
 from engine.objects.access import RecordAccess
@@ -87,11 +88,21 @@ def _submission_response(result: Any) -> Response:
 # Programs and projects -----------------------------------------------------
 
 
+def _listed(
+    who: Principal, kind: NameKind, names: list[str], readable: Callable[[str], bool]
+) -> list[str]:
+    """The `names` the caller may see listed. Admins see every one, even those made before names
+    were checked (so they can delete them); for anyone else such a name grants nothing."""
+    return [n for n in names if who.is_admin or (not name_problem(kind, n) and readable(n))]
+
+
 async def programs(request: Request) -> Response:
     if request.method == "GET":
         who = await principal(request)
         names = await run_in_threadpool(projects.list_programs, _store(request))
-        shown = [name for name in names if who.reaches(SERVICE, "read", program_path(name))]
+        shown = _listed(
+            who, "program name", names, lambda n: who.reaches(SERVICE, "read", program_path(n))
+        )
         return JSONResponse({"links": [f"/v0/submission/{name}" for name in shown]})
     doc = await json_body(request)
     answer = await run_in_threadpool(
@@ -106,7 +117,12 @@ async def program(request: Request) -> Response:
     if request.method == "GET":
         who = await principal(request)
         codes = await run_in_threadpool(projects.list_projects, store, compiled, name)
-        shown = [code for code in codes if who.can(SERVICE, "read", project_resource(name, code))]
+        shown = _listed(
+            who,
+            "project code",
+            codes,
+            lambda c: who.can(SERVICE, "read", project_resource(name, c)),
+        )
         return JSONResponse({"links": [f"/v0/submission/{name}/{code}" for code in shown]})
     if request.method == "DELETE":
         await run_in_threadpool(projects.delete_program, store, compiled, name)

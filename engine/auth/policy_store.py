@@ -92,7 +92,7 @@ def read_authz(tx: Transaction) -> tuple[int, Authz]:
     )
     if not rows:
         return 0, Authz()
-    authz, _ = parse_policy({"authz": json.loads(rows[0]["document"])})
+    authz, _ = parse_policy({"authz": json.loads(rows[0]["document"])}, stored=True)
     return rows[0]["version"], authz
 
 

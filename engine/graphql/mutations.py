@@ -20,6 +20,7 @@ from graphql import (
     execute,
 )
 
+from engine.auth.resources import MalformedName, split_project_id
 from engine.dictionary.compile import CompiledDictionary
 from engine.dictionary.graphql_names import graphql_names
 from engine.dictionary.sdl import submit_field, submitted_through_graphql
@@ -36,10 +37,11 @@ Authorize = Callable[[str, str], None]
 
 
 def _target(project_id: str) -> Target:
-    program, _, project = project_id.partition("-")
-    if not program or not project:
-        raise GraphQLError(f"project_id must read PROGRAM-PROJECT, got {project_id!r}")
-    return Target(program, project)
+    """The project `project_id` names, its program and code checked before any grant or store."""
+    try:
+        return Target(*split_project_id(project_id))
+    except MalformedName as error:
+        raise GraphQLError(error.message) from None
 
 
 def _document(node: str, entity: dict[str, Any], integers: frozenset[str]) -> dict[str, Any]:

@@ -4,7 +4,9 @@ indexd, DRS and fence all reach records through engine/objects/service.py,
 which asks here, so one table (`RULES`) decides for every door what each
 action needs: one of its permissions on any one of the record's authz
 paths (reading) or on every one of them (anything that writes, so a record
-cannot be put where its writer may not write).
+cannot be put where its writer may not write). Authz paths are plain
+(engine/objects/record.py refuses others as they arrive, and `covers`
+puts one made before beneath no grant), so `..` never reaches past a grant.
 
 A record without authz belongs to its `uploader` (set to the caller when a
 logged-in user makes one) and is theirs and the admins' alone. A record the

@@ -29,6 +29,8 @@ from rich.progress import (
 )
 
 from engine.auth.client import CREDENTIALS_OPTION, api_auth
+from engine.auth.resources import project_resource
+from engine.cli_support import program_project
 from engine.objects.transfer import CHUNK, TransferError, Transfers, Uploaded
 
 MANIFEST_COLUMNS = ("submitter_id", "file_name", "file_size", "md5sum", "object_id")
@@ -132,7 +134,7 @@ def _talking_to(url: str, transfers: Transfers) -> Iterator[None]:
 
 
 @click.command()
-@click.argument("project", metavar="PROGRAM/PROJECT")
+@click.argument("project", metavar="PROGRAM/PROJECT", callback=program_project)
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
 @click.option(
     "--manifest",
@@ -145,7 +147,7 @@ def _talking_to(url: str, transfers: Transfers) -> Iterator[None]:
 @WORKERS_OPTION
 @CREDENTIALS_OPTION
 def upload(
-    project: str,
+    project: tuple[str, str],
     paths: tuple[str, ...],
     manifest: str | None,
     node: str | None,
@@ -161,13 +163,9 @@ def upload(
     and checked by Commons against what S3 stored; the exit code is 1 when
     any file failed.
     """
-    program, _, code = project.partition("/")
-    if not program or not code:
-        raise click.BadParameter(
-            "expected PROGRAM/PROJECT, e.g. demo/omics", param_hint="PROGRAM/PROJECT"
-        )
+    program, code = project
     files = _files(paths)
-    authz = [f"/programs/{program}/projects/{code}"]
+    authz = [project_resource(program, code)]
     transfers = Transfers(url, workers, part_size * CHUNK, auth=api_auth(url, credentials))
     with _talking_to(url, transfers):
         _check_project(transfers, program, code)

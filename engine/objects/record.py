@@ -19,6 +19,8 @@ from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, datetime
 from typing import Any
 
+from engine.auth.resources import path_problem
+
 HASH_PATTERNS = {
     "md5": re.compile(r"^[0-9a-f]{32}$"),
     "sha1": re.compile(r"^[0-9a-f]{40}$"),
@@ -230,6 +232,11 @@ def _check_value(name: str, value: Any) -> Any:
     if name in _LISTS:
         if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
             raise RecordError(400, f"{name} must be a list of strings, got {value!r}")
+        if name == "authz":  # each a plain path, or a grant could be climbed out of with `..`
+            for position, path in enumerate(value):
+                problem = path_problem(path)
+                if problem:
+                    raise RecordError(400, f"authz[{position}]: {problem}")
         return list(dict.fromkeys(value))
     if name in _MAPS:
         if not isinstance(value, dict):

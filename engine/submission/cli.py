@@ -24,6 +24,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from engine.auth.client import CREDENTIALS_OPTION, api_auth
+from engine.cli_support import program_project
 from engine.gc_tuning import tune_garbage_collector
 
 SUFFIXES = {".tsv": "\t", ".txt": "\t", ".csv": ","}
@@ -169,7 +170,7 @@ def _order(client: httpx.Client, files: list[Path]) -> list[tuple[Path, str]]:
 
 
 @click.command()
-@click.argument("project", metavar="PROGRAM/PROJECT")
+@click.argument("project", metavar="PROGRAM/PROJECT", callback=program_project)
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
 @click.option(
     "--url",
@@ -190,7 +191,7 @@ def _order(client: httpx.Client, files: list[Path]) -> list[tuple[Path, str]]:
 )
 @CREDENTIALS_OPTION
 def submit(
-    project: str,
+    project: tuple[str, str],
     paths: tuple[str, ...],
     url: str,
     batch: int,
@@ -205,11 +206,7 @@ def submit(
     rows. Errors are listed by file, line and column; the exit code is 1
     when any record was refused.
     """
-    program, _, code = project.partition("/")
-    if not program or not code:
-        raise click.BadParameter(
-            "expected PROGRAM/PROJECT, e.g. demo/omics", param_hint="PROGRAM/PROJECT"
-        )
+    program, code = project
     tune_garbage_collector()
     console = Console(stderr=True)
     endpoint = f"{API}/{program}/{code}" + ("/_dry_run" if dry_run else "")
@@ -290,7 +287,7 @@ def _summarise(console: Console, reports: list[FileReport], dry_run: bool) -> No
 
 
 @click.command()
-@click.argument("project", metavar="PROGRAM/PROJECT")
+@click.argument("project", metavar="PROGRAM/PROJECT", callback=program_project)
 @click.option("--node", "node", required=True, help="The node type to export.")
 @click.option(
     "--format", "fmt", type=click.Choice(["tsv", "csv", "json"]), default="tsv", show_default=True
@@ -307,10 +304,15 @@ def _summarise(console: Console, reports: list[FileReport], dry_run: bool) -> No
 )
 @CREDENTIALS_OPTION
 def export(
-    project: str, node: str, fmt: str, out: str | None, url: str, credentials: str | None
+    project: tuple[str, str],
+    node: str,
+    fmt: str,
+    out: str | None,
+    url: str,
+    credentials: str | None,
 ) -> None:
     """Export every entity of one node type in a project, ready to submit again."""
-    program, _, code = project.partition("/")
+    program, code = project
     params = {"node_label": node, "format": fmt}
     target = open(out, "wb") if out else sys.stdout.buffer  # noqa: SIM115 - closed below when ours
     try:

@@ -2,7 +2,10 @@
 
 Their ids are sheepdog's deterministic uuid5 of the program name and the
 project code, so a program or project keeps its id across commons and
-reloads, and links that name a project by id keep working.
+reloads, and links that name a project by id keep working. A program name
+and a project code become segments of resource paths and halves of every
+project_id, so they are made only in the spelling engine/auth/resources.py
+allows; deleting does not check them, so what an older store holds can go.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from engine.auth.resources import name_problem
 from engine.dictionary.compile import CompiledDictionary
 from engine.graph import cypher
 from engine.graph.store import GraphStore, Transaction
@@ -92,6 +96,9 @@ def upsert_program(store: GraphStore, compiled: CompiledDictionary, doc: Any) ->
     )
     if not result.valid:
         raise AdminError(400, "; ".join(error.message for error in result.errors))
+    problem = name_problem("program name", doc["name"])
+    if problem:
+        raise AdminError(400, f"invalid program in key 'name': {problem}")
     props = {k: v for k, v in doc.items() if k in compiled.dictionary.nodes["program"].properties}
     identifier = program_id(doc["name"])
 
@@ -121,7 +128,11 @@ def upsert_project(
     if link:
         doc[link] = {"id": program_id(program)}
     result.errors += schema_findings(node, compiled.validators["project"], doc)
-    if not isinstance(code, str) or not code:
+    if not isinstance(code, str):
+        return answer
+    problem = name_problem("project code", code)
+    if problem:
+        result.error(ErrorType.INVALID_VALUE, f"invalid project in key 'code': {problem}", "code")
         return answer
     result.id = project_uuid(code)
     project_id = f"{program}-{code}"
