@@ -74,7 +74,7 @@ class ConditionBuilder:
         self.keys: dict[int, str] = {}
         self.names = itertools.count()
         self.readable = readable
-        self.readable_parameter = ""
+        self.readable_parameters: dict[frozenset[str], str] = {}
         self.max_rows = max_rows
 
     def variable(self) -> str:
@@ -86,9 +86,13 @@ class ConditionBuilder:
         """The readable-projects condition on a node of `label`, if access is limited."""
         if self.readable is None or label in UNSCOPED:
             return []
-        if not self.readable_parameter:
-            self.readable_parameter = self.parameters.add(sorted(self.readable))
-        return [f"{variable}.project_id IN {self.readable_parameter}"]
+        return [self.in_projects(variable, label, self.readable)]
+
+    def in_projects(self, variable: str, label: str, projects: frozenset[str]) -> str:
+        """That a node of `label` belongs to one of `projects`."""
+        if projects not in self.readable_parameters:
+            self.readable_parameters[projects] = self.parameters.add(sorted(projects))
+        return f"{variable}.project_id IN {self.readable_parameters[projects]}"
 
     def where(self, variable: str, label: str, predicate: Predicate) -> str:
         parts = self.visible(variable, label)
