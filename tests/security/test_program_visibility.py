@@ -127,3 +127,20 @@ def test_a_reader_sees_their_program_beside_their_project(
     found: dict[str, Any] = client.get(f"/api/v0/explore/records/project/{project_id}").json()
     (edge,) = [edge for edge in found["edges"] if edge["target"] == "program"]
     assert [n["name"] for n in edge["neighbours"]] == ["demo"] and edge["count"] == 1
+
+
+@pytest.mark.parametrize(("level", "total"), [("regular", 2), ("libre", 2)])
+def test_programs_are_counted_as_the_tier_allows(
+    world: World, programs: dict[str, str], level: str, total: int
+) -> None:
+    """Beyond `private`, the logged-in caller counts programs they cannot read, as any record."""
+    response = world.client("logged_in", world.at_tier(level, 1)).post(
+        "/guppy/graphql", json={"query": GUPPY}
+    )
+    assert response.status_code == 200, response.text
+    data = response.json()["data"]
+    assert data["program"] == []  # never a row
+    found = data["_aggregation"]
+    assert found["all"]["_totalCount"] == found["un"]["_totalCount"] == total
+    names = {b["key"] for b in found["all"]["name"]["histogram"]}
+    assert names == (set(programs) if level == "libre" else set())  # a name is no enum value
