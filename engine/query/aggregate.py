@@ -65,8 +65,12 @@ class Chart:
 
 def total_count(store: GraphStore, scope: Scope) -> int:
     builder = scope.builder()
-    rows = store.read(f"{scope.match(builder)} RETURN count(*) AS count", builder.parameters.values)
-    return scope.shown(rows[0]["count"])
+    statement = (
+        f"{scope.match(builder)} "
+        f"RETURN count(*) AS count, sum({scope.unreadable(builder)}) AS unreadable"
+    )
+    row = store.read(statement, builder.parameters.values)[0]
+    return scope.shown(row["count"], row["unreadable"])
 
 
 def aggregate(
@@ -80,19 +84,29 @@ def aggregate(
     statement = _Statement(scope)
     readers = [statement.add(chart) for chart in charts]
     row = store.read(statement.text(), statement.builder.parameters.values)[0]
-    return scope.shown(row["total"]), [read(row) for read in readers]
+    return scope.shown(row["total"], row["unreadable_total"]), [read(row) for read in readers]
 
 
 class _Statement:
-    """Builds the one statement: a collected record set per distinct filter, a CALL per chart."""
+    """Builds the one statement: a collected record set per distinct filter, a CALL per chart.
+
+    Every count comes with its part from records the caller cannot read
+    (`unreadable`, 0 unless the scope spans them), which decides whether the
+    tier lets it be shown; default histogram bounds come from what the
+    caller may see values of.
+    """
 
     def __init__(self, scope: Scope) -> None:
         self.scope = scope
         self.builder = scope.builder()
         self.params = self.builder.parameters
-        self.clauses = [f"{scope.match(self.builder)} WITH collect({VARIABLE}) AS s0"]
+        self.unreadable = scope.unreadable(self.builder)
+        self.clauses = [
+            f"{scope.match(self.builder)} "
+            f"WITH collect({VARIABLE}) AS s0, sum({self.unreadable}) AS unreadable_total"
+        ]
         self.sets: dict[str | None, str] = {None: "s0"}
-        self.results: list[str] = ["size(s0) AS total"]
+        self.results: list[str] = ["size(s0) AS total", "unreadable_total"]
 
     def text(self) -> str:
         return "\n".join([*self.clauses, "RETURN " + ", ".join(self.results)])
@@ -111,16 +125,18 @@ class _Statement:
         return self.sets[skip]
 
     def _values(self, records: str, field: Facet) -> str:
-        """One `value` per record, or per item of a list field (an empty list is no value).
+        """One `value` per record, or per item of a list field (an empty list is no value),
+        with its record's `unreadable`.
 
         Ends in an open `WITH`, so a caller can carry more variables along.
         """
         prop = f"{VARIABLE}.{cypher.name(field.name)}"
         unwind = f"UNWIND {records} AS {VARIABLE}"
+        carried = f"{self.unreadable} AS unreadable"
         if field.array:
             items = f"CASE WHEN size(coalesce({prop}, [])) = 0 THEN [null] ELSE {prop} END"
-            return f"{unwind} UNWIND {items} AS item WITH item AS value"
-        return f"{unwind} WITH {prop} AS value"
+            return f"{unwind} UNWIND {items} AS item WITH item AS value, {carried}"
+        return f"{unwind} WITH {prop} AS value, {carried}"
 
     def add(self, chart: Chart) -> Any:
         """Add the chart's CALLs; return how to read its buckets from the result row."""
@@ -129,16 +145,25 @@ class _Statement:
         values = self._values(records, chart.field)
         if not chart.field.numeric:
             self.clauses.append(
-                f"CALL {{ WITH {records} {values} WITH value AS key, count(*) AS count "
-                f"RETURN collect({{key: key, count: count}}) AS r{index} }}"
+                f"CALL {{ WITH {records} {values} "
+                "WITH value AS key, count(*) AS count, sum(unreadable) AS unreadable "
+                f"RETURN collect({{key: key, count: count, unreadable: unreadable}}) AS r{index} }}"
             )
             self.results.append(f"r{index}")
             return lambda row: self._value_counts(chart.field, row[f"r{index}"])
-        stats = ", ".join(f"{stat}(value) AS {stat}{index}" for stat in _STATS)
+        # Default bounds: the values the caller may see, so no bucket key is an unreadable value.
+        bounded = "value" if self.scope.shows_values else "CASE WHEN unreadable = 0 THEN value END"
+        stats = [
+            *(f"{stat}(value) AS {stat}{index}" for stat in _STATS),
+            f"sum(unreadable) AS unreadable{index}",
+            f"min({bounded}) AS low{index}",
+            f"max({bounded}) AS high{index}",
+        ]
         self.clauses.append(
-            f"CALL {{ WITH {records} {values} WITH value WHERE value IS NOT NULL RETURN {stats} }}"
+            f"CALL {{ WITH {records} {values} WITH value, unreadable WHERE value IS NOT NULL "
+            f"RETURN {', '.join(stats)} }}"
         )
-        self.results += [f"{stat}{index}" for stat in _STATS]
+        self.results += [f"{stat}{index}" for stat in (*_STATS, "unreadable", "low", "high")]
         if not chart.binned:
             return lambda row: self._stats(row, index)
         self._add_buckets(chart, index, records, values)
@@ -154,53 +179,59 @@ class _Statement:
             width = f"CASE WHEN high > low THEN (high - low) / toFloat({bins}) ELSE 1.0 END"
             last = f"{bins} - 1"
         self.clauses.append(
-            f"CALL {{ WITH {records}, min{index}, max{index} "
-            f"WITH {records}, coalesce({start}, min{index}) AS low, coalesce({end}, max{index}) AS high "
+            f"CALL {{ WITH {records}, low{index}, high{index} "
+            f"WITH {records}, coalesce({start}, low{index}) AS low, "
+            f"coalesce({end}, high{index}) AS high "
             f"WITH {records}, low, high, {width} AS width "
             f"WITH {records}, low, high, width, {last} AS last "
             f"{values}, low, high, width, last WHERE value >= low AND value <= high "
-            "WITH value, last, toInteger(floor((value - low) / width)) AS raw "
-            "WITH value, CASE WHEN raw > last THEN last ELSE raw END AS bin "
-            f"WITH bin, {', '.join(f'{stat}(value) AS {stat}' for stat in _STATS)} "
-            f"RETURN collect({{bin: bin, {', '.join(f'{stat}: {stat}' for stat in _STATS)}}}) "
-            f"AS r{index} }}"
+            "WITH value, unreadable, last, toInteger(floor((value - low) / width)) AS raw "
+            "WITH value, unreadable, CASE WHEN raw > last THEN last ELSE raw END AS bin "
+            f"WITH bin, sum(unreadable) AS unreadable, "
+            f"{', '.join(f'{stat}(value) AS {stat}' for stat in _STATS)} "
+            "RETURN collect({bin: bin, unreadable: unreadable, "
+            f"{', '.join(f'{stat}: {stat}' for stat in _STATS)}}}) AS r{index} }}"
         )
         self.results.append(f"r{index}")
 
     def _value_counts(self, field: Facet, rows: list[dict]) -> list[Bucket]:
-        """Most frequent first; records without a value count under guppy's "no data".
+        """Most frequent first, by the counts as shown (a hidden count's rank would tell it);
+        records without a value count under guppy's "no data".
 
         Buckets whose key the caller may not learn are left out (engine/query/access.py).
         """
-        rows = sorted(rows, key=lambda row: (-row["count"], str(row["key"])))
+        access, counted = self.scope.access, self.scope.counted
         buckets = [
             {
                 "key": MISSING if row["key"] is None else row["key"],
-                "count": self.scope.shown(row["count"]),
+                "count": self.scope.shown(row["count"], row["unreadable"]),
             }
             for row in rows
         ]
-        access, counted = self.scope.access, self.scope.counted
-        return [b for b in buckets if access.shows_bucket(field, b["key"], b["count"], counted)]
+        shown = [b for b in buckets if access.shows_bucket(field, b["key"], counted)]
+        return sorted(shown, key=lambda bucket: (-bucket["count"], str(bucket["key"])))
 
-    def _hide(self, bucket: Bucket) -> Bucket:
-        """The stats of a hidden count would tell what the count hides."""
-        count = self.scope.shown(bucket["count"])
-        if count == bucket["count"]:
-            return bucket
-        return {**bucket, "count": count, "min": None, "max": None, "avg": None, "sum": None}
+    def _numbers(self, key: list[float] | None, stats: dict, unreadable: int) -> Bucket:
+        """A number bucket as the caller may see it: its count as the tier shows it, and
+        min/max/avg/sum only where values may be shown.
+        """
+        count = self.scope.shown(stats["count"], unreadable)
+        if self.scope.shows_values:
+            return {"key": key, **stats, "count": count}
+        return {"key": key, "count": count, "min": None, "max": None, "avg": None, "sum": None}
 
     def _stats(self, row: dict, index: int) -> list[Bucket]:
         stats = {stat: row[f"{stat}{index}"] for stat in _STATS}
         if not stats["count"]:
             return []
-        return [self._hide({"key": [stats["min"], stats["max"]], **stats})]
+        key = [stats["min"], stats["max"]] if self.scope.shows_values else None
+        return [self._numbers(key, stats, row[f"unreadable{index}"])]
 
     def _buckets(self, chart: Chart, row: dict, index: int) -> list[Bucket]:
-        if not row[f"count{index}"]:
+        low = chart.range_start if chart.range_start is not None else row[f"low{index}"]
+        high = chart.range_end if chart.range_end is not None else row[f"high{index}"]
+        if not row[f"count{index}"] or low is None or high is None:
             return []
-        low = chart.range_start if chart.range_start is not None else row[f"min{index}"]
-        high = chart.range_end if chart.range_end is not None else row[f"max{index}"]
         if chart.range_step is not None:
             width, count = float(chart.range_step), math.floor((high - low) / chart.range_step) + 1
         else:
@@ -212,13 +243,12 @@ class _Statement:
                 f"at most {MAX_BUCKETS}, so widen rangeStep"
             )
         found = {bucket["bin"]: bucket for bucket in row[f"r{index}"]}
-        empty = {"count": 0, "min": None, "max": None, "avg": None, "sum": None}
+        empty = {"count": 0, "unreadable": 0, "min": None, "max": None, "avg": None, "sum": None}
         return [
-            self._hide(
-                {
-                    "key": [low + bin * width, low + (bin + 1) * width],
-                    **{stat: found.get(bin, empty)[stat] for stat in _STATS},
-                }
+            self._numbers(
+                [low + bin * width, low + (bin + 1) * width],
+                {stat: found.get(bin, empty)[stat] for stat in _STATS},
+                found.get(bin, empty)["unreadable"],
             )
             for bin in range(count)
         ]

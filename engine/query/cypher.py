@@ -46,8 +46,6 @@ from engine.query.tree import (
 
 # The key of the node type in the maps of a list over several types.
 LABEL_KEY = "label"
-# Programs have no project_id: they stay visible (their names are public in Gen3 too).
-UNSCOPED = ("program",)
 
 
 @dataclass(frozen=True)
@@ -74,7 +72,7 @@ class ConditionBuilder:
         self.keys: dict[int, str] = {}
         self.names = itertools.count()
         self.readable = readable
-        self.readable_parameter = ""
+        self.readable_parameters: dict[frozenset[str], str] = {}
         self.max_rows = max_rows
 
     def variable(self) -> str:
@@ -84,11 +82,29 @@ class ConditionBuilder:
 
     def visible(self, variable: str, label: str) -> list[str]:
         """The readable-projects condition on a node of `label`, if access is limited."""
-        if self.readable is None or label in UNSCOPED:
+        if self.readable is None:
             return []
-        if not self.readable_parameter:
-            self.readable_parameter = self.parameters.add(sorted(self.readable))
-        return [f"{variable}.project_id IN {self.readable_parameter}"]
+        return [self.in_projects(variable, label, self.readable)]
+
+    def in_projects(self, variable: str, label: str, projects: frozenset[str]) -> str:
+        """That a node of `label` belongs to one of `projects`.
+
+        A program has no project_id: it belongs where one of its projects
+        does, so a caller sees a program (its name, id, accession) only if
+        they may read a project beneath it, as the submission API lists
+        programs (`Principal.reaches`). Gen3's peregrine filters on
+        project_id alone, which shows every program to every logged-in caller.
+        """
+        if projects not in self.readable_parameters:
+            self.readable_parameters[projects] = self.parameters.add(sorted(projects))
+        parameter = self.readable_parameters[projects]
+        if label == "program":
+            project = self.variable()
+            return (
+                f"EXISTS {{ MATCH ({variable})--({project}:{name('project')}) "
+                f"WHERE {project}.project_id IN {parameter} }}"
+            )
+        return f"{variable}.project_id IN {parameter}"
 
     def where(self, variable: str, label: str, predicate: Predicate) -> str:
         parts = self.visible(variable, label)

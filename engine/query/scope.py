@@ -36,6 +36,14 @@ class Scope:
     def counted(self) -> Accessibility:
         return self.access.counted(self.accessibility)
 
+    @property
+    def spans_unreadable(self) -> bool:
+        return self.access.spans_unreadable(self.counted)
+
+    @property
+    def shows_values(self) -> bool:
+        return self.access.shows_values(self.counted)
+
     def builder(self, rows: bool = False) -> ConditionBuilder:
         """A statement builder; `rows` keeps to readable projects whatever accessibility says."""
         limited = rows or self.counted == "accessible"
@@ -53,14 +61,26 @@ class Scope:
         predicate = self.predicate(skip_field)
         if predicate != ALWAYS:
             conditions.append(builder.condition(VARIABLE, predicate))
-        readable = self.access.accessible_projects
-        if self.counted == "unaccessible" and readable is None:
-            conditions.append("false")
-        elif self.counted == "unaccessible":
-            parameter = builder.parameters.add(sorted(readable))
-            conditions.append(f"NOT {VARIABLE}.project_id IN {parameter}")
+        if self.counted == "unaccessible":
+            # Nothing, for an admin (nothing is unreadable) and under `private` (nothing may be).
+            conditions.append(
+                f"NOT {self._readable(builder)}" if self.spans_unreadable else "false"
+            )
         where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
         return f"MATCH {cypher.node(VARIABLE, self.node.label)}{where}"
 
-    def shown(self, count: int) -> int:
-        return self.access.shown(count, self.counted)
+    def _readable(self, builder: ConditionBuilder) -> str:
+        assert self.access.accessible_projects is not None  # as the scope spans unreadable data
+        return builder.in_projects(VARIABLE, self.node.label, self.access.accessible_projects)
+
+    def unreadable(self, builder: ConditionBuilder) -> str:
+        """1 for a record in scope the caller cannot read, else 0: summed, each count's hidden part."""
+        if not self.spans_unreadable:
+            return "0"
+        if self.counted == "unaccessible":
+            return "1"
+        return f"CASE WHEN {self._readable(builder)} THEN 0 ELSE 1 END"
+
+    def shown(self, count: int, unreadable: int) -> int:
+        """`count`, `unreadable` of it from records the caller cannot read, as they may see it."""
+        return self.access.shown(count, unreadable, self.counted)
