@@ -24,6 +24,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from engine.api import status, urls
+from engine.api.body import json_body
 from engine.api.objects import (
     data_objects,
     hashes_param,
@@ -32,7 +33,6 @@ from engine.api.objects import (
     required_param,
     whole_number,
 )
-from engine.api.submission import json_body
 from engine.objects.index import MAX_LIMIT, RecordQuery
 from engine.objects.record import IndexRecord, RecordError
 

@@ -7,7 +7,6 @@ is the table at the end (`ROUTES`), checked before the handler runs.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import orjson
@@ -17,6 +16,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
 from starlette.routing import Mount
 
+from engine.api.body import json_body, json_object, read_body
 from engine.api.errors import HTTPProblem
 from engine.api.guard import ADMIN, PUBLIC, Need, guarded_routes
 from engine.api.objects import data_objects
@@ -44,34 +44,6 @@ def _store(request: Request) -> GraphStore:
 
 def _compiled(request: Request) -> CompiledDictionary:
     return request.app.state.compiled
-
-
-async def read_body(request: Request) -> bytes:
-    """The request body, refused with 413 past COMMONS_MAX_BODY_MB before it is all read."""
-    limit = request.app.state.settings.commons_max_body_mb * 1024 * 1024
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > limit:
-        raise HTTPProblem(
-            413,
-            f"request body of {declared} bytes exceeds the limit of {limit} bytes (COMMONS_MAX_BODY_MB)",
-        )
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise HTTPProblem(
-                413, f"request body exceeds the limit of {limit} bytes (COMMONS_MAX_BODY_MB)"
-            )
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
-async def json_body(request: Request) -> Any:
-    body = await read_body(request)
-    try:
-        return json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise HTTPProblem(400, f"body is not valid JSON: {error}") from None
 
 
 def _target(request: Request) -> Target:
@@ -219,14 +191,9 @@ async def entities(request: Request) -> Response:
 
 async def export(request: Request) -> Response:
     target, store, compiled = _target(request), _store(request), _compiled(request)
-    params = dict(request.query_params)
+    params: dict[str, Any] = dict(request.query_params)
     if request.method == "POST":
-        body = await read_body(request)
-        if body.strip():
-            try:
-                params |= json.loads(body)
-            except (UnicodeDecodeError, json.JSONDecodeError) as error:
-                raise HTTPProblem(400, f"body is not valid JSON: {error}") from None
+        params |= await json_object(request, optional=True)
     fmt = str(params.get("format", "json")).lower()
     if fmt not in ("json", *FORMATS):
         raise HTTPProblem(400, f"format must be json, tsv or csv, not '{fmt}'")
@@ -234,9 +201,11 @@ async def export(request: Request) -> Response:
     label = params.get("node_label")
     if not ids and not label:
         raise HTTPProblem(400, "export needs ids=<id,...> or node_label=<node type>")
-    if label and label not in compiled.dictionary.nodes:
-        raise HTTPProblem(400, f"'{label}' is not a node type")
-    id_list = ids.split(",") if isinstance(ids, str) else list(ids or [])
+    if label and (not isinstance(label, str) or label not in compiled.dictionary.nodes):
+        raise HTTPProblem(400, f"node_label: {label!r} is not a node type")
+    id_list = ids.split(",") if isinstance(ids, str) else ids or []
+    if not isinstance(id_list, list) or not all(isinstance(i, str) for i in id_list):
+        raise HTTPProblem(400, "ids must be a comma-separated text or a list of ids")
 
     def read() -> list[dict]:
         def work(tx):

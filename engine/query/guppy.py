@@ -15,10 +15,10 @@ item does. Anything else is refused with the reason.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from engine.dictionary.model import Dictionary, NodeType
+from engine.json_input import JSONRejected, loads
 from engine.query.errors import QueryError
 from engine.query.fields import comparable, is_array, one_of, require_field
 from engine.query.tree import (
@@ -70,9 +70,9 @@ class GuppyFilter:
         """`spec` as an object, or as its JSON text (GraphQL literals cannot spell `"="` as a key)."""
         if isinstance(spec, str):
             try:
-                spec = json.loads(spec)
-            except json.JSONDecodeError as error:
-                raise QueryError(f"{ARGUMENT}: not valid JSON ({error})") from None
+                spec = loads(spec, f"`{ARGUMENT}`")
+            except JSONRejected as error:
+                raise QueryError(error.message) from None
         if not isinstance(spec, dict) or not spec:
             raise QueryError(
                 f'{ARGUMENT}: expected an object such as {{"=": {{"field": value}}}}, got {spec!r}'
