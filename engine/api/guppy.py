@@ -45,7 +45,9 @@ def guppy_schema(app: Starlette) -> GuppySchema:
         with _BUILDING:
             schema = getattr(app.state, "guppy", None)
             if schema is None:
-                schema = app.state.guppy = GuppySchema(app.state.compiled.dictionary)
+                schema = app.state.guppy = GuppySchema(
+                    app.state.compiled.dictionary, app.state.settings.graphql_max_fields
+                )
     return schema
 
 

@@ -24,13 +24,13 @@ from graphql import (
     execute,
     get_operation_ast,
     get_variable_values,
-    parse,
     validate,
 )
 from graphql.execution.values import VariableValues
 
 from engine.dictionary.compile import CompiledDictionary
 from engine.graph.store import GraphStore
+from engine.graphql.document import read_document
 from engine.graphql.mutations import Authorize, Mutations
 from engine.graphql.plan import FromStore, Introspection, Known, Nested, Planner, RootField
 from engine.graphql.schema import QuerySchema
@@ -96,7 +96,7 @@ class QueryService:
 
     def _parse(self, query: str) -> tuple[DocumentNode | None, tuple[str, ...]]:
         try:
-            document = parse(query)
+            document = read_document(query, self.limits.max_fields)
         except GraphQLError as error:
             return None, (str(error),)
         errors = validate(self.schema.schema, document)
