@@ -25,6 +25,9 @@ LINGER_S = 2.0
 
 
 class LingeringH11Protocol(H11Protocol):
+    """uvicorn's protocol (`uvicorn.Config(http=...)`), but for its answer to a request that
+    h11 refuses to parse."""
+
     lingering = False
 
     def _refusal(self) -> tuple[int, str]:
@@ -37,7 +40,7 @@ class LingeringH11Protocol(H11Protocol):
         return 431, f"the request line and headers are longer than {limit} bytes"
 
     def send_400_response(self, msg: str) -> None:
-        """Called by uvicorn for a request it cannot read, whatever the reason."""
+        """Called by uvicorn, only when h11 cannot parse a request (`msg` says no more)."""
         status, message = self._refusal()
         self.logger.warning("Refused a request with %d: %s.", status, message)
         body = json.dumps({"message": message, "code": status}).encode()

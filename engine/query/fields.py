@@ -53,7 +53,8 @@ def instant(argument: str, value: Any) -> str:
 def comparable(node: NodeType, name: str, value: Any, argument: str) -> Any:
     """A filter value as it meets the stored one; NaN and infinities meet none, so are refused."""
     if isinstance(value, float) and not math.isfinite(value):
-        raise QueryError(f"{argument}: {name}: {value} is not a finite number")
+        where = argument if argument == name else f"{argument}: {name}"
+        raise QueryError(f"{where}: {value} is not a finite number")
     return instant(argument, value) if name in SYSTEM_DATETIMES else value
 
 
