@@ -82,6 +82,7 @@ class Settings:
     tier_access_level: str = "private"
     tier_access_limit: int = 50
     graphql_max_depth: int = 10
+    graphql_max_fields: int = 500
     graphql_max_rows: int = 100_000
     graphql_timeout_s: float = 20.0
 

@@ -7,6 +7,7 @@ from typing import NoReturn
 
 import click
 import uvicorn
+from starlette.types import ASGIApp
 
 from engine.auth.errors import AuthError
 from engine.child_process import ChildStartError
@@ -15,6 +16,7 @@ from engine.config import ConfigError, load_settings
 from engine.dictionary.errors import DictionaryError
 from engine.gc_tuning import tune_garbage_collector
 from engine.graph.store import StoreUnavailable
+from engine.http_protocol import MAX_REQUEST_HEAD, LingeringH11Protocol
 from engine.objects.store import ObjectStoreUnavailable
 from engine.submission.demo import DemoError
 
@@ -26,6 +28,19 @@ def _exit_on_sigterm() -> None:
         raise SystemExit(128 + signum)
 
     signal.signal(signal.SIGTERM, handler)
+
+
+def uvicorn_config(app: ASGIApp, host: str, port: int, log_level: str = "info") -> uvicorn.Config:
+    """uvicorn as Commons runs: a request head of up to MAX_REQUEST_HEAD bytes, and one it
+    cannot read answered so that the client reads the answer (engine/http_protocol.py)."""
+    return uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        log_level=log_level,
+        http=LingeringH11Protocol,
+        h11_max_incomplete_event_size=MAX_REQUEST_HEAD,
+    )
 
 
 @click.command()
@@ -89,9 +104,7 @@ def serve(host: str | None, port: int | None, data_dir: str | None, demo: bool) 
                 err=True,
             )
             server = uvicorn.Server(
-                uvicorn.Config(
-                    app, host=settings.commons_host, port=settings.commons_port, log_level="info"
-                )
+                uvicorn_config(app, settings.commons_host, settings.commons_port)
             )
             tune_garbage_collector()
             server.run()

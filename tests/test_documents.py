@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import json
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -70,17 +69,20 @@ def test_json_is_recognised_without_a_content_type(content_type: str | None, bod
 @pytest.mark.parametrize(
     ("body", "message"),
     [
-        (b'{"a": 1 "b": 2}', "Expecting ',' delimiter at line 1 column 9"),
-        (b'[{"a": 1},\n {"b": }]', "Expecting value at line 2 column 8"),
-        (b"", "Expecting value at line 1 column 1"),
-        (b'{"a": NaN}', "NaN is not a JSON value"),
-        (b'{"a": -Infinity}', "-Infinity is not a JSON value"),
-        (b'{"a": 1e400}', "number 1e400 is too large"),
+        (b'{"a": 1 "b": 2}', "unexpected character, expected ',' or '}' at line 1 column 9"),
+        (
+            b'[{"a": 1},\n {"b": }]',
+            "unexpected character, expected a JSON value at line 2 column 8",
+        ),
+        (b"", "Input is a zero-length, empty document at line 1 column 1"),
+        (b'{"a": NaN}', "unexpected character, expected a JSON value at line 1 column 7"),
+        (b'{"a": -Infinity}', "no digit after sign at line 1 column 8"),
+        (b'{"a": 1e400}', "number is infinity when parsed as double at line 1 column 7"),
         (
             b'{"a": ' + b"7" * 5000 + b"}",
-            f"a number has more than {sys.get_int_max_str_digits()} digits",
+            "number is infinity when parsed as double at line 1 column 7",
         ),
-        (b"[" * 100_000 + b"]" * 100_000, "nested too deeply"),
+        (b"[" * 100_000 + b"]" * 100_000, "depth limit exceeded at line 1 column 1026"),
     ],
 )
 def test_unreadable_json_says_where(body: bytes, message: str) -> None:

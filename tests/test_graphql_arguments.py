@@ -357,7 +357,7 @@ def test_guppy_filter_on_lists_counts_and_links(client: TestClient) -> None:
         ({"IN": {"submitter_id": "x"}}, "filter: 'IN' takes a list of values for submitter_id"),
         ({"AND": {"=": {"submitter_id": "x"}}}, "filter: 'AND' takes a list of filters"),
         ({"nested": {"path": "nope"}}, "filter: 'nope' is not a link of sample"),
-        ("{not json", "filter: not valid JSON"),
+        ("{not json", "`filter` is not valid JSON"),
     ],
 )
 def test_bad_filters_are_refused(client: TestClient, spec: object, message: str) -> None:

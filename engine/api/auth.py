@@ -7,7 +7,6 @@ form-encoded, so both are read.
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from typing import Any
 
@@ -17,12 +16,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from engine.api.body import form_body, json_body, json_object, read_body
 from engine.api.errors import HTTPProblem
-from engine.api.submission import read_body
 from engine.auth.authority import Authority
 from engine.auth.errors import AuthError
 from engine.auth.policy_store import save_policy, show_policy
 from engine.auth.principal import principal
+from engine.json_input import MAX_DEPTH
 
 
 def _authority(request: Request) -> Authority:
@@ -37,12 +37,8 @@ async def _api_key(request: Request) -> Any:
     if request.headers.get("content-type", "").startswith(
         ("application/x-www-form-urlencoded", "multipart/form-data")
     ):
-        return (await request.form()).get("api_key")
-    try:
-        body = json.loads(await read_body(request) or b"{}")
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise HTTPProblem(400, f"body is not valid JSON: {error}") from None
-    return body.get("api_key") if isinstance(body, dict) else None
+        return (await form_body(request)).get("api_key")
+    return (await json_object(request, optional=True)).get("api_key")
 
 
 async def access_token(request: Request) -> Response:
@@ -74,6 +70,31 @@ async def user_info(request: Request) -> Response:
     )
 
 
+class _PolicyLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, refusing nesting past MAX_DEPTH (it recurses once a level)."""
+
+    depth = 0
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        self.depth += 1
+        try:
+            if self.depth > MAX_DEPTH:
+                raise yaml.YAMLError(f"nested deeper than {MAX_DEPTH} levels")
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
+
+
+async def _policy_document(request: Request) -> Any:
+    """The policy sent as JSON (read as every JSON body is) or as YAML, user.yaml's format."""
+    if request.headers.get("content-type", "").startswith("application/json"):
+        return await json_body(request)
+    try:
+        return yaml.load(await read_body(request), Loader=_PolicyLoader)
+    except (yaml.YAMLError, ValueError) as error:  # ValueError: int() of 4,300+ digits
+        raise HTTPProblem(400, f"body is neither JSON nor YAML: {error}") from None
+
+
 async def admin_policy(request: Request) -> Response:
     """GET the active policy in user.yaml's shape; PUT a new one (JSON or YAML), checked whole
     by the same code as `commons policy load` (engine/auth/policy.py): nothing is replaced
@@ -81,11 +102,7 @@ async def admin_policy(request: Request) -> Response:
     (await principal(request)).require_admin()
     graph = _authority(request).graph
     if request.method == "PUT":
-        body = await read_body(request)
-        try:
-            data = yaml.safe_load(body)
-        except yaml.YAMLError as error:
-            raise HTTPProblem(400, f"body is neither JSON nor YAML: {error}") from None
+        data = await _policy_document(request)
         await run_in_threadpool(save_policy, graph, data)
     return JSONResponse(await run_in_threadpool(show_policy, graph))
 

@@ -20,8 +20,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from engine.api.body import json_object
 from engine.api.objects import data_objects, optional_number, whole_number
-from engine.api.submission import json_body
 from engine.objects.record import RecordError
 
 PROTOCOL = "s3"
@@ -29,9 +29,7 @@ MAX_BATCH = 1000
 
 
 async def _body(request: Request) -> dict[str, Any]:
-    body = await json_body(request)
-    if not isinstance(body, dict):
-        raise RecordError(400, "the body must be a JSON object")
+    body = await json_object(request)
     if body.get("protocol") not in (None, PROTOCOL):
         raise RecordError(400, f"protocol must be {PROTOCOL}: Commons stores bytes in S3")
     bucket = request.app.state.stores.objects.bucket

@@ -21,8 +21,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from engine.api.body import json_body
 from engine.api.objects import data_objects
-from engine.api.submission import json_body
 from engine.objects import drs
 from engine.objects.record import RecordError
 

@@ -17,7 +17,6 @@ submission would (`MUTATION_NEEDS`), checked before it touches the store.
 
 from __future__ import annotations
 
-import json
 import threading
 from pathlib import Path
 from typing import Any
@@ -30,7 +29,9 @@ from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from engine.api.submission import PREFIXES, read_body
+from engine.api.body import json_object
+from engine.api.errors import HTTPProblem
+from engine.api.submission import PREFIXES
 from engine.auth.errors import AuthError
 from engine.auth.principal import Principal, principal
 from engine.auth.resources import project_path
@@ -68,11 +69,9 @@ def _answer(answer: GraphQLAnswer) -> Response:
 async def graphql(request: Request) -> Response:
     """`{query, variables, operationName}` in, `{data[, errors]}` out; 400 whenever there are errors."""
     try:
-        payload = json.loads(await read_body(request))
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        return _answer(failed([f"the body is not valid JSON: {error}"]))
-    if not isinstance(payload, dict):
-        return _answer(failed(["the body must be an object: {query, variables, operationName}"]))
+        payload = await json_object(request)
+    except HTTPProblem as problem:  # answered in peregrine's shape, as every GraphQL error is
+        return _answer(GraphQLAnswer({"data": None, "errors": [problem.message]}, problem.status))
     app = request.app
     timeout = app.state.settings.graphql_timeout_s
     who = await principal(request)

@@ -20,8 +20,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
+from engine.api.body import json_object
 from engine.api.errors import HTTPProblem
-from engine.api.submission import read_body
 from engine.auth.principal import principal
 from engine.graphql.guppy_schema import GuppySchema
 from engine.query.access import ACCESSIBILITIES, Access
@@ -45,7 +45,9 @@ def guppy_schema(app: Starlette) -> GuppySchema:
         with _BUILDING:
             schema = getattr(app.state, "guppy", None)
             if schema is None:
-                schema = app.state.guppy = GuppySchema(app.state.compiled.dictionary)
+                schema = app.state.guppy = GuppySchema(
+                    app.state.compiled.dictionary, app.state.settings.graphql_max_fields
+                )
     return schema
 
 
@@ -56,19 +58,9 @@ async def access(request: Request) -> Access:
     return Access.from_settings(request.app.state.settings, readable)
 
 
-async def _json_object(request: Request) -> dict[str, Any]:
-    try:
-        body = json.loads(await read_body(request) or b"{}")
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise HTTPProblem(400, f"body is not valid JSON: {error}") from None
-    if not isinstance(body, dict):
-        raise HTTPProblem(400, "body must be a JSON object")
-    return body
-
-
 async def graphql(request: Request) -> Response:
     """`{query, variables, operationName}` -> `{data[, errors]}`; 400 when there are errors."""
-    payload = await _json_object(request)
+    payload = await json_object(request, optional=True)
     schema = guppy_schema(request.app)
     body, status = await run_in_threadpool(
         schema.execute,
@@ -94,7 +86,7 @@ async def download(request: Request) -> Response:
 
     Body: `{type, filter?, sort?, fields?, accessibility?, format?: json|tsv|csv}`.
     """
-    body = await _json_object(request)
+    body = await json_object(request, optional=True)
     dictionary = request.app.state.compiled.dictionary
     node = dictionary.nodes.get(body.get("type"))
     if node is None:

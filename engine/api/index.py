@@ -24,6 +24,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from engine.api import status, urls
+from engine.api.body import json_body
 from engine.api.objects import (
     data_objects,
     hashes_param,
@@ -32,7 +33,7 @@ from engine.api.objects import (
     required_param,
     whole_number,
 )
-from engine.api.submission import json_body
+from engine.json_input import INT64_MAX
 from engine.objects.index import MAX_LIMIT, RecordQuery
 from engine.objects.record import IndexRecord, RecordError
 
@@ -79,7 +80,7 @@ def _query(request: Request) -> RecordQuery:
         metadata=listed(request, "metadata", split=False),
         start=params.get("start"),
         limit=whole_number("limit", params.get("limit", "100"), 1, MAX_LIMIT),
-        page=optional_number(request, "page") or 0,
+        page=optional_number(request, "page", maximum=INT64_MAX // MAX_LIMIT) or 0,
     )
 
 

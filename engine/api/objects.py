@@ -13,6 +13,7 @@ from typing import Any
 from starlette.requests import Request
 
 from engine.auth.principal import principal
+from engine.json_input import INT64_MAX
 from engine.objects.record import RecordError, check_fields
 from engine.objects.service import DataObjects
 
@@ -29,20 +30,29 @@ async def data_objects(request: Request) -> DataObjects:
     )
 
 
-def whole_number(name: str, value: Any, minimum: int = 0, maximum: int | None = None) -> int:
-    """A count from a query string or a JSON body; bools and floats are refused too."""
+def whole_number(name: str, value: Any, minimum: int = 0, maximum: int = INT64_MAX) -> int:
+    """A count from a query string or a JSON body; bools, floats and numbers past what a graph
+    property holds (64 bits) are refused too."""
     if isinstance(value, str) and value.strip().lstrip("-").isdigit():
-        value = int(value)
+        digits = value.strip()
+        if len(digits) > 20:  # past 64 bits, whatever the sign (and int() refuses 4,300 digits)
+            raise RecordError(
+                400,
+                f"{name} must be a whole number from {minimum} to {maximum}, got {digits[:24]}...",
+            )
+        value = int(digits)
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
         raise RecordError(400, f"{name} must be a whole number >= {minimum}, got {value!r}")
-    if maximum is not None and value > maximum:
+    if value > maximum:
         raise RecordError(400, f"{name} must be at most {maximum}, got {value}")
     return value
 
 
-def optional_number(request: Request, name: str, minimum: int = 0) -> int | None:
+def optional_number(
+    request: Request, name: str, minimum: int = 0, maximum: int = INT64_MAX
+) -> int | None:
     value = request.query_params.get(name)
-    return None if value in (None, "") else whole_number(name, value, minimum)
+    return None if value in (None, "") else whole_number(name, value, minimum, maximum)
 
 
 def required_param(request: Request, name: str) -> str:

@@ -7,7 +7,6 @@ is the table at the end (`ROUTES`), checked before the handler runs.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any
 
@@ -18,6 +17,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
 from starlette.routing import Mount
 
+from engine.api.body import json_body, json_object, read_body
 from engine.api.errors import HTTPProblem
 from engine.api.guard import ADMIN, PUBLIC, Need, guarded_routes
 from engine.api.objects import data_objects
@@ -45,34 +45,6 @@ def _store(request: Request) -> GraphStore:
 
 def _compiled(request: Request) -> CompiledDictionary:
     return request.app.state.compiled
-
-
-async def read_body(request: Request) -> bytes:
-    """The request body, refused with 413 past COMMONS_MAX_BODY_MB before it is all read."""
-    limit = request.app.state.settings.commons_max_body_mb * 1024 * 1024
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > limit:
-        raise HTTPProblem(
-            413,
-            f"request body of {declared} bytes exceeds the limit of {limit} bytes (COMMONS_MAX_BODY_MB)",
-        )
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise HTTPProblem(
-                413, f"request body exceeds the limit of {limit} bytes (COMMONS_MAX_BODY_MB)"
-            )
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
-async def json_body(request: Request) -> Any:
-    body = await read_body(request)
-    try:
-        return json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise HTTPProblem(400, f"body is not valid JSON: {error}") from None
 
 
 def _target(request: Request) -> Target:
@@ -202,8 +174,10 @@ async def bulk(request: Request) -> Response:
 
 def _id_list(value: Any) -> list[str]:
     """The ids in `a,b,c` (or a JSON list of them); a blank between commas names none."""
-    parts = value.split(",") if isinstance(value, str) else list(value or [])
-    return [text for text in (str(part).strip() for part in parts) if text]
+    parts = value.split(",") if isinstance(value, str) else value or []
+    if not isinstance(parts, list) or not all(isinstance(part, str) for part in parts):
+        raise HTTPProblem(400, "ids must be a comma-separated text or a list of ids")
+    return [text for text in (part.strip() for part in parts) if text]
 
 
 async def entities(request: Request) -> Response:
@@ -246,14 +220,9 @@ async def entities(request: Request) -> Response:
 
 async def export(request: Request) -> Response:
     target, store, compiled = _target(request), _store(request), _compiled(request)
-    params = dict(request.query_params)
+    params: dict[str, Any] = dict(request.query_params)
     if request.method == "POST":
-        body = await read_body(request)
-        if body.strip():
-            try:
-                params |= json.loads(body)
-            except (UnicodeDecodeError, json.JSONDecodeError) as error:
-                raise HTTPProblem(400, f"body is not valid JSON: {error}") from None
+        params |= await json_object(request, optional=True)
     fmt = str(params.get("format", "json")).lower()
     if fmt not in ("json", *FORMATS):
         raise HTTPProblem(400, f"format must be json, tsv or csv, not '{fmt}'")
@@ -261,8 +230,8 @@ async def export(request: Request) -> Response:
     label = params.get("node_label")
     if not ids and not label:
         raise HTTPProblem(400, "export needs ids=<id,...> or node_label=<node type>")
-    if label and label not in compiled.dictionary.nodes:
-        raise HTTPProblem(400, f"'{label}' is not a node type")
+    if label and (not isinstance(label, str) or label not in compiled.dictionary.nodes):
+        raise HTTPProblem(400, f"node_label: {label!r} is not a node type")
 
     def read() -> list[dict]:
         def work(tx):

@@ -10,7 +10,6 @@ answered in one store round trip (engine/query/run.py).
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -25,16 +24,17 @@ from graphql import (
     execute,
     get_operation_ast,
     get_variable_values,
-    parse,
     validate,
 )
 from graphql.execution.values import VariableValues
 
 from engine.dictionary.compile import CompiledDictionary
 from engine.graph.store import GraphStore
+from engine.graphql.document import read_document
 from engine.graphql.mutations import Authorize, Mutations
 from engine.graphql.plan import FromStore, Introspection, Known, Nested, Planner, RootField
 from engine.graphql.schema import QuerySchema
+from engine.json_input import JSONRejected, loads
 from engine.objects.access import Visibility
 from engine.query.arguments import Arguments
 from engine.query.errors import QueryError
@@ -70,9 +70,9 @@ def _variables(raw: Any) -> dict[str, Any]:
         return {}
     if isinstance(raw, str):
         try:
-            raw = json.loads(raw)
-        except json.JSONDecodeError as error:
-            raise QueryError(f"variables: not valid JSON ({error})") from None
+            raw = loads(raw, "`variables`")
+        except JSONRejected as error:
+            raise QueryError(error.message) from None
         return _variables(raw)
     if not isinstance(raw, dict):
         raise QueryError("variables: expected an object of variable values")
@@ -96,7 +96,7 @@ class QueryService:
 
     def _parse(self, query: str) -> tuple[DocumentNode | None, tuple[str, ...]]:
         try:
-            document = parse(query)
+            document = read_document(query, self.limits.max_fields)
         except GraphQLError as error:
             return None, (str(error),)
         errors = validate(self.schema.schema, document)

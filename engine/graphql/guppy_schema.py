@@ -30,6 +30,7 @@ from graphql import (
     GraphQLArgument,
     GraphQLBoolean,
     GraphQLEnumType,
+    GraphQLError,
     GraphQLField,
     GraphQLFloat,
     GraphQLIncludeDirective,
@@ -44,17 +45,20 @@ from graphql import (
     GraphQLString,
     InlineFragmentNode,
     SelectionSetNode,
-    graphql_sync,
+    execute_sync,
+    validate,
 )
 from graphql.execution.values import get_argument_values, get_directive_values
 
 from engine.dictionary.graphql_names import is_name
 from engine.dictionary.model import Dictionary
 from engine.graph.store import GraphStore
+from engine.graphql.document import read_document
 from engine.graphql.strawberry_schema import plain, strawberry_schema_of
 from engine.query.access import ACCESSIBILITIES, Access
 from engine.query.aggregate import Chart, aggregate
 from engine.query.facets import Facet, facets
+from engine.query.limits import Limits
 from engine.query.rows import read_rows
 from engine.query.scope import Scope
 
@@ -249,8 +253,10 @@ def _resolve_aggregation(label: str) -> Any:
 class GuppySchema:
     """The guppy schema of one dictionary; `execute` answers one request."""
 
-    def __init__(self, dictionary: Dictionary) -> None:
+    def __init__(self, dictionary: Dictionary, max_fields: int = Limits.max_fields) -> None:
+        """`max_fields`: the most fields one request may select (GRAPHQL_MAX_FIELDS)."""
         self.dictionary = dictionary
+        self.max_fields = max_fields
         labels = [label for label in sorted(dictionary.nodes) if is_name(label)]
         rows: dict[str, GraphQLField] = {}
         aggregations: dict[str, GraphQLField] = {}
@@ -315,9 +321,16 @@ class GuppySchema:
             return {"data": None, "errors": [{"message": "the body needs a 'query' string"}]}, 400
         if variables is not None and not isinstance(variables, dict):
             return {"data": None, "errors": [{"message": "'variables' must be an object"}]}, 400
-        result = graphql_sync(
+        try:
+            document = read_document(query, self.max_fields)
+        except GraphQLError as error:
+            return {"data": None, "errors": [error.formatted]}, 400
+        invalid = validate(self.schema, document)
+        if invalid:
+            return {"data": None, "errors": [error.formatted for error in invalid]}, 400
+        result = execute_sync(
             self.schema,
-            query,
+            document,
             variable_values=variables,
             operation_name=operation_name if isinstance(operation_name, str) else None,
             context_value=Context(store, self.dictionary, access),

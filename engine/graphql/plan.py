@@ -134,9 +134,9 @@ class Planner:
             )
             return FromStore(NodeCount(label, where))
         if name in ("node", "datanode"):
-            return FromStore(
-                self.node_list(self._generic_labels(name, field, nodes), field, nodes, 1)
-            )
+            labels = self._generic_labels(name, field, nodes)
+            # `of_type` or `category` naming no node type: nothing is of it (nor asked of the store).
+            return FromStore(self.node_list(labels, field, nodes, 1)) if labels else Known([])
         return FromStore(self.node_list([name], field, nodes, 1))
 
     def _arguments(self, field: GraphQLField, nodes: list[FieldNode]) -> dict[str, Any]:

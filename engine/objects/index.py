@@ -153,7 +153,9 @@ class RecordIndex:
             self.graph.execute_write(work)
         except ConstraintError:
             dids = ", ".join(record.did for record in records)
-            raise RecordError(409, f"did {dids} is not available: omit did to have one minted") from None
+            raise RecordError(
+                409, f"did {dids} is not available: omit did to have one minted"
+            ) from None
         return records
 
     def find(self, did: str) -> IndexRecord | None:

@@ -20,6 +20,7 @@ from engine.dictionary.model import Dictionary, Edge, NodeType
 from engine.query.errors import QueryError
 from engine.query.fields import instant, is_field, matches, require_field
 from engine.query.guppy import GuppyFilter
+from engine.query.limits import bounded
 from engine.query.paths import Paths
 from engine.query.tree import (
     ALWAYS,
@@ -64,7 +65,7 @@ class Arguments:
         """The nodes of `node` the arguments let through."""
         return conjunction(
             [
-                self._filter(node, name, value)
+                bounded(self._filter(node, name, value), name)
                 for name, value in arguments.items()
                 if value is not None and name not in PAGE and name not in TYPE_CHOICE
             ]

@@ -10,6 +10,7 @@ values compared with them are brought to the same form first.
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime
 from typing import Any
 
@@ -50,6 +51,10 @@ def instant(argument: str, value: Any) -> str:
 
 
 def comparable(node: NodeType, name: str, value: Any, argument: str) -> Any:
+    """A filter value as it meets the stored one; NaN and infinities meet none, so are refused."""
+    if isinstance(value, float) and not math.isfinite(value):
+        where = argument if argument == name else f"{argument}: {name}"
+        raise QueryError(f"{where}: {value} is not a finite number")
     return instant(argument, value) if name in SYSTEM_DATETIMES else value
 
 
@@ -64,5 +69,5 @@ def one_of(node: NodeType, name: str, values: list[Any], argument: str) -> Predi
 def matches(node: NodeType, name: str, values: list[Any], argument: str) -> Predicate:
     """Peregrine's list filter: one of `values` on a scalar property, all of them on an array."""
     if is_array(node, name):
-        return AllOf(name, tuple(values))
+        return AllOf(name, tuple(comparable(node, name, value, argument) for value in values))
     return one_of(node, name, values, argument)

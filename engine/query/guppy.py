@@ -15,12 +15,13 @@ item does. Anything else is refused with the reason.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from engine.dictionary.model import Dictionary, NodeType
+from engine.json_input import JSONRejected, loads
 from engine.query.errors import QueryError
 from engine.query.fields import comparable, is_array, one_of, require_field
+from engine.query.limits import MAX_FILTER_DEPTH
 from engine.query.tree import (
     ALWAYS,
     Compare,
@@ -66,34 +67,40 @@ class GuppyFilter:
     def __init__(self, dictionary: Dictionary) -> None:
         self.dictionary = dictionary
 
-    def predicate(self, node: NodeType, spec: Any) -> Predicate:
-        """`spec` as an object, or as its JSON text (GraphQL literals cannot spell `"="` as a key)."""
+    def predicate(self, node: NodeType, spec: Any, depth: int = 1) -> Predicate:
+        """`spec` as an object, or as its JSON text (GraphQL literals cannot spell `"="` as a key);
+        `depth`: how many filters hold it, at most MAX_FILTER_DEPTH."""
+        if depth > MAX_FILTER_DEPTH:
+            raise QueryError(
+                f"{ARGUMENT}: filters nest more than {MAX_FILTER_DEPTH} deep (AND, OR, nested), "
+                "the limit"
+            )
         if isinstance(spec, str):
             try:
-                spec = json.loads(spec)
-            except json.JSONDecodeError as error:
-                raise QueryError(f"{ARGUMENT}: not valid JSON ({error})") from None
+                spec = loads(spec, f"`{ARGUMENT}`")
+            except JSONRejected as error:
+                raise QueryError(error.message) from None
         if not isinstance(spec, dict) or not spec:
             raise QueryError(
                 f'{ARGUMENT}: expected an object such as {{"=": {{"field": value}}}}, got {spec!r}'
             )
-        return conjunction([self._operator(node, op, body) for op, body in spec.items()])
+        return conjunction([self._operator(node, op, body, depth) for op, body in spec.items()])
 
-    def _list(self, node: NodeType, operator: str, body: Any) -> list[Predicate]:
+    def _list(self, node: NodeType, operator: str, body: Any, depth: int) -> list[Predicate]:
         if not isinstance(body, list):
             raise QueryError(f"{ARGUMENT}: '{operator}' takes a list of filters")
-        return [self.predicate(node, item) for item in body]
+        return [self.predicate(node, item, depth + 1) for item in body]
 
-    def _operator(self, node: NodeType, operator: str, body: Any) -> Predicate:
+    def _operator(self, node: NodeType, operator: str, body: Any, depth: int) -> Predicate:
         operator_key = LOWER_CASE.get(operator, operator)
         if operator_key == "AND":
-            return conjunction(self._list(node, operator, body)) if body else ALWAYS
+            return conjunction(self._list(node, operator, body, depth)) if body else ALWAYS
         if operator_key == "OR":
-            return Or(tuple(self._list(node, operator, body)))
+            return Or(tuple(self._list(node, operator, body, depth)))
         if operator_key == "search":
             return _search(node, body)
         if operator_key == "nested":
-            return self._nested(node, body)
+            return self._nested(node, body, depth)
         if operator_key not in ("=", "!=", "IN", *COMPARISONS):
             raise QueryError(
                 f"{ARGUMENT}: unknown operator {operator!r}; use AND, OR, =, !=, IN, >, >=, <, <=, "
@@ -114,7 +121,7 @@ class GuppyFilter:
         value = comparable(node, name, value, ARGUMENT)
         return Compare(name, COMPARISONS[operator_key], value, is_array(node, name))
 
-    def _nested(self, node: NodeType, body: Any) -> Predicate:
+    def _nested(self, node: NodeType, body: Any, depth: int) -> Predicate:
         if not isinstance(body, dict) or not isinstance(body.get("path"), str):
             raise QueryError(f"{ARGUMENT}: 'nested' takes {{\"path\": <link>, ...a filter}}")
         edge = node.edges.get(body["path"])
@@ -122,4 +129,4 @@ class GuppyFilter:
             raise QueryError(f"{ARGUMENT}: {body['path']!r} is not a link of {node.name}")
         rest = {key: value for key, value in body.items() if key != "path"}
         target = self.dictionary.nodes[edge.target]
-        return HasEdge(edge, self.predicate(target, rest) if rest else ALWAYS)
+        return HasEdge(edge, self.predicate(target, rest, depth + 1) if rest else ALWAYS)

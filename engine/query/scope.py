@@ -17,8 +17,9 @@ from engine.dictionary.model import Dictionary, NodeType
 from engine.graph import cypher
 from engine.query.access import Access, Accessibility
 from engine.query.cypher import ConditionBuilder
-from engine.query.guppy import GuppyFilter
+from engine.query.guppy import ARGUMENT, GuppyFilter
 from engine.query.guppy_extras import expand_paths, without_field
+from engine.query.limits import bounded
 from engine.query.tree import ALWAYS, Predicate
 
 VARIABLE = "n"
@@ -53,7 +54,9 @@ class Scope:
         spec = self.filter if skip_field is None else without_field(self.filter, skip_field)
         if spec is None or spec == {}:
             return ALWAYS
-        return GuppyFilter(self.dictionary).predicate(self.node, expand_paths(spec))
+        return bounded(
+            GuppyFilter(self.dictionary).predicate(self.node, expand_paths(spec)), ARGUMENT
+        )
 
     def match(self, builder: ConditionBuilder, skip_field: str | None = None) -> str:
         """`MATCH (n:<type>) [WHERE ...]`; `skip_field` leaves that field's own conditions out."""

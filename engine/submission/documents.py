@@ -13,16 +13,15 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import math
 import re
-import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from engine.dictionary.model import SYSTEM_PROPERTIES, Dictionary, NodeType, PropertyKind
 from engine.gc_tuning import collection_paused
+from engine.json_input import JSONRejected, loads
 
 JSON_TYPES = ("application/json",)
 TSV_TYPES = ("text/tab-separated-values", "text/tsv")
@@ -81,35 +80,11 @@ def _decode(body: bytes) -> str:
     return text.removeprefix("\ufeff")
 
 
-class _NotJson(ValueError):
-    """Raised from inside json.loads for what Python accepts but JSON does not."""
-
-
-def _finite(text: str) -> float:
-    value = float(text)
-    if not math.isfinite(value):
-        raise _NotJson(f"number {text[:20]} is too large")
-    return value
-
-
-def _no_constant(name: str) -> None:
-    raise _NotJson(f"{name} is not a JSON value")
-
-
 def _json_documents(text: str) -> list[SourceDoc]:
     try:
-        value = json.loads(text, parse_float=_finite, parse_constant=_no_constant)
-    except json.JSONDecodeError as error:
-        raise BodyError(
-            f"body is not valid JSON: {error.msg} at line {error.lineno} column {error.colno}"
-        ) from None
-    except _NotJson as error:
-        raise BodyError(f"body is not valid JSON: {error}") from None
-    except ValueError:  # int() refusing a huge number: only numbers get here
-        limit = sys.get_int_max_str_digits()
-        raise BodyError(f"body is not valid JSON: a number has more than {limit} digits") from None
-    except RecursionError:
-        raise BodyError("body is not valid JSON: nested too deeply") from None
+        value = loads(text, "body")
+    except JSONRejected as error:
+        raise BodyError(error.message) from None
     expected = "JSON body must be an object or a list of objects"
     if isinstance(value, dict):
         return [SourceDoc(value, None, 0)]
