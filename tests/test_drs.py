@@ -69,6 +69,19 @@ def test_http_urls_are_access_urls(api: TestClient) -> None:
     ]
 
 
+def test_optional_fields_without_a_value_are_left_out(api: TestClient) -> None:
+    """DRS's schemas type `name`, `description` and `access_methods` (at least one item) but do
+    not make them required: a record lacking them answers without the keys, never a null."""
+    did = api.post(
+        "/index/index/",
+        json={"size": 3, "hashes": {"md5": "a" * 32}, "urls": ["s3://another-bucket/x"]},
+    ).json()["did"]
+    drs_object = api.get(f"{DRS}/objects/{did}").json()
+    assert not {"name", "description", "access_methods"} & set(drs_object)
+    assert None not in drs_object.values()
+    assert {"id", "self_uri", "size", "created_time", "checksums"} <= set(drs_object)
+
+
 def test_errors_speak_drs(api: TestClient) -> None:
     missing = api.get(f"{DRS}/objects/no-such-id")
     assert missing.status_code == 404

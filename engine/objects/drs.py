@@ -46,7 +46,7 @@ def drs_object(record: IndexRecord, host: str, region: str) -> dict[str, Any]:
         for url in record.urls
         if url.startswith(("http://", "https://"))
     ]
-    return {
+    found = {
         "id": record.did,
         "self_uri": f"drs://{host}/{record.did}",
         "name": record.file_name,
@@ -60,8 +60,11 @@ def drs_object(record: IndexRecord, host: str, region: str) -> dict[str, Any]:
             {"type": _CHECKSUM_TYPES.get(kind, kind), "checksum": digest}
             for kind, digest in sorted(record.hashes.items())
         ],
-        "access_methods": methods,
+        "access_methods": methods or None,
     }
+    # DRS omits an optional field it has no value for (a null fails its schemas), and a
+    # list of access methods holds at least one.
+    return {name: value for name, value in found.items() if value is not None}
 
 
 def no_access_method(object_id: str, access_id: str) -> RecordError:
