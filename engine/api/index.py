@@ -35,6 +35,7 @@ from engine.api.objects import (
 )
 from engine.json_input import INT64_MAX
 from engine.objects.index import MAX_LIMIT, RecordQuery
+from engine.objects.keys import UUID
 from engine.objects.record import IndexRecord, RecordError
 
 MAX_MINT = 10_000
@@ -43,9 +44,7 @@ MAX_MINT = 10_000
 class GuidConvertor(Convertor[str]):
     """A GUID, optionally under one prefix segment: `<uuid>` or `dg.1234/<uuid>`."""
 
-    regex = (
-        r"(?:[^/]+/)?[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
-    )
+    regex = rf"(?:[^/]+/)?{UUID}"
 
     def convert(self, value: str) -> str:
         return value

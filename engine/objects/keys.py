@@ -21,41 +21,39 @@ from engine.objects.record import BATCHES, CONTROL, IndexRecord, RecordError
 MAX_DID = 256
 MAX_KEY_BYTES = 1024  # S3's limit on a key, in UTF-8 bytes
 _SEGMENT = re.compile(r"[A-Za-z0-9._:~-]+")
-_UUID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
-_IS_UUID = re.compile(_UUID)
+UUID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+_IS_UUID = re.compile(UUID)
 _BATCH = re.compile(rf"{BATCHES}/[0-9a-f]{{32}}/")
+
+
+def _did_problem(did: str) -> str | None:
+    """Why `did` cannot name a record, or None when it can."""
+    segments = did.split("/")
+    if len(did) > MAX_DID:
+        return f"did is longer than {MAX_DID} characters"
+    if len(segments) > 2 or not all(_SEGMENT.fullmatch(segment) for segment in segments):
+        return (
+            f"did {did!r} is not accepted: a did is one segment, or a prefix and one segment "
+            "(`dg.1234/<uuid>`), of letters, digits and . _ : ~ -"
+        )
+    if any(segment in (".", "..") for segment in segments):
+        return f"did {did!r} is not accepted: no '.' or '..' segments"
+    if len(segments) == 2 and (_IS_UUID.fullmatch(segments[0]) or segments[0] == BATCHES):
+        return f"did {did!r} is not accepted: its prefix may be neither a UUID nor {BATCHES!r}"
+    return None
 
 
 def check_did(did: str) -> str:
     """`did` if it can name a record: 400 naming the rule it breaks otherwise."""
-    segments = did.split("/")
-    rule = (
-        "a did is one segment, or a prefix and one segment (`dg.1234/<uuid>`), "
-        "of letters, digits and . _ : ~ -"
-    )
-    if len(did) > MAX_DID:
-        raise RecordError(400, f"did is longer than {MAX_DID} characters")
-    if len(segments) > 2 or not all(_SEGMENT.fullmatch(segment) for segment in segments):
-        raise RecordError(400, f"did {did!r} is not accepted: {rule}")
-    if any(segment in (".", "..") for segment in segments):
-        raise RecordError(400, f"did {did!r} is not accepted: no '.' or '..' segments")
-    if len(segments) == 2 and (_IS_UUID.fullmatch(segments[0]) or segments[0] == BATCHES):
-        raise RecordError(400, f"did {did!r} is not accepted: its prefix may not be a UUID")
+    problem = _did_problem(did)
+    if problem:
+        raise RecordError(400, problem)
     return did
 
 
 def is_guid(did: str) -> bool:
     """A UUID, or a prefix and a UUID: what Commons mints and the only dids it stores bytes under."""
-    prefix, _, last = did.rpartition("/")
-    if not _IS_UUID.fullmatch(last):
-        return False
-    if not prefix:
-        return True
-    try:
-        check_did(did)
-    except RecordError:
-        return False
-    return True
+    return bool(_IS_UUID.fullmatch(did.rpartition("/")[2])) and _did_problem(did) is None
 
 
 def _clean_name(name: str) -> bool:
@@ -93,27 +91,29 @@ def storage_key(did: str, file_name: str, batch: str | None = None) -> str:
     return key
 
 
-def owns_key(record: IndexRecord) -> bool:
-    """Whether `record.storage_key` lies in the record's own folder, so its bytes are its own.
+def own_key(record: IndexRecord) -> str | None:
+    """`record.storage_key` when it lies in the record's own folder, so its bytes are its own;
+    None when the record holds no key, or one it does not own.
 
     Records written before keys were checked may hold a key chosen through a
     crafted did; their bytes are never touched through them.
     """
     key = record.storage_key
     if key is None or not is_guid(record.did):
-        return False
+        return None
     batch = _BATCH.match(key)
     rest = key[batch.end() :] if batch else key
-    return rest.startswith(record.did + "/") and _clean_name(rest[len(record.did) + 1 :])
+    owned = rest.startswith(record.did + "/") and _clean_name(rest[len(record.did) + 1 :])
+    return key if owned else None
 
 
 def owned_key(record: IndexRecord) -> str:
     """The record's storage key, once it is the record's own (409 otherwise: nothing is touched)."""
-    if not owns_key(record):
+    key = own_key(record)
+    if key is None:
         raise RecordError(
             409,
             f"record {record.did} does not own its storage key; its bytes cannot be "
             "uploaded, read or deleted through it",
         )
-    assert record.storage_key is not None
-    return record.storage_key
+    return key

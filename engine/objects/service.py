@@ -24,7 +24,7 @@ from engine.graph.store import GraphStore
 from engine.objects.access import Action, RecordAccess, unknown
 from engine.objects.index import RecordIndex, RecordQuery, check_rev
 from engine.objects.integrity import ChecksumMismatch, settle_changes
-from engine.objects.keys import check_did, owned_key, owns_key, storage_key
+from engine.objects.keys import check_did, own_key, owned_key, storage_key
 from engine.objects.record import (
     BLANK_FIELDS,
     BLANK_UPDATE_FIELDS,
@@ -160,7 +160,7 @@ class DataObjects:
         listener for that), so the first read of the record does it instead.
         A key the record does not own is never looked at.
         """
-        if not record.pending or not owns_key(record):
+        if not record.pending or own_key(record) is None:
             return record
         try:
             changes = settle_changes(self.store, record)
@@ -192,8 +192,9 @@ class DataObjects:
         """The record, then the bytes Commons holds for it (never bytes at others' URLs)."""
         self._record(did, "delete")
         record = self.index.delete(did, rev)
-        if owns_key(record):
-            self.store.delete(owned_key(record))
+        key = own_key(record)
+        if key is not None:
+            self.store.delete(key)
 
     def require_deletable(self, dids: list[str]) -> None:
         """Refuses before anything is deleted when one of the existing records may not be."""
@@ -248,7 +249,8 @@ class DataObjects:
 
     def _batch_listings(self, records: list[IndexRecord]) -> dict[str, dict[str, ObjectInfo]]:
         """One listing per batch folder that pending records of `records` were uploaded into."""
-        folders = {batch_folder(r.storage_key) for r in records if r.pending and owns_key(r)}
+        keys = [own_key(record) for record in records if record.pending]
+        folders = {batch_folder(key) for key in keys if key is not None}
         return {folder: self.store.listed(folder) for folder in folders if folder}
 
     def update_blank(self, did: str, rev: str, doc: Any) -> IndexRecord:
@@ -394,36 +396,35 @@ class DataObjects:
         record = self._upload_target(did, file_name, authz)
         return record, self.store.start_multipart(owned_key(record))
 
-    def _uploading(self, key: Any, upload_id: Any) -> tuple[IndexRecord, str]:
-        """The pending record of `key`, and `upload_id`: parts of any other key are refused."""
+    def _uploading(self, key: Any, upload_id: Any) -> tuple[IndexRecord, str, str]:
+        """The pending record of `key`, the key (its own), and `upload_id`: parts of any other
+        key are refused."""
         record = self.index.by_storage_key(key) if isinstance(key, str) else None
         if record is None or not record.pending or not self.access.may(record, "read"):
             raise RecordError(404, f"no upload in progress for key {key!r}")
         record = self.access.check(record, "upload")
-        owned_key(record)
+        owned = owned_key(record)
         if not isinstance(upload_id, str) or not upload_id:
             raise RecordError(400, "uploadId must be the id multipart/init answered")
-        return record, upload_id
+        return record, owned, upload_id
 
     def multipart_url(
         self, key: Any, upload_id: Any, part_number: Any, expires_in: int | None = None
     ) -> str:
-        record, upload_id = self._uploading(key, upload_id)
+        _, owned, upload_id = self._uploading(key, upload_id)
         if (
             isinstance(part_number, bool)
             or not isinstance(part_number, int)
             or not 1 <= part_number <= MAX_PARTS
         ):
             raise RecordError(400, f"partNumber must be a whole number from 1 to {MAX_PARTS}")
-        return self.store.presign_part(
-            owned_key(record), upload_id, part_number, self._expires(expires_in)
-        )
+        return self.store.presign_part(owned, upload_id, part_number, self._expires(expires_in))
 
     def multipart_abort(self, key: Any, upload_id: Any) -> None:
         """Drop an unfinished multipart upload's parts; the record stays, awaiting its bytes."""
-        record, upload_id = self._uploading(key, upload_id)
+        _, owned, upload_id = self._uploading(key, upload_id)
         try:
-            self.store.abort_multipart(owned_key(record), upload_id)
+            self.store.abort_multipart(owned, upload_id)
         except S3Error as error:
             raise _refused("abort", error) from None
 
@@ -431,7 +432,7 @@ class DataObjects:
         self, key: Any, upload_id: Any, parts: Any, md5: Any = None, size: Any = None
     ) -> IndexRecord:
         """Join the parts, then check the object against the record and the client's md5/size."""
-        record, upload_id = self._uploading(key, upload_id)
+        record, owned, upload_id = self._uploading(key, upload_id)
         declared: dict[str, Any] = {} if size is None else {"size": size}
         if md5 is not None:
             declared["hashes"] = {"md5": md5}
@@ -443,7 +444,7 @@ class DataObjects:
         except (TypeError, KeyError, ValueError):
             raise RecordError(400, 'each part must be {"PartNumber": n, "ETag": etag}') from None
         try:
-            self.store.complete_multipart(owned_key(record), upload_id, numbered)
+            self.store.complete_multipart(owned, upload_id, numbered)
         except S3Error as error:
             raise _refused("complete", error) from None
         changes = settle_changes(self.store, record.with_changes(declared))
