@@ -44,12 +44,16 @@ async def read_body(request: Request) -> bytes:
     return b"".join([chunk async for chunk in body_chunks(request)])
 
 
-async def json_body(request: Request) -> Any:
-    """The body's JSON value, whatever it is: the route checks its shape."""
+def _parsed(body: bytes) -> Any:
     try:
-        return loads(await read_body(request))
+        return loads(body)
     except JSONRejected as error:
         raise HTTPProblem(400, error.message) from None
+
+
+async def json_body(request: Request) -> Any:
+    """The body's JSON value, whatever it is: the route checks its shape."""
+    return _parsed(await read_body(request))
 
 
 async def json_object(request: Request, *, optional: bool = False) -> dict[str, Any]:
@@ -57,10 +61,7 @@ async def json_object(request: Request, *, optional: bool = False) -> dict[str, 
     body = await read_body(request)
     if optional and not body.strip():
         return {}
-    try:
-        value = loads(body)
-    except JSONRejected as error:
-        raise HTTPProblem(400, error.message) from None
+    value = _parsed(body)
     if not isinstance(value, dict):
         raise HTTPProblem(400, "the body must be a JSON object")
     return value
