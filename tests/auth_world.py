@@ -46,7 +46,7 @@ DATA = b"the bytes of a file\n"
 MD5 = hashlib.md5(DATA).hexdigest()
 
 
-def _role(role_id: str, actions: list[tuple[str, str]]) -> dict[str, Any]:
+def role(role_id: str, actions: list[tuple[str, str]]) -> dict[str, Any]:
     return {
         "id": role_id,
         "permissions": [
@@ -56,7 +56,7 @@ def _role(role_id: str, actions: list[tuple[str, str]]) -> dict[str, Any]:
     }
 
 
-def _project_tree(program: str, code: str) -> dict[str, Any]:
+def project_tree(program: str, code: str) -> dict[str, Any]:
     return {
         "name": program,
         "subresources": [{"name": "projects", "subresources": [{"name": code}]}],
@@ -71,12 +71,12 @@ POLICY = {
         "resources": [
             {
                 "name": "programs",
-                "subresources": [_project_tree("demo", "a"), _project_tree("other", "b")],
+                "subresources": [project_tree("demo", "a"), project_tree("other", "b")],
             }
         ],
         "roles": [
-            _role("reader", [*READS, ("fence", "read-storage")]),
-            _role("submitter", [("sheepdog", "*"), ("indexd", "*"), ("fence", "*")]),
+            role("reader", [*READS, ("fence", "read-storage")]),
+            role("submitter", [("sheepdog", "*"), ("indexd", "*"), ("fence", "*")]),
         ],
         "policies": [
             {"id": "a_reader", "role_ids": ["reader"], "resource_paths": [A_PATH]},
@@ -153,41 +153,41 @@ def make_app(
     return create_app(Stores(graph, objects), load_settings(environ=environ), compiled)
 
 
-def _ok(response: Any) -> Any:
+def ok(response: Any) -> Any:
     assert response.status_code in (200, 201), response.text
     return response.json()
 
 
 def _upload(admin: TestClient, authz: str) -> str:
     """A file whose bytes are in the object store, checked: what DRS access and downloads sign."""
-    ticket = _ok(admin.post("/user/data/upload", json={"file_name": "f.txt", "authz": [authz]}))
+    ticket = ok(admin.post("/user/data/upload", json={"file_name": "f.txt", "authz": [authz]}))
     assert httpx.put(ticket["url"], content=DATA).status_code == 200
-    assert _ok(admin.get(f"/index/index/{ticket['guid']}"))["size"] == len(DATA)  # settled
+    assert ok(admin.get(f"/index/index/{ticket['guid']}"))["size"] == len(DATA)  # settled
     return ticket["guid"]
 
 
 def _record(admin: TestClient, authz: str) -> dict[str, str]:
     body = {"size": 1, "hashes": {"md5": MD5}, "urls": ["https://elsewhere/x"], "authz": [authz]}
-    return _ok(admin.post("/index/index", json=body))
+    return ok(admin.post("/index/index", json=body))
 
 
 def _load(world: World) -> None:
     admin = world.client("admin")
     for program, code in (("demo", "a"), ("other", "b")):
-        _ok(
+        ok(
             admin.put(
                 f"{BASE}/",
                 json={"type": "program", "name": program, "dbgap_accession_number": "p"},
             )
         )
         project = {"type": "project", "code": code, "name": code, "dbgap_accession_number": "q"}
-        _ok(admin.put(f"{BASE}/{program}", json=project))
+        ok(admin.put(f"{BASE}/{program}", json=project))
     a_docs = [_study("a-st", "a"), *(_subject(f"a-su-{i}", "a-st") for i in (1, 2, 3))]
     b_docs = [_study("zz-b-st", "b"), *(_subject(f"zz-b-su-{i}", "zz-b-st") for i in (1, 2))]
     mine_docs = [_study(f"del-{caller}", "a") for caller in CALLERS]
-    entities = _ok(admin.put(f"{BASE}/demo/a", json=a_docs + mine_docs))["entities"]
+    entities = ok(admin.put(f"{BASE}/demo/a", json=a_docs + mine_docs))["entities"]
     a_ids = {entity["unique_keys"][0]["submitter_id"]: entity["id"] for entity in entities}
-    _ok(admin.put(f"{BASE}/other/b", json=b_docs))
+    ok(admin.put(f"{BASE}/other/b", json=b_docs))
     b_rows = world.graph.read(
         "MATCH (n) WHERE n.project_id = $b RETURN n.id AS id, n.submitter_id AS sid", {"b": B}
     )

@@ -7,13 +7,14 @@ her bytes, and her downloads still bring exactly them back.
 from __future__ import annotations
 
 import uuid
-from dataclasses import replace
+from typing import Any
 
 import pytest
 
 from engine.objects.index import RecordIndex
 from engine.objects.record import IndexRecord, new_rev, now
-from tests.security.two_projects import B1_PATH, TwoProjects, ok
+from tests.auth_world import ok
+from tests.security.two_projects import B1_PATH, TwoProjects
 
 
 def _a1_keys(world: TwoProjects) -> dict[str, str]:
@@ -67,9 +68,8 @@ def test_a_did_that_could_name_another_folder_is_refused(
     two_projects.a1_bytes_intact()
 
 
-def _legacy_record(world: TwoProjects, did: str, key: str, *, pending: bool) -> IndexRecord:
-    """A B1 record written before dids and keys were checked, its key on A1's bytes."""
-    alice_record = next(r for g, r in world.files.items() if world.a1["keys"][g] == key)
+def _legacy_record(world: TwoProjects, did: str, key: str, **fields: Any) -> IndexRecord:
+    """A B1 record written straight into the graph, as before dids and keys were checked."""
     stamp = now()
     record = IndexRecord(
         did=did,
@@ -77,15 +77,23 @@ def _legacy_record(world: TwoProjects, did: str, key: str, *, pending: bool) -> 
         rev=new_rev(),
         created_date=stamp,
         updated_date=stamp,
-        file_name=key.rsplit("/", 1)[1],
         authz=[B1_PATH],
         storage_key=key,
-        pending=pending,
+        **fields,
     )
-    if not pending:  # declared as alice's, to have her bytes signed for him
-        record = replace(record, size=alice_record["size"], hashes=dict(alice_record["hashes"]))
     RecordIndex(world.graph).create([record])
     return record
+
+
+def _aimed_at_alice(world: TwoProjects, did: str, key: str, *, pending: bool) -> IndexRecord:
+    """A legacy B1 record whose key is on A1's bytes; a stored one declares alice's size and
+    hashes, to have her bytes signed for him."""
+    declared: dict[str, Any] = {}
+    if not pending:
+        alice_record = next(r for g, r in world.files.items() if world.a1["keys"][g] == key)
+        declared = {"size": alice_record["size"], "hashes": dict(alice_record["hashes"])}
+    name = key.rsplit("/", 1)[1]
+    return _legacy_record(world, did, key, file_name=name, pending=pending, **declared)
 
 
 def test_a_record_whose_key_is_not_its_own_never_touches_those_bytes(
@@ -94,7 +102,7 @@ def test_a_record_whose_key_is_not_its_own_never_touches_those_bytes(
     world, bob = two_projects, two_projects.client("bob")
     batch_did = _batch_did(world)
     key = world.a1["keys"][batch_did]
-    pending = _legacy_record(world, key.rsplit("/", 1)[0], key, pending=True)
+    pending = _aimed_at_alice(world, key.rsplit("/", 1)[0], key, pending=True)
     name = pending.file_name
 
     signed = bob.get(f"/user/data/upload/{pending.did}?file_name={name}")
@@ -112,7 +120,7 @@ def test_a_record_whose_key_is_not_its_own_never_touches_those_bytes(
 
     nested_did = next(did for did, k in world.a1["keys"].items() if "alice-dir/" in k)
     nested_key = world.a1["keys"][nested_did]
-    stored = _legacy_record(world, f"{nested_did}/alice-dir", nested_key, pending=False)
+    stored = _aimed_at_alice(world, f"{nested_did}/alice-dir", nested_key, pending=False)
     download = bob.get(f"/user/data/download/{stored.did}")
     assert download.status_code == 409 and "url" not in download.json(), download.text
     access = bob.get(f"/ga4gh/drs/v1/objects/{stored.did}/access/s3")
@@ -184,21 +192,7 @@ def test_deleting_a_record_whose_key_holds_a_nul_deletes_the_record_and_answers(
 ) -> None:
     """Such a key (written before keys were checked) is not the record's own: only the record goes."""
     did = str(uuid.uuid4())
-    stamp = now()
-    RecordIndex(two_projects.graph).create(
-        [
-            IndexRecord(
-                did=did,
-                baseid=did,
-                rev=new_rev(),
-                created_date=stamp,
-                updated_date=stamp,
-                authz=[B1_PATH],
-                storage_key=f"{did}/a\u0000b",
-                pending=True,
-            )
-        ]
-    )
+    _legacy_record(two_projects, did, f"{did}/a\u0000b", pending=True)
     bob = two_projects.client("bob")
     assert bob.delete(f"/user/data/{did}").status_code == 204
     assert bob.get(f"/index/index/{did}").status_code == 404

@@ -28,7 +28,8 @@ from typing import Any
 import pytest
 from starlette.routing import Mount, Route
 
-from tests.security.two_projects import OUTSIDERS, TwoProjects, ok
+from tests.auth_world import ok
+from tests.security.two_projects import OUTSIDERS, TwoProjects
 
 SKIPPED_METHODS = {"HEAD", "OPTIONS"}
 PARAM = re.compile(r"{(\w+)(?::\w+)?}")

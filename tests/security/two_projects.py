@@ -25,7 +25,7 @@ from engine.graph.store import GraphStore
 from engine.objects.index import DDL as RECORD_DDL
 from engine.objects.store import ObjectStore
 from tests.auth_fixture import access_token
-from tests.auth_world import make_app
+from tests.auth_world import make_app, ok, project_tree, role
 
 BASE = "/api/v0/submission"
 A1_PATH, B1_PATH = "/programs/A/projects/A1", "/programs/B/projects/B1"
@@ -45,25 +45,13 @@ A1_BATCH_FILE = ("alice-batch.txt", b"alice's batch upload\n")
 A1_MULTIPART_FILE = ("alice-multipart.bin", b"alice's multipart bytes\n" * 4)
 
 
-def _writer_role() -> dict[str, Any]:
-    actions = [
-        ("sheepdog", "*"),
-        ("peregrine", "read"),
-        ("guppy", "read"),
-        ("indexd", "*"),
-        ("fence", "*"),
-    ]
-    return {
-        "id": "writer",
-        "permissions": [
-            {"id": f"{service}-{method}", "action": {"service": service, "method": method}}
-            for service, method in actions
-        ],
-    }
-
-
-def _program(name: str, code: str) -> dict[str, Any]:
-    return {"name": name, "subresources": [{"name": "projects", "subresources": [{"name": code}]}]}
+WRITES = [
+    ("sheepdog", "*"),
+    ("peregrine", "read"),
+    ("guppy", "read"),
+    ("indexd", "*"),
+    ("fence", "*"),
+]
 
 
 POLICY = {
@@ -71,9 +59,9 @@ POLICY = {
         "anonymous_policies": [],
         "all_users_policies": [],
         "resources": [
-            {"name": "programs", "subresources": [_program("A", "A1"), _program("B", "B1")]}
+            {"name": "programs", "subresources": [project_tree("A", "A1"), project_tree("B", "B1")]}
         ],
-        "roles": [_writer_role()],
+        "roles": [role("writer", WRITES)],
         "policies": [
             {"id": "A1_writer", "role_ids": ["writer"], "resource_paths": [A1_PATH]},
             {"id": "B1_writer", "role_ids": ["writer"], "resource_paths": [B1_PATH]},
@@ -85,11 +73,6 @@ POLICY = {
         USERS["admin"]: {"admin": True},
     },
 }
-
-
-def ok(response: httpx.Response) -> Any:
-    assert response.status_code in (200, 201), response.text
-    return response.json()
 
 
 @dataclass
