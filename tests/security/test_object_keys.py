@@ -10,9 +10,12 @@ import uuid
 from typing import Any
 
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
 from engine.objects.index import RecordIndex
-from engine.objects.record import IndexRecord, new_rev, now
+from engine.objects.keys import own_key, storage_key
+from engine.objects.record import IndexRecord, RecordError, new_rev, now
 from tests.auth_world import ok
 from tests.security.two_projects import B1_PATH, TwoProjects
 
@@ -196,3 +199,42 @@ def test_deleting_a_record_whose_key_holds_a_nul_deletes_the_record_and_answers(
     bob = two_projects.client("bob")
     assert bob.delete(f"/user/data/{did}").status_code == 204
     assert bob.get(f"/index/index/{did}").status_code == 404
+
+
+_SEGMENTS = st.text(alphabet="ab.\\-_ %\u00e9\u0000", min_size=0, max_size=4)
+
+
+@settings(max_examples=400, deadline=None)
+@given(data=st.data(), uuids=st.tuples(st.uuids(), st.uuids()))
+def test_no_key_lies_in_another_records_folder(data: st.DataObject, uuids: tuple) -> None:
+    """The rule, not its examples: whatever two dids and file names are given, a key made for one
+    record is never the other's nor under the other's folder, and only its own record owns it.
+
+    Dids and names are drawn to aim at each other: a prefix that is the other's UUID or
+    `batches`, names holding the other's UUID or batch folder, dot segments, NULs.
+    """
+    ids = [str(value) for value in uuids]
+    assume(ids[0] != ids[1])
+    dids, keys = [], []
+    for mine, theirs in ((0, 1), (1, 0)):
+        prefix = data.draw(st.sampled_from(["", "dg.1234/", f"{ids[theirs]}/", "batches/", "x/"]))
+        dids.append(f"{prefix}{ids[mine]}")
+    for mine, theirs in ((0, 1), (1, 0)):
+        parts = st.sampled_from([ids[theirs], dids[theirs], "batches", "0" * 32]) | _SEGMENTS
+        name = "/".join(data.draw(st.lists(parts, min_size=1, max_size=4)))
+        batch = data.draw(st.none() | st.sampled_from(["0" * 32, "f" * 32]))
+        try:
+            keys.append(storage_key(dids[mine], name, batch))
+        except RecordError:
+            keys.append(None)  # refused: never a key
+    stamp = now()
+    for mine, theirs in ((0, 1), (1, 0)):
+        if keys[mine] is None:
+            continue
+        own = IndexRecord(dids[mine], dids[mine], "r", stamp, stamp, storage_key=keys[mine])
+        assert own_key(own) == keys[mine]
+        other = IndexRecord(dids[theirs], dids[theirs], "r", stamp, stamp, storage_key=keys[mine])
+        assert own_key(other) is None
+        if keys[theirs] is not None:
+            assert keys[mine] != keys[theirs]
+            assert not keys[mine].startswith(keys[theirs] + "/")
