@@ -51,7 +51,10 @@ def test_ids_with_a_slash_escaped_or_not(api: TestClient) -> None:
     guid = stored_object(api)
     assert guid.startswith("dg.TEST/")
     for sent in (guid, quote(guid, safe="")):
-        assert api.get(f"{DRS}/objects/{sent}").json()["id"] == guid
+        drs_object = api.get(f"{DRS}/objects/{sent}").json()
+        assert drs_object["id"] == guid
+        # DRS ids in URIs are unreserved characters: the prefix's slash is escaped.
+        assert drs_object["self_uri"] == f"drs://testserver/dg.TEST%2F{guid.split('/')[1]}"
         access = api.get(f"{DRS}/objects/{sent}/access/s3")
         assert access.status_code == 200, access.text
     assert httpx.get(access.json()["url"]).content == DATA

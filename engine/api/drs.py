@@ -10,6 +10,11 @@ The bulk requests (`POST /objects` with `bulk_object_ids`, `POST
 /objects/access` with `bulk_object_access_ids`) come before the id routes,
 so `POST /objects/access` is the bulk request even if a record's id is
 `access`; `GET` of such an object still finds it.
+
+Every object is a blob (Commons keeps no bundles), so `expand` changes
+nothing, as DRS says of blobs. `OPTIONS` (DRS Authorizations) is not
+served: it answers 405, which DRS reads as "not supported". Every error
+answers DRS's `{msg, status_code}` (engine/api/errors.py).
 """
 
 from __future__ import annotations
@@ -27,7 +32,6 @@ from engine.objects import drs
 from engine.objects.record import RecordError
 
 PREFIX = "/ga4gh/drs/v1"
-MAX_BULK = 1000
 
 
 def _host(request: Request) -> str:
@@ -35,7 +39,7 @@ def _host(request: Request) -> str:
 
 
 async def service_info(request: Request) -> Response:
-    return JSONResponse(drs.service_info(_host(request)))
+    return JSONResponse(drs.service_info(_host(request), request.app.state.settings.public_url))
 
 
 def _region(request: Request) -> str:
@@ -68,8 +72,8 @@ def _bulk(body: Any, name: str) -> list[Any]:
     items = body.get(name) if isinstance(body, dict) else None
     if not isinstance(items, list) or not items:
         raise RecordError(400, f"the body must be an object with a non-empty list {name}")
-    if len(items) > MAX_BULK:
-        raise RecordError(413, f"{name} has {len(items)} items; at most {MAX_BULK} per request")
+    if len(items) > drs.MAX_BULK:
+        raise RecordError(413, f"{name} has {len(items)} items; at most {drs.MAX_BULK} per request")
     return items
 
 
@@ -89,9 +93,9 @@ def _access_pairs(body: Any) -> list[tuple[str, str]]:
             )
         access_ids = _strings(item.get("bulk_access_ids"), "bulk_access_ids")
         pairs += [(item["bulk_object_id"], access_id) for access_id in access_ids]
-    if len(pairs) > MAX_BULK:
+    if len(pairs) > drs.MAX_BULK:
         raise RecordError(
-            413, f"{len(pairs)} access URLs asked for; at most {MAX_BULK} per request"
+            413, f"{len(pairs)} access URLs asked for; at most {drs.MAX_BULK} per request"
         )
     return pairs
 

@@ -1,19 +1,26 @@
 """How failures become HTTP answers: a specific message and a 4xx, never a traceback.
 
 Sheepdog's clients read `message` and `code` from an error body, so every
-error answer carries both.
+error answer carries both; GA4GH APIs (DRS, under `/ga4gh/`) name them
+`msg` and `status_code`, and there every error answers in that shape, a
+route that does not exist or a method it does not take included.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 
 from engine.auth.errors import AuthError
 from engine.objects.record import RecordError
 from engine.submission.documents import BodyError
 from engine.submission.projects import AdminError
 from engine.submission.submit import ProjectNotFound
+
+GA4GH = "/ga4gh/"
 
 
 class HTTPProblem(Exception):
@@ -25,46 +32,66 @@ class HTTPProblem(Exception):
         self.message = message
 
 
-def problem(status: int, message: str) -> JSONResponse:
-    return JSONResponse({"message": message, "code": status}, status_code=status)
+def problem(
+    request: Request, status: int, message: str, headers: Mapping[str, str] | None = None
+) -> JSONResponse:
+    """The error answer in the shape the API at the request's path reads."""
+    if request.url.path.startswith(GA4GH):
+        body = {"msg": message, "status_code": status}
+    else:
+        body = {"message": message, "code": status}
+    return JSONResponse(body, status_code=status, headers=headers)
 
 
 async def _http_problem(request: Request, error: Exception) -> Response:
-    assert isinstance(error, HTTPProblem | AdminError)
-    return problem(error.status, error.message)
+    assert isinstance(error, HTTPProblem | AdminError | RecordError)
+    return problem(request, error.status, error.message)
 
 
 async def _auth_error(request: Request, error: Exception) -> Response:
     """A 401 names the scheme to use, as RFC 6750 asks."""
     assert isinstance(error, AuthError)
-    response = problem(error.status, error.message)
-    if error.status == 401:
-        response.headers["WWW-Authenticate"] = 'Bearer realm="commons"'
-    return response
-
-
-async def _record_error(request: Request, error: Exception) -> Response:
-    """DRS clients read `msg` and `status_code`, as the GA4GH spec names them."""
-    assert isinstance(error, RecordError)
-    body = {"message": error.message, "code": error.status}
-    if request.url.path.startswith("/ga4gh/"):
-        body |= {"msg": error.message, "status_code": error.status}
-    return JSONResponse(body, status_code=error.status)
+    scheme = {"WWW-Authenticate": 'Bearer realm="commons"'} if error.status == 401 else None
+    return problem(request, error.status, error.message, scheme)
 
 
 async def _body_error(request: Request, error: Exception) -> Response:
-    return problem(400, str(error))
+    return problem(request, 400, str(error))
 
 
 async def _not_found(request: Request, error: Exception) -> Response:
-    return problem(404, str(error))
+    return problem(request, 404, str(error))
+
+
+async def _routing(request: Request, error: Exception) -> Response:
+    """No route, or not this method: Starlette's plain text, but GA4GH's shape under `/ga4gh/`."""
+    assert isinstance(error, HTTPException)
+    if not request.url.path.startswith(GA4GH):
+        return PlainTextResponse(error.detail, error.status_code, headers=error.headers)
+    allowed = (error.headers or {}).get("Allow")
+    message = f"{error.detail}: {request.method} {request.url.path}"
+    return problem(
+        request,
+        error.status_code,
+        message + (f" (this path answers {allowed})" if allowed else ""),
+        error.headers,
+    )
+
+
+async def _server_error(request: Request, error: Exception) -> Response:
+    """An unexpected failure (logged with its traceback by the server): nothing of it is told."""
+    if not request.url.path.startswith(GA4GH):
+        return PlainTextResponse("Internal Server Error", 500)
+    return problem(request, 500, "an unexpected error occurred; the server logged it")
 
 
 handlers = {
     HTTPProblem: _http_problem,
     AdminError: _http_problem,
+    RecordError: _http_problem,
     AuthError: _auth_error,
-    RecordError: _record_error,
     BodyError: _body_error,
     ProjectNotFound: _not_found,
+    HTTPException: _routing,
+    Exception: _server_error,
 }
