@@ -63,6 +63,7 @@ def serve(host: str | None, port: int | None, data_dir: str | None, demo: bool) 
     """Start the stores (embedded ones when none are configured) and the API server."""
     from engine.api.app import create_app
     from engine.api.graphql import query_service
+    from engine.dictionary.cli import print_warnings
     from engine.dictionary.compile import compile_dictionary
     from engine.graph.ddl import apply_ddl
     from engine.objects.index import DDL as RECORD_DDL
@@ -80,6 +81,7 @@ def serve(host: str | None, port: int | None, data_dir: str | None, demo: bool) 
         compiled = compile_dictionary(settings.commons_dictionary)
     except DictionaryError as error:
         fail(f"dictionary {settings.commons_dictionary} does not load:\n" + str(error))
+    print_warnings(compiled.dictionary)
     click.echo("Starting stores...", err=True)
     try:
         with open_stores(settings) as stores:

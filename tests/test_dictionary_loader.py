@@ -293,23 +293,103 @@ def test_loading_is_deterministic(complete: Dictionary) -> None:
     ]
 
 
-def test_a_link_cycle_through_an_optional_link_is_still_a_cycle_for_ordering(tmp_path) -> None:
+def _link(name: str, target: str, backref: str, *, required: bool = False) -> dict[str, Any]:
+    return {
+        "name": name,
+        "backref": backref,
+        "label": "related_to",
+        "target_type": target,
+        "multiplicity": "many_to_one",
+        "required": required,
+    }
+
+
+def _cycle_warning(site: str, cycle: str, source: str, target: str, consequence: str) -> str:
+    return (
+        f"{site}: links form a cycle ({cycle}); the import order breaks it here, "
+        f"putting {target} after {source}: {consequence}"
+    )
+
+
+def test_a_link_cycle_is_broken_at_its_optional_link_with_a_warning(tmp_path) -> None:
     def link_case_to_sample(case: dict) -> None:
-        case["links"].append(
-            {
-                "name": "index_samples",
-                "backref": "indexed_cases",
-                "label": "indexed_by",
-                "target_type": "sample",
-                "multiplicity": "many_to_one",
-                "required": False,
-            }
+        case["links"].append(_link("index_samples", "sample", "indexed_cases"))
+
+    loaded = load_dictionary(edited(tmp_path, {"case.yaml": link_case_to_sample}))
+    assert loaded.import_order == (
+        "program",
+        "project",
+        "case",
+        "demographic",
+        "sample",
+        "read_group",
+    )
+    assert (
+        _cycle_warning(
+            "case.yaml: links[1]",
+            "case -> sample -> case",
+            "case",
+            "sample",
+            "it can be filled only once its target exists",
         )
+        in loaded.warnings
+    )
 
-    from tests.dictionary_fixtures import load_errors
 
-    messages = load_errors(edited(tmp_path, {"case.yaml": link_case_to_sample}))
-    assert messages == [
-        "case.yaml: links: links form a cycle, so no import order puts every link target first "
-        "(left unordered: case, demographic, read_group, sample)"
+def test_a_cycle_of_required_links_is_broken_too_and_says_so(tmp_path) -> None:
+    def link_case_to_sample(case: dict) -> None:
+        case["links"].append(_link("index_samples", "sample", "indexed_cases", required=True))
+
+    loaded = load_dictionary(edited(tmp_path, {"case.yaml": link_case_to_sample}))
+    assert loaded.import_order.index("case") < loaded.import_order.index("sample")
+    assert (
+        _cycle_warning(
+            "case.yaml: links[1]",
+            "case -> sample -> case",
+            "case",
+            "sample",
+            "a record of it can be submitted only together with its target (in one request)",
+        )
+        in loaded.warnings
+    )
+
+
+def test_the_last_way_to_satisfy_a_required_group_counts_as_required(tmp_path) -> None:
+    """read_group must link a sample or a demographic, both of which link back to it: once one
+    link is broken, the other is the last way left, so breaking it breaks something required."""
+
+    def one_group(read_group: dict) -> None:
+        group = read_group["links"][0]["subgroup"]
+        group[1] = group[1]["subgroup"][1]
+
+    def links_back(document: dict) -> None:
+        backref = f"{document['id']}_back"
+        document["links"].append(_link("read_groups_back", "read_group", backref, required=True))
+
+    loaded = load_dictionary(
+        edited(
+            tmp_path,
+            {
+                "read_group.yaml": one_group,
+                "sample.yaml": links_back,
+                "demographic.yaml": links_back,
+            },
+        )
+    )
+    broken = [message for message in loaded.warnings if "breaks it here" in message]
+    assert broken == [
+        _cycle_warning(
+            "read_group.yaml: links[0].subgroup[0]",
+            "read_group -> sample -> read_group",
+            "read_group",
+            "sample",
+            "a record of it can be submitted only together with its target (in one request)",
+        ),
+        _cycle_warning(
+            "read_group.yaml: links[0].subgroup[1]",
+            "read_group -> demographic -> read_group",
+            "read_group",
+            "demographic",
+            "it can be filled only once its target exists",
+        ),
     ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,7 +20,7 @@ from engine.dictionary.validators import (
     entity_schema,
     validate_entity,
 )
-from tests.dictionary_fixtures import COMPLETE
+from tests.dictionary_fixtures import COMPLETE, edited
 
 UUID = "0f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b"
 
@@ -102,6 +103,24 @@ def test_missing_required_properties_are_named(validators: dict) -> None:
         EntityError(("cases",), "'cases' is a required property", "required"),
         EntityError(("submitter_id",), "'submitter_id' is a required property", "required"),
     ]
+
+
+def test_a_link_marked_required_is_required_even_when_the_required_list_omits_it(
+    tmp_path: Path,
+) -> None:
+    """Gen3's link validator: "Entity is missing required link to parent_samples"."""
+
+    def edit(sample: dict) -> None:
+        sample["links"][1]["required"] = True
+
+    validator = compile_validators(load_dictionary(edited(tmp_path, {"sample.yaml": edit})))[
+        "sample"
+    ]
+    entity = {"type": "sample", "submitter_id": "s", "cases": {"submitter_id": "c"}}
+    assert validate_entity(validator, entity) == [
+        EntityError(("parent_samples",), "'parent_samples' is a required property", "required")
+    ]
+    assert validate_entity(validator, {**entity, "parent_samples": {"submitter_id": "p"}}) == []
 
 
 def test_unknown_properties_are_named(validators: dict) -> None:

@@ -3,6 +3,12 @@
 The metaschema says each part has the right shape; these say the parts
 agree: links point at node types that exist, `required` and `uniqueKeys`
 name things the node has, and link groups can be satisfied.
+
+Two disagreements that Gen3 loads are warnings, served as Gen3 serves them:
+a system property that is not a property (ignored: Gen3 serves only
+properties), and a required link or group inside a link group (it must
+always be given, as Gen3's link validator requires; in an exclusive group
+that leaves no room for the other members).
 """
 
 from __future__ import annotations
@@ -36,30 +42,37 @@ def check_node(
                 errors.add(file, ("uniqueKeys", index, position), f"'{name}' is not a property")
     for index, name in enumerate(document.get("systemProperties", [])):
         if name not in properties:
-            errors.add(file, ("systemProperties", index), f"'{name}' is not a property")
-    _check_exclusive_groups(parsed, parsed.groups, errors)
+            errors.warn(
+                file,
+                ("systemProperties", index),
+                f"'{name}' is not a property, so it is ignored (as Gen3 does)",
+            )
+    _check_groups(parsed, parsed.groups, errors)
 
 
-def _check_exclusive_groups(
-    parsed: ParsedLinks, groups: tuple[LinkGroup, ...], errors: ErrorList
-) -> None:
-    """In an exclusive group at most one member may be given, so no member may be required on its own."""
+def _check_groups(parsed: ParsedLinks, groups: tuple[LinkGroup, ...], errors: ErrorList) -> None:
+    """A required member of a group must be given whatever the group says; in an exclusive group
+    (at most one member) that forbids the others."""
     for group in groups:
         nested = tuple(member for member in group.members if isinstance(member, LinkGroup))
-        if group.exclusive:
-            for member in nested:
-                if member.required:
-                    site = parsed.group_sites[member.id]
-                    errors.add(
-                        site.file,
-                        (*site.path, "required"),
-                        "a required group cannot be inside an exclusive group",
-                    )
-            for link, site in zip(parsed.links, parsed.sites, strict=True):
-                if link.required and link.groups and link.groups[-1] == group.id:
-                    errors.add(
-                        site.file,
-                        (*site.path, "required"),
-                        "a required link cannot be inside an exclusive group",
-                    )
-        _check_exclusive_groups(parsed, nested, errors)
+        others = (
+            "so no other member of this exclusive group can be"
+            if group.exclusive
+            else "whatever its group allows"
+        )
+        for member in nested:
+            if member.required and group.exclusive:
+                site = parsed.group_sites[member.id]
+                errors.warn(
+                    site.file,
+                    (*site.path, "required"),
+                    f"a required group inside a link group: one of its links must always be given, {others}",
+                )
+        for link, site in zip(parsed.links, parsed.sites, strict=True):
+            if link.required and link.groups and link.groups[-1] == group.id:
+                errors.warn(
+                    site.file,
+                    (*site.path, "required"),
+                    f"a required link inside a link group: '{link.name}' must always be linked, {others}",
+                )
+        _check_groups(parsed, nested, errors)

@@ -29,18 +29,28 @@ def _report(error: DictionaryError) -> NoReturn:
     sys.exit(1)
 
 
+def print_warnings(dictionary: Dictionary) -> None:
+    """Each warning on stderr, `warning: file: json.path: message`, as `commons serve` prints them too."""
+    for message in dictionary.warnings:
+        click.secho(f"warning: {message}", fg="yellow", err=True)
+
+
 def _load(directory: Path) -> Dictionary:
     try:
-        return load_dictionary(directory)
+        loaded = load_dictionary(directory)
     except DictionaryError as error:
         _report(error)
+    print_warnings(loaded)
+    return loaded
 
 
 def _compile(directory: Path) -> CompiledDictionary:
     try:
-        return compile_dictionary(directory)
+        compiled = compile_dictionary(directory)
     except DictionaryError as error:
         _report(error)
+    print_warnings(compiled.dictionary)
+    return compiled
 
 
 @click.group()
@@ -54,12 +64,17 @@ def dictionary() -> None:
 
 @dictionary.command()
 @click.argument("directory", type=FOLDER)
-def check(directory: Path) -> None:
+@click.option("--strict", is_flag=True, help="Refuse warnings too (exit 1), as errors are refused.")
+def check(directory: Path, strict: bool) -> None:
     """Load DIRECTORY, check it and compile it; print a summary.
 
     Every problem is printed to stderr, one per line, as
     `file: json.path: what is wrong`; the exit code is then 1. The GraphQL
     schema is parsed and validated too, as the API server will.
+
+    Warnings (`warning: file: json.path: ...`) are quirks that Gen3 loads
+    and Commons serves as the message says; with --strict they fail the
+    check as well.
     """
     compiled = _compile(directory)
     try:
@@ -75,6 +90,12 @@ def check(directory: Path) -> None:
         f"{directory}: {len(nodes)} node types, {links} links, "
         f"{len(categories)} categories ({', '.join(categories)})"
     )
+    warnings = len(compiled.dictionary.warnings)
+    if warnings:
+        refused = " (refused: --strict)" if strict else ""
+        click.secho(f"{warnings} warning(s){refused}.", fg="red" if strict else "yellow", err=True)
+        if strict:
+            sys.exit(1)
 
 
 @dictionary.command("compile")

@@ -6,6 +6,12 @@ field up by name on one node type, so a name must mean one thing there:
 clashes between properties, link names and backrefs are reported here. The
 one exception is a self-link whose backref is its own name (`related` on
 `sample -> sample`): both ends are the same field, one edge walked both ways.
+
+A backref named as a property of its target is a warning, not an error:
+GDC-style dictionaries declare a "reverse link" property (`files` on
+`archive`, shaped like a link) next to the backref of the same name, and
+Gen3 loads them, its backref replacing the property. Commons does the same:
+the property is not served.
 """
 
 from __future__ import annotations
@@ -63,7 +69,14 @@ def build_edges(
                 )
                 continue
             owner = owners[link.target].get(link.backref)
-            if owner:
+            if owner == "a property":
+                errors.warn(
+                    site.file,
+                    (*site.path, "backref"),
+                    f"'{link.backref}' is also a property of {link.target}; the backref replaces "
+                    "it (as in Gen3), so the property is not served",
+                )
+            elif owner:
                 errors.add(
                     site.file,
                     (*site.path, "backref"),

@@ -6,7 +6,10 @@ together as one DictionaryError, so a steward fixes a dictionary in one pass.
 (A file failing the metaschema is cross-checked once that is fixed: its
 parts cannot be trusted to have the shapes the cross-checks read.)
 Files whose names start with `_` (`_definitions.yaml`, `_terms.yaml`,
-`_settings.yaml`, ...) hold shared parts, not node types.
+`_settings.yaml`, ...) hold shared parts, not node types; nor does
+`metaschema.yaml`, which the GDC keeps next to its nodes and dictionaryutils
+skips by that name. What Gen3 loads but a steward should know about comes
+back as warnings on the Dictionary (see errors.py).
 """
 
 from __future__ import annotations
@@ -24,9 +27,12 @@ from engine.dictionary.errors import DictionaryError, ErrorList
 from engine.dictionary.links import ParsedLinks, parse_links
 from engine.dictionary.metaschema import MetaschemaChecker
 from engine.dictionary.model import Dictionary, Edge, NodeType
-from engine.dictionary.ordering import import_order
+from engine.dictionary.ordering import ImportOrder, import_order
 from engine.dictionary.properties import build_property
 from engine.dictionary.resolver import Resolver, read_yaml, unreadable
+
+# The one file name, besides `_*.yaml`, that holds no node type: dictionaryutils and the GDC skip it.
+METASCHEMA = "metaschema.yaml"
 
 
 def _read_folder(folder: Path, errors: ErrorList) -> dict[str, Any]:
@@ -61,6 +67,11 @@ def _node_files(
         file = path.name
         if file.startswith("_"):
             continue
+        if file == METASCHEMA:
+            errors.warn(
+                file, [], "a metaschema, not a node type: not loaded (as dictionaryutils does)"
+            )
+            continue
         claimed.add(path.stem)
         if file not in documents:
             continue  # unreadable, already reported
@@ -90,7 +101,6 @@ def _shared(documents: dict[str, Any], name: str) -> dict[str, Any]:
 
 def _node_type(document: dict[str, Any], parsed: ParsedLinks, edges: dict[str, Edge]) -> NodeType:
     name = document["id"]
-    link_names = {link.name for link in parsed.links}
     required = tuple(document.get("required", ()))
     system = tuple(document.get("systemProperties", ()))
     listed_deprecated = tuple(document.get("deprecated", ()))
@@ -103,7 +113,7 @@ def _node_type(document: dict[str, Any], parsed: ParsedLinks, edges: dict[str, E
             deprecated=prop in listed_deprecated,
         )
         for prop, schema in document["properties"].items()
-        if prop not in link_names
+        if prop not in edges
     }
     flagged = tuple(
         prop
@@ -119,7 +129,7 @@ def _node_type(document: dict[str, Any], parsed: ParsedLinks, edges: dict[str, E
         additional_properties=document.get("additionalProperties", True),
         properties=properties,
         required=required,
-        system_properties=system,
+        system_properties=tuple(prop for prop in system if prop in properties),
         unique_keys=tuple(tuple(key) for key in document.get("uniqueKeys", ())),
         links=parsed.links,
         link_groups=parsed.groups,
@@ -132,6 +142,27 @@ def _node_type(document: dict[str, Any], parsed: ParsedLinks, edges: dict[str, E
         namespace=str(document.get("namespace") or ""),
         schema=document,
     )
+
+
+def _warn_about_cycles(
+    order: ImportOrder, parsed: dict[str, ParsedLinks], errors: ErrorList
+) -> None:
+    """One warning per link left pointing to a later type, at the link, naming its cycle."""
+    for broken in order.broken:
+        link = broken.link
+        links = parsed[link.source]
+        site = links.sites[links.links.index(link)]
+        consequence = (
+            "a record of it can be submitted only together with its target (in one request)"
+            if broken.required
+            else "it can be filled only once its target exists"
+        )
+        errors.warn(
+            site.file,
+            site.path,
+            f"links form a cycle ({' -> '.join(broken.cycle)}); the import order breaks it here, "
+            f"putting {link.target} after {link.source}: {consequence}",
+        )
 
 
 def load_dictionary(path: str | os.PathLike[str]) -> Dictionary:
@@ -156,26 +187,20 @@ def load_dictionary(path: str | os.PathLike[str]) -> Dictionary:
         for name, node in files.items()
     }
     edges = build_edges(plain_properties, parsed, errors)
-    order, cyclic = import_order(
-        sorted(files), [link for item in parsed.values() for link in item.links]
-    )
-    if cyclic:
-        errors.add(
-            files[cyclic[0]].file,
-            ["links"],
-            "links form a cycle, so no import order puts every link target first "
-            f"(left unordered: {', '.join(cyclic)})",
-        )
+    resolver.warn_about_lists()
     errors.raise_if_any()
     nodes = {
         name: _node_type(files[name].document, parsed[name], edges[name]) for name in sorted(files)
     }
+    order = import_order(nodes.values())
+    _warn_about_cycles(order, parsed, errors)
     return Dictionary(
         source=str(folder.resolve()),
         nodes=nodes,
-        import_order=order,
+        import_order=order.order,
         categories=tuple(sorted({node.category for node in nodes.values()})),
         settings=_shared(documents, "_settings.yaml"),
         definitions=_shared(documents, "_definitions.yaml"),
         terms=_shared(documents, "_terms.yaml"),
+        warnings=tuple(errors.warnings),
     )

@@ -128,12 +128,16 @@ class NodeType:
 class Dictionary:
     source: str
     nodes: dict[str, NodeType]
-    # Node types ordered so that every link target comes before its source.
+    # Node types ordered so that every link target comes before its source, but for the links
+    # broken to undo link cycles (engine.dictionary.ordering): a link to a later type is one.
     import_order: tuple[str, ...]
     categories: tuple[str, ...]
     settings: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
     definitions: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
     terms: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    # What Gen3 (or the GDC) loads and Commons serves, but a steward should know about:
+    # `file: json.path: message`, sorted. `commons dictionary check --strict` refuses them.
+    warnings: tuple[str, ...] = ()
 
     def node(self, name: str) -> NodeType:
         return self.nodes[name]

@@ -10,6 +10,9 @@ folder). dictionaryutils' semantics, which real dictionaries rely on:
   and its keys *override* the sibling keys written next to the reference;
 - several references merge in order, later ones winning.
 
+A list of references is the GDC's form (its own loader merges them; Gen3's
+dictionaryutils fails on it): served, with one warning per file.
+
 Unlike dictionaryutils, a referenced part is resolved against the file it
 comes from (so `#/UUID` inside `_definitions.yaml` means that file's UUID),
 and a reference cycle is reported instead of recursing forever. A resolved
@@ -76,10 +79,24 @@ class Resolver:
         self.documents = documents
         self.errors = errors
         self._cache: dict[tuple[str, str], Any] = {}
+        # Where each file holds a list of references, in the order they were resolved.
+        self._lists: dict[str, list[JsonPath]] = {}
 
     def resolve_document(self, name: str) -> Any:
         """The document `name` with every reference in it resolved."""
         return self._target(name, "", [])
+
+    def warn_about_lists(self) -> None:
+        """One warning per file holding lists of references, naming the first (GDC's files hold thousands)."""
+        for file, paths in self._lists.items():
+            first = min(paths, key=lambda path: [(isinstance(part, str), part) for part in path])
+            more = f" (and {len(paths) - 1} more in this file)" if len(paths) > 1 else ""
+            self.errors.warn(
+                file,
+                first,
+                "a list of references, merged in order as the GDC's loader does; "
+                f"Gen3's dictionaryutils cannot load it{more}",
+            )
 
     def _document(self, name: str) -> Any:
         """A document by its folder-relative name, read on first use if not read already."""
@@ -138,6 +155,8 @@ class Resolver:
             if key not in refs
         }
         for key, ref in refs.items():
+            if isinstance(ref, list):
+                self._lists.setdefault(file, []).append((*path, key))
             for index, one in enumerate(ref if isinstance(ref, list) else [ref]):
                 where = (*path, key, index) if isinstance(ref, list) else (*path, key)
                 merged.update(self._reference(file, one, where, stack))

@@ -206,8 +206,6 @@ class _Writer:
             lines.append(
                 f"{_described(prop.description, '  ')}  {name}: {self._output_type(node, prop)}{deprecated}\n"
             )
-        for name in sorted(set(node.system_properties) - set(node.properties) - set(FIXED_FIELDS)):
-            lines.append(f"  {name}: String\n")
         for name in sorted(node.edges):
             target = node.edges[name].target
             arguments = self.arguments(target)

@@ -7,7 +7,10 @@ node's resolved schema, with two of Gen3's submission rules applied:
   with an empty cell (or an update clearing a value) is valid;
 - every link accepts `{"id": ...}` / `{"submitter_id": ...}` or a list of
   them, like Gen3's `to_one`/`to_many` definitions, even when the dictionary
-  forgot to declare the link among its properties.
+  forgot to declare the link among its properties;
+- a link marked `required: true` must be given even when the node's
+  `required` list leaves it out, inside a link group too, as Gen3's link
+  validator requires ("Entity is missing required link to ...").
 """
 
 from __future__ import annotations
@@ -73,9 +76,11 @@ def entity_schema(node: NodeType) -> dict[str, Any]:
     properties = dict(node.schema.get("properties", {}))
     for link in node.links:
         properties.setdefault(link.name, _link_schema(link.multiplicity))
-    required = set(node.required)
+    required = [*node.required]
+    required += [link.name for link in node.links if link.required and link.name not in required]
     return {
         **node.schema,
+        **({"required": required} if required else {}),
         "properties": {
             name: schema if name in required else allow_null(schema)
             for name, schema in properties.items()
