@@ -37,17 +37,26 @@ def delete_entities(
     ids: list[str],
     *,
     cascade: bool = False,
+    dry_run: bool = False,
 ) -> SubmissionResult:
+    """Deletes `ids` (and with `cascade` what links to them), or with `dry_run` checks only."""
+
     def work(tx: Transaction) -> SubmissionResult:
         find_project(tx, target)
         if not ids:
-            return SubmissionResult([], created=False, transactional_errors=[NOTHING_TO_DELETE])
+            return SubmissionResult(
+                [],
+                created=False,
+                deletion=True,
+                dry_run=dry_run,
+                transactional_errors=[NOTHING_TO_DELETE],
+            )
         found = types_of(tx, dictionary, target.project_id, ids)
         results = [
             EntityResult(index=i, type=found.get(id_, ""), id=id_, action="delete")
             for i, id_ in enumerate(ids)
         ]
-        answer = SubmissionResult(results, created=False)
+        answer = SubmissionResult(results, created=False, deletion=True, dry_run=dry_run)
         for result in results:
             if result.id not in found:
                 result.error(
@@ -82,13 +91,14 @@ def delete_entities(
                     index=len(ids) + offset, type=node_type, id=identifier, action="delete"
                 )
             )
+        if dry_run:
+            return answer
         every = {**found, **extra}
         union = " UNION ALL ".join(
             f"MATCH {cypher.node('n', label)} WHERE n.id IN $ids DETACH DELETE n RETURN 1 AS done"
             for label in sorted(set(every.values()))
         )
         tx.run(f"CALL () {{ {union} }} RETURN count(*) AS deleted", {"ids": list(every)})
-        answer.deleted = len(every)
         return answer
 
     return store.execute_write(work)
