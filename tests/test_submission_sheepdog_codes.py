@@ -174,6 +174,26 @@ def test_without_id_exports_what_submits_again_as_new_entities(
     assert count(graph, "sample") == 1
 
 
+def test_with_children_exports_what_is_below_the_ids(
+    project: TestClient, entities: dict[str, str]
+) -> None:
+    """ExportFile.get_entity_tree: the named entities, then every descendant in the project,
+    of `category` only when given (the walk goes on through the others)."""
+    extra = [
+        sample("sa-2", "su-1", parent_samples=[{"submitter_id": "sa-1"}]),
+        {"type": "demographic", "submitter_id": "dm-1", "subjects": {"submitter_id": "su-1"}},
+    ]
+    assert project.put(PROJECT, json=extra).status_code == 200
+    query = f"{PROJECT}/export?ids={entities['study']}&format=json&with_children=true"
+    every = project.get(query).json()
+    assert every[0]["id"] == entities["study"]
+    assert sorted(doc["submitter_id"] for doc in every) == ["dm-1", "sa-1", "sa-2", "st-1", "su-1"]
+    biospecimens = project.get(query + "&category=biospecimen").json()
+    assert sorted(doc["submitter_id"] for doc in biospecimens) == ["sa-1", "sa-2", "st-1"]
+    alone = project.get(f"{PROJECT}/export?ids={entities['study']}&format=json").json()
+    assert [doc["submitter_id"] for doc in alone] == ["st-1"]
+
+
 def test_post_export_takes_its_parameters_as_json(
     project: TestClient, entities: dict[str, str]
 ) -> None:

@@ -39,7 +39,7 @@ from engine.submission.export import (
     node_export,
     unsupported,
 )
-from engine.submission.fetch import fetch_by_ids, fetch_documents
+from engine.submission.fetch import fetch_by_ids, fetch_documents, with_children
 from engine.submission.result import SubmissionResult
 from engine.submission.submit import Target, find_project, submit_documents
 from engine.submission.tabular import template
@@ -321,8 +321,9 @@ def _exportable(dictionary: Dictionary, label: Any) -> NodeType:
 
 
 async def export(request: Request) -> Response:
-    """Sheepdog's export: `ids=` (which win over `node_label=`) or every entity of `node_label=`,
-    as `format=` tsv (the default), csv or json, `without_id=true` leaving ids out.
+    """Sheepdog's export: `ids=` (which win over `node_label=`; `with_children=true` adds what is
+    below them, of `category=` only when given) or every entity of `node_label=`, as `format=`
+    tsv (the default), csv or json, `without_id=true` leaving ids out.
 
     An export by ids of which none is in the project is a 404, as sheepdog
     answers it; ids of which only some are found export those found.
@@ -334,7 +335,10 @@ async def export(request: Request) -> Response:
     fmt = str(params.get("format") or "tsv").lower()
     if fmt not in EXPORT_FORMATS:
         raise HTTPProblem(400, unsupported(fmt))
-    without_id = _flag(params, "without_id")
+    without_id, children = _flag(params, "without_id"), _flag(params, "with_children")
+    category = params.get("category") or None
+    if category is not None and not isinstance(category, str):
+        raise HTTPProblem(400, f"category must be a node category, not {category!r}")
     ids = _id_list(params.get("ids"))
     node = None
     if not ids:
@@ -351,7 +355,12 @@ async def export(request: Request) -> Response:
             find_project(tx, target)
             if node is not None:
                 return fetch_documents(tx, node, target.project_id)
-            return fetch_by_ids(tx, compiled.dictionary, target.project_id, ids)
+            wanted = (
+                with_children(tx, compiled.dictionary, target.project_id, ids, category)
+                if children
+                else ids
+            )
+            return fetch_by_ids(tx, compiled.dictionary, target.project_id, wanted)
 
         docs = store.execute_read(work)
         if node is not None:

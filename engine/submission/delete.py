@@ -10,24 +10,11 @@ from __future__ import annotations
 from engine.dictionary.model import Dictionary
 from engine.graph import cypher
 from engine.graph.store import GraphStore, Transaction
-from engine.submission.fetch import types_of
+from engine.submission.fetch import linking_to, types_of
 from engine.submission.result import EntityResult, ErrorType, SubmissionResult
 from engine.submission.submit import Target, find_project
 
 NOTHING_TO_DELETE = "Nothing to delete: no ids given"
-
-
-def _dependents(
-    tx: Transaction, dictionary: Dictionary, found: dict[str, str], subtree: bool
-) -> list[dict]:
-    """Entities linking to the found ones: direct children, or with `subtree` all descendants."""
-    hops = "*1.." if subtree else ""
-    union = " UNION ALL ".join(
-        f"MATCH {cypher.node('n', label)} WHERE n.id IN $ids MATCH (n)<-[{hops}]-(c) "
-        "RETURN n.id AS parent, c.id AS id, labels(c)[0] AS type"
-        for label in sorted(set(found.values()))
-    )
-    return tx.run(f"CALL () {{ {union} }} RETURN DISTINCT parent, id, type", {"ids": list(found)})
 
 
 def delete_entities(
@@ -66,9 +53,7 @@ def delete_entities(
                 )
         if not found or not answer.success:
             return answer
-        dependents = [
-            row for row in _dependents(tx, dictionary, found, cascade) if row["id"] not in found
-        ]
+        dependents = [row for row in linking_to(tx, found, cascade) if row["id"] not in found]
         if not cascade:
             by_parent: dict[str, list[str]] = {}
             for row in dependents:
