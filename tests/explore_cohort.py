@@ -150,7 +150,7 @@ def load_cohort(store: GraphStore, compiled: CompiledDictionary) -> None:
             "name": code,
             "dbgap_accession_number": f"phs-{code}",
         }
-        assert projects.upsert_project(store, compiled, "demo", project, create_only=False).success
+        assert projects.upsert_project(store, compiled, "demo", project).success
         sources = [SourceDoc(doc, None, index) for index, doc in enumerate(docs)]
         result = submit_documents(store, compiled, Target("demo", code), sources)
         assert result.success, result.to_json()

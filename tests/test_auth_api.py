@@ -192,7 +192,7 @@ def test_a_program_grant_reads_the_programs_projects_from_the_graph(api: TestCli
         projects.upsert_program(graph, compiled, {"name": program, "dbgap_accession_number": "p"})
         for code in codes:
             doc = {"code": code, "name": code, "dbgap_accession_number": "q"}
-            projects.upsert_project(graph, compiled, program, doc, create_only=True)
+            projects.upsert_project(graph, compiled, program, doc)
     save = api.put("/admin/policy", json=POLICY, headers=_bearer(api, "root", admin=True))
     assert save.status_code == 200
 

@@ -8,6 +8,7 @@ user getting what the policy grants them (tests/live_commons.py).
 
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
 
 import pytest
@@ -51,7 +52,9 @@ def test_gen3_sdk_submits_and_queries_as_the_policy_allows(
 
     submitter, _ = _sdk(live_commons, tmp_path, "sam@example.org")
     subject = {"type": "subject", "submitter_id": "su-1", "studies": {"submitter_id": "st-1"}}
-    assert submitter.submit_record("demo", "omics", [STUDY, subject])["success"]
+    submitted = submitter.submit_record("demo", "omics", [STUDY, subject])
+    assert submitted["success"]
+    subject_id = submitted["entities"][1]["id"]
     assert submitter.query(SUBJECTS)["data"]["subject"] == [
         {"submitter_id": "su-1", "project_id": "demo-omics"}
     ]
@@ -67,3 +70,13 @@ def test_gen3_sdk_submits_and_queries_as_the_policy_allows(
     stranger, _ = _sdk(live_commons, tmp_path, "olga@example.org")
     assert stranger.get_programs() == {"links": []}
     assert stranger.query(SUBJECTS)["data"]["subject"] == []
+
+    # export_record of a record, then of the same record deleted: a 404, as sheepdog answers.
+    (exported,) = submitter.export_record("demo", "omics", subject_id, "json")
+    assert exported["submitter_id"] == "su-1"
+    assert "su-1" in submitter.export_node("demo", "omics", "subject", "tsv")
+    submitter.delete_record("demo", "omics", subject_id)
+    with pytest.raises(Exception, match="404"):
+        submitter.export_record("demo", "omics", subject_id, "json")
+    with pytest.raises(Exception, match="404"):
+        submitter.export_record("demo", "omics", str(uuid.uuid4()), "tsv")

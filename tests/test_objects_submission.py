@@ -59,7 +59,7 @@ def test_upload_submit_drs_access_bytes_identical(project: TestClient) -> None:
     submitted = project.put(PROJECT, json=document(guid))
     assert submitted.status_code == 200, submitted.text
     node_id = submitted.json()["entities"][0]["id"]
-    exported = project.get(f"{PROJECT}/export?ids={node_id}").json()
+    exported = project.get(f"{PROJECT}/export?ids={node_id}&format=json").json()
     object_id = exported[0]["object_id"]
     drs_object = project.get(f"/ga4gh/drs/v1/objects/{object_id}").json()
     assert drs_object["checksums"] == [{"type": "md5", "checksum": MD5}]
@@ -108,7 +108,8 @@ def test_deleting_the_node_keeps_the_record_unless_asked(
 def test_a_cascade_takes_the_records_of_the_whole_subtree(project: TestClient) -> None:
     guid = uploaded(project)
     project.put(PROJECT, json=document(guid))
-    subject_id = project.get(f"{PROJECT}/export?node_label=subject").json()["data"][0]["id"]
+    subjects = project.get(f"{PROJECT}/export?node_label=subject&format=json").json()["data"]
+    subject_id = subjects[0]["id"]
     deleted = project.delete(f"{PROJECT}/entities/{subject_id}?cascade=true&delete_records=1")
     assert deleted.status_code == 200, deleted.text
     assert project.get(f"/index/index/{guid}").status_code == 404

@@ -24,19 +24,28 @@ from engine.api.objects import data_objects
 from engine.auth.principal import Principal, principal
 from engine.auth.resources import NameKind, name_problem, program_path, project_resource
 from engine.dictionary.compile import CompiledDictionary
+from engine.dictionary.model import Dictionary, NodeType
 from engine.graph.store import GraphStore
 from engine.objects.access import RecordAccess
 from engine.objects.node_delete import delete_with_records
 from engine.submission import projects
 from engine.submission.delete import delete_entities
 from engine.submission.documents import SourceDoc, parse_body
-from engine.submission.fetch import fetch_by_ids, fetch_documents
+from engine.submission.export import (
+    DELIMITED,
+    EXPORT_FORMATS,
+    ExportFile,
+    ids_export,
+    node_export,
+    unsupported,
+)
+from engine.submission.fetch import fetch_by_ids, fetch_documents, with_children
+from engine.submission.result import SubmissionResult
 from engine.submission.submit import Target, find_project, submit_documents
-from engine.submission.tabular import template, write_table
+from engine.submission.tabular import template
 
 PREFIXES = ("/api/v0/submission", "/v0/submission")
 SERVICE = "sheepdog"
-FORMATS = {"tsv": ("\t", "text/tab-separated-values"), "csv": (",", "text/csv")}
 
 
 def _store(request: Request) -> GraphStore:
@@ -99,12 +108,9 @@ async def program(request: Request) -> Response:
     if request.method == "DELETE":
         await run_in_threadpool(projects.delete_program, store, compiled, name)
         return Response(status_code=204)
+    await run_in_threadpool(projects.require_program, store, name)
     doc = await json_body(request)
-    result = await run_in_threadpool(
-        lambda: projects.upsert_project(
-            store, compiled, name, doc, create_only=request.method == "POST"
-        )
-    )
+    result = await run_in_threadpool(projects.upsert_project, store, compiled, name, doc)
     return _submission_response(result)
 
 
@@ -117,14 +123,22 @@ async def project(request: Request) -> Response:
             projects.delete_project, store, compiled, target.program, target.project
         )
         return Response(status_code=204)
+    return await _submit(request, await _sources(request), dry_run=False)
+
+
+async def project_dry_run(request: Request) -> Response:
+    return await _submit(request, await _sources(request), dry_run=True)
+
+
+async def _sources(request: Request) -> list[SourceDoc]:
     body = await read_body(request)
-    sources = parse_body(body, request.headers.get("content-type", ""), compiled.dictionary)
-    return await _submit(request, sources, dry_run=request.url.path.endswith("/_dry_run"))
+    content_type = request.headers.get("content-type", "")
+    return parse_body(body, content_type, _compiled(request).dictionary)
 
 
-async def _submit(request: Request, sources: list[SourceDoc], dry_run: bool) -> Response:
+async def _submitted(request: Request, sources: list[SourceDoc], dry_run: bool) -> SubmissionResult:
     records = RecordAccess(await principal(request)).readable()
-    result = await run_in_threadpool(
+    return await run_in_threadpool(
         lambda: submit_documents(
             _store(request),
             _compiled(request),
@@ -135,38 +149,74 @@ async def _submit(request: Request, sources: list[SourceDoc], dry_run: bool) -> 
             records=records,
         )
     )
-    return _submission_response(result)
+
+
+async def _submit(request: Request, sources: list[SourceDoc], dry_run: bool) -> Response:
+    return _submission_response(await _submitted(request, sources, dry_run))
+
+
+BULK_TYPES = {"json": "application/json", "tsv": "text/tab-separated-values", "csv": "text/csv"}
 
 
 async def bulk(request: Request) -> Response:
-    """Sheepdog's bulk form: `[{"name", "doc", "doc_format": "json"|"tsv"|"csv"}]`, one transaction."""
+    return await _bulk(request, dry_run=False)
+
+
+async def bulk_dry_run(request: Request) -> Response:
+    return await _bulk(request, dry_run=True)
+
+
+async def _bulk(request: Request, dry_run: bool) -> Response:
+    """Sheepdog's bulk form: `[{"name", "doc", "doc_format": "json"|"tsv"|"csv"}]`, one transaction.
+
+    The answer is sheepdog's bulk answer (`subtransactions`, one per document,
+    and `document_error_count`) beside the usual keys over all the entities.
+    """
     items = await json_body(request)
     if not isinstance(items, list):
         raise HTTPProblem(400, "bulk body must be a list of {name, doc, doc_format} objects")
     sources: list[SourceDoc] = []
+    documents: list[tuple[Any, int]] = []  # each item's name and how many entities it holds
     for position, item in enumerate(items):
         if not isinstance(item, dict) or not isinstance(item.get("doc"), str):
             raise HTTPProblem(400, f"bulk item {position} must be an object with a string 'doc'")
         kind = str(item.get("doc_format", "json")).lower()
-        content_type = {
-            "json": "application/json",
-            "tsv": "text/tab-separated-values",
-            "csv": "text/csv",
-        }.get(kind)
-        if content_type is None:
+        if kind not in BULK_TYPES:
             raise HTTPProblem(
                 400,
                 f"bulk item {position} ({item.get('name')}): doc_format must be json, tsv or csv",
             )
-        parsed = parse_body(item["doc"].encode(), content_type, _compiled(request).dictionary)
+        parsed = parse_body(item["doc"].encode(), BULK_TYPES[kind], _compiled(request).dictionary)
         if not parsed:
             raise HTTPProblem(
                 400,
                 f"bulk item {position} ({item.get('name')}) holds no entities: nothing to submit",
             )
+        documents.append((item.get("name"), len(parsed)))
         for source in parsed:
             sources.append(SourceDoc(source.doc, source.line, len(sources)))
-    return await _submit(request, sources, dry_run=False)
+    result = await _submitted(request, sources, dry_run)
+    body = result.to_json() | _bulk_answer(result, documents)
+    return Response(orjson.dumps(body), status_code=result.status, media_type="application/json")
+
+
+def _bulk_answer(result: SubmissionResult, documents: list[tuple[Any, int]]) -> dict[str, Any]:
+    """BulkUploadTransaction.json's own keys: a `response_json` per document, over its entities."""
+    parts, start = [], 0
+    for name, size in documents:
+        part = SubmissionResult(
+            result.entities[start : start + size],
+            dry_run=result.dry_run,
+            created=result.created,
+            transaction_id=result.transaction_id,
+        )
+        parts.append({"name": name, "response_json": part.to_json()})
+        start += size
+    return {
+        "message": f"Bulk Transaction {'succeeded' if result.success else 'failed'}.",
+        "document_error_count": sum(not part["response_json"]["success"] for part in parts),
+        "subtransactions": parts,
+    }
 
 
 # Entities, export, templates -------------------------------------------------
@@ -180,24 +230,46 @@ def _id_list(value: Any) -> list[str]:
     return [text for text in (part.strip() for part in parts) if text]
 
 
+def _not_found(ids: list[str]) -> HTTPProblem:
+    """Sheepdog's answer when none of the ids an export or manifest names is in the project
+    (ExportFile.get_nodes): the same whether an id never existed, was deleted or is another's."""
+    return HTTPProblem(404, f"Unable to find {', '.join(ids)}")
+
+
+def _flag(params: dict[str, Any], name: str) -> bool:
+    value = params.get(name, False)
+    if isinstance(value, bool):
+        return value
+    text = str(value).lower()
+    if text not in ("true", "false"):
+        raise HTTPProblem(400, f"{name} must be true or false, not {value!r}")
+    return text == "true"
+
+
+def _entity(dictionary: Dictionary, target: Target, doc: dict[str, Any]) -> dict[str, Any]:
+    """Sheepdog's entity (utils.create_entity_list): its program and project, and `properties`
+    holding every property of its type (null when unset) and each link as a list of targets."""
+    node = dictionary.nodes[doc["type"]]
+    links = {link.name for link in node.links}
+    properties = dict.fromkeys(node.properties) | {
+        key: [value] if key in links and isinstance(value, dict) else value
+        for key, value in doc.items()
+    }
+    return {
+        "id": doc["id"],
+        "type": doc["type"],
+        "program": target.program,
+        "project": target.project,
+        "properties": properties,
+    }
+
+
 async def entities(request: Request) -> Response:
+    """GET the entities `ids` names (404 naming those not in the project), or DELETE them."""
+    if request.method == "DELETE":
+        return await _delete(request, dry_run=False)
     target, store, compiled = _target(request), _store(request), _compiled(request)
     ids = _id_list(request.path_params["ids"])
-    if request.method == "DELETE":
-        cascade = request.query_params.get("cascade", "false").lower() in ("1", "true", "yes")
-        if request.query_params.get("delete_records", "").lower() in ("1", "true", "yes"):
-            objects = await data_objects(request)
-            result = await run_in_threadpool(
-                lambda: delete_with_records(
-                    objects, compiled.dictionary, target, ids, cascade=cascade
-                )
-            )
-            return _submission_response(result)
-        result = await run_in_threadpool(
-            lambda: delete_entities(store, compiled.dictionary, target, ids, cascade=cascade)
-        )
-        return _submission_response(result)
-
     if not ids:
         raise HTTPProblem(400, "entities/<ids> names no ids: give one or more, separated by commas")
 
@@ -213,61 +285,104 @@ async def entities(request: Request) -> Response:
     missing = sorted(set(ids) - {doc["id"] for doc in docs})
     if missing:
         raise HTTPProblem(404, f"no entity with id {', '.join(missing)} in {target.project_id}")
-    return JSONResponse(
-        {"entities": [{"id": doc["id"], "type": doc["type"], "properties": doc} for doc in docs]}
-    )
+    return JSONResponse({"entities": [_entity(compiled.dictionary, target, doc) for doc in docs]})
+
+
+async def delete_dry_run(request: Request) -> Response:
+    return await _delete(request, dry_run=True)
+
+
+async def _delete(request: Request, dry_run: bool) -> Response:
+    target, store, compiled = _target(request), _store(request), _compiled(request)
+    ids = _id_list(request.path_params["ids"])
+    cascade = request.query_params.get("cascade", "false").lower() in ("1", "true", "yes")
+    if request.query_params.get("delete_records", "").lower() in ("1", "true", "yes"):
+        objects = await data_objects(request)
+        result = await run_in_threadpool(
+            lambda: delete_with_records(
+                objects, compiled.dictionary, target, ids, cascade=cascade, dry_run=dry_run
+            )
+        )
+    else:
+        result = await run_in_threadpool(
+            lambda: delete_entities(
+                store, compiled.dictionary, target, ids, cascade=cascade, dry_run=dry_run
+            )
+        )
+    return _submission_response(result)
+
+
+def _exportable(dictionary: Dictionary, label: Any) -> NodeType:
+    """The node type `node_label=` names, refused as sheepdog refuses it (validate_export_node)."""
+    node = dictionary.nodes.get(label) if isinstance(label, str) else None
+    if node is None:
+        raise HTTPProblem(400, f"dictionary does not have node with type {label}")
+    return node
 
 
 async def export(request: Request) -> Response:
+    """Sheepdog's export: `ids=` (which win over `node_label=`; `with_children=true` adds what is
+    below them, of `category=` only when given) or every entity of `node_label=`, as `format=`
+    tsv (the default), csv or json, `without_id=true` leaving ids out.
+
+    An export by ids of which none is in the project is a 404, as sheepdog
+    answers it; ids of which only some are found export those found.
+    """
     target, store, compiled = _target(request), _store(request), _compiled(request)
     params: dict[str, Any] = dict(request.query_params)
     if request.method == "POST":
         params |= await json_object(request, optional=True)
-    fmt = str(params.get("format", "json")).lower()
-    if fmt not in ("json", *FORMATS):
-        raise HTTPProblem(400, f"format must be json, tsv or csv, not '{fmt}'")
+    fmt = str(params.get("format") or "tsv").lower()
+    if fmt not in EXPORT_FORMATS:
+        raise HTTPProblem(400, unsupported(fmt))
+    without_id, children = _flag(params, "without_id"), _flag(params, "with_children")
+    category = params.get("category") or None
+    if category is not None and not isinstance(category, str):
+        raise HTTPProblem(400, f"category must be a node category, not {category!r}")
     ids = _id_list(params.get("ids"))
-    label = params.get("node_label")
-    if not ids and not label:
-        raise HTTPProblem(400, "export needs ids=<id,...> or node_label=<node type>")
-    if label and (not isinstance(label, str) or label not in compiled.dictionary.nodes):
-        raise HTTPProblem(400, f"node_label: {label!r} is not a node type")
+    node = None
+    if not ids:
+        if not params.get("node_label"):
+            raise HTTPProblem(
+                400,
+                "expected either `ids` or `node_label` parameter: "
+                "export needs ids=<id,...> or node_label=<node type>",
+            )
+        node = _exportable(compiled.dictionary, params["node_label"])
 
-    def read() -> list[dict]:
+    def read() -> ExportFile | None:
         def work(tx):
             find_project(tx, target)
-            if label:
-                return fetch_documents(tx, compiled.dictionary.nodes[label], target.project_id)
-            return fetch_by_ids(tx, compiled.dictionary, target.project_id, ids)
+            if node is not None:
+                return fetch_documents(tx, node, target.project_id)
+            wanted = (
+                with_children(tx, compiled.dictionary, target.project_id, ids, category)
+                if children
+                else ids
+            )
+            return fetch_by_ids(tx, compiled.dictionary, target.project_id, wanted)
 
-        return store.execute_read(work)
+        docs = store.execute_read(work)
+        if node is not None:
+            return node_export(node, docs, fmt, without_id=without_id)
+        return ids_export(compiled.dictionary, docs, fmt, without_id=without_id) if docs else None
 
-    docs = await run_in_threadpool(read)
-    if fmt == "json":
-        return JSONResponse({"data": docs} if label else docs)
-    delimiter, media_type = FORMATS[fmt]
-    node_type = label or (docs[0]["type"] if docs else None)
-    if node_type is None:
-        return PlainTextResponse("", media_type=media_type)
-    node = compiled.dictionary.nodes[node_type]
-    lines = write_table(node, [d for d in docs if d["type"] == node_type], delimiter, True)
-    filename = f"{node_type}.{fmt}"
-    return StreamingResponse(
-        (line for line in lines),
-        media_type=media_type,
-        headers={"content-disposition": f"attachment; filename={filename}"},
-    )
-
-
-MANIFEST_KEYS = ("id", "object_id", "file_name", "file_size", "md5sum")
+    found = await run_in_threadpool(read)
+    if found is None:
+        raise _not_found(ids)
+    headers = {"content-disposition": f"attachment; filename={found.filename}"}
+    if isinstance(found.content, bytes):
+        return Response(found.content, media_type=found.media_type, headers=headers)
+    return StreamingResponse(found.content, media_type=found.media_type, headers=headers)
 
 
 async def manifest(request: Request) -> Response:
-    """Sheepdog's file manifest: the data files among `ids=`, as YAML `files: [...]`."""
+    """Sheepdog's file manifest of the data files `ids=` names, as YAML `files: [...]`: each file's
+    document and its `local_file_path`. An entity that is not a data file is refused (400)."""
     target, store, compiled = _target(request), _store(request), _compiled(request)
     ids = _id_list(request.query_params.get("ids"))
     if not ids:
-        raise HTTPProblem(400, "manifest needs ids=<id,...> of the entities whose files to list")
+        raise HTTPProblem(400, "No ids specified. Use query parameter 'ids', e.g. 'ids=id1,id2'.")
 
     def read() -> list[dict]:
         def work(tx):
@@ -277,9 +392,20 @@ async def manifest(request: Request) -> Response:
         return store.execute_read(work)
 
     docs = await run_in_threadpool(read)
-    files = [{key: doc.get(key) for key in MANIFEST_KEYS} for doc in docs if "file_name" in doc]
+    if not docs:
+        raise _not_found(ids)
+    not_files = [
+        f"{doc['type']} {doc['id']} is not a data file."
+        for doc in docs
+        if "file_name" not in compiled.dictionary.nodes[doc["type"]].properties
+    ]
+    if not_files:
+        raise HTTPProblem(400, " ".join(not_files))
+    files = [{"local_file_path": doc.get("file_name"), **doc} for doc in docs]
     return PlainTextResponse(
-        yaml.safe_dump({"files": files}, sort_keys=False), media_type="application/x-yaml"
+        yaml.safe_dump({"files": files}, sort_keys=False),
+        media_type="application/x-yaml",
+        headers={"content-disposition": "attachment; filename=submission_manifest.yaml"},
     )
 
 
@@ -287,11 +413,11 @@ async def node_template(request: Request) -> Response:
     name = request.path_params["node"]
     node = _compiled(request).dictionary.nodes.get(name)
     if node is None:
-        raise HTTPProblem(404, f"'{name}' is not a node type")
+        raise HTTPProblem(404, f"Entity type {name} is not in dictionary")
     fmt = request.query_params.get("format", "tsv").lower()
-    if fmt not in FORMATS:
-        raise HTTPProblem(400, f"format must be tsv or csv, not '{fmt}'")
-    delimiter, media_type = FORMATS[fmt]
+    if fmt not in DELIMITED:
+        raise HTTPProblem(400, unsupported(fmt, DELIMITED))
+    delimiter, media_type = DELIMITED[fmt]
     return PlainTextResponse(
         template(node, delimiter),
         media_type=media_type,
@@ -300,23 +426,44 @@ async def node_template(request: Request) -> Response:
 
 
 async def open_project(request: Request) -> Response:
+    return await _open(request, dry_run=False)
+
+
+async def open_dry_run(request: Request) -> Response:
+    return await _open(request, dry_run=True)
+
+
+async def _open(request: Request, dry_run: bool) -> Response:
+    """Marks the project open; answers as sheepdog's OpenTransaction."""
     target, store = _target(request), _store(request)
 
     def work(tx):
         find_project(tx, target)
-        tx.run("MATCH (p:`project` {code: $code}) SET p.state = 'open'", {"code": target.project})
+        if not dry_run:
+            tx.run(
+                "MATCH (p:`project` {code: $code}) SET p.state = 'open'", {"code": target.project}
+            )
 
     await run_in_threadpool(store.execute_write, work)
-    return JSONResponse({"code": 200, "message": f"project {target.project_id} is open"})
+    answer = SubmissionResult([], dry_run=dry_run, created=False).to_json()
+    answer["message"] = (
+        "Dry run successful. Would have successfully transitioned project state to 'open'"
+        if dry_run
+        else "Successfully transitioned project state to 'open'"
+    )
+    return JSONResponse(answer)
 
 
 # The dictionary ----------------------------------------------------------------
 
 
 async def dictionary_index(request: Request) -> Response:
-    """Sheepdog's `links`, plus `import_order` (ours), which `commons submit` sorts files by."""
+    """Sheepdog's `links` (each node type and `_all`, under the project for a project's
+    `_dictionary`), plus `import_order` (ours), which `commons submit` sorts files by."""
     dictionary = _compiled(request).dictionary
-    links = [f"/v0/submission/_dictionary/{name}" for name in sorted(dictionary.nodes)]
+    params = request.path_params
+    base = "/v0/submission" + (f"/{params['program']}/{params['project']}" if params else "")
+    links = [f"{base}/_dictionary/{name}" for name in [*sorted(dictionary.nodes), "_all"]]
     return JSONResponse({"links": links, "import_order": list(dictionary.import_order)})
 
 
@@ -329,22 +476,18 @@ def _raw_sections(compiled: CompiledDictionary) -> dict[str, Any]:
     }
 
 
-async def dictionary_all(request: Request) -> Response:
-    compiled = _compiled(request)
-    body = {name: node.schema for name, node in compiled.dictionary.nodes.items()} | _raw_sections(
-        compiled
-    )
-    return JSONResponse(body)
-
-
 async def dictionary_node(request: Request) -> Response:
+    """One node type's schema, a `_definitions`/`_terms`/`_settings` section, or `_all` of them."""
     compiled, name = _compiled(request), request.path_params["node"]
     sections = _raw_sections(compiled)
+    if name == "_all":
+        nodes = compiled.dictionary.nodes.items()
+        return JSONResponse({name: node.schema for name, node in nodes} | sections)
     if name in sections:
         return JSONResponse(sections[name])
     node = compiled.dictionary.nodes.get(name)
     if node is None:
-        raise HTTPProblem(404, f"'{name}' is not a node type")
+        raise HTTPProblem(404, f"Entry {name} not in dictionary")
     return JSONResponse(node.schema)
 
 
@@ -366,22 +509,26 @@ P, Q = "/{program}", "/{program}/{project}"
 ROUTES = [
     ("/",                   programs,         {"GET": LISTED, **ADMIN_EDITS}),
     ("/_dictionary",        dictionary_index, {"GET": PUBLIC}),
-    ("/_dictionary/_all",   dictionary_all,   {"GET": PUBLIC}),
     ("/_dictionary/{node}", dictionary_node,  {"GET": PUBLIC}),
     ("/template/{node}",    node_template,    {"GET": PUBLIC}),
     (P,                     program,          PROGRAM_NEEDS),
     (P + "/",               program,          PROGRAM_NEEDS),
     (Q,                     project,          {**WRITE, "DELETE": ADMIN}),
     (Q + "/",               project,          {**WRITE, "DELETE": ADMIN}),
-    (Q + "/_dry_run",       project,          WRITE),
+    (Q + "/_dry_run",       project_dry_run,  WRITE),
     (Q + "/bulk",           bulk,             WRITE),
+    (Q + "/bulk/_dry_run",  bulk_dry_run,     WRITE),
     (Q + "/entities/{ids}", entities,         {"GET": READ, "DELETE": DELETE}),
+    (Q + "/entities/_dry_run/{ids}", delete_dry_run, {"DELETE": DELETE}),
     (Q + "/export",         export,           {"GET": READ, "POST": READ}),
     (Q + "/export/",        export,           {"GET": READ, "POST": READ}),
     (Q + "/template/{node}", node_template,   {"GET": PUBLIC}),
     (Q + "/manifest",       manifest,         {"GET": READ}),
+    (Q + "/upload_manifest", manifest,        {"GET": READ}),
     (Q + "/open",           open_project,     {"PUT": ADMIN, "POST": ADMIN}),
+    (Q + "/open/_dry_run",  open_dry_run,     {"PUT": ADMIN, "POST": ADMIN}),
     (Q + "/_dictionary",    dictionary_index, {"GET": PUBLIC}),
+    (Q + "/_dictionary/{node}", dictionary_node, {"GET": PUBLIC}),
 ]
 # fmt: on
 

@@ -43,14 +43,16 @@ def delete_with_records(
     ids: list[str],
     *,
     cascade: bool = False,
+    dry_run: bool = False,
 ) -> SubmissionResult:
+    """`dry_run`: every check (the records' too), nothing deleted."""
     graph = objects.index.graph
     dids = graph.execute_read(
         lambda tx: _named_records(tx, dictionary, target.project_id, ids, cascade)
     )
     objects.require_deletable(dids)  # a refusal comes before any entity is deleted
-    result = delete_entities(graph, dictionary, target, ids, cascade=cascade)
-    if result.success:
+    result = delete_entities(graph, dictionary, target, ids, cascade=cascade, dry_run=dry_run)
+    if result.success and not dry_run:
         for did in dids:
             try:
                 objects.delete(did, None)

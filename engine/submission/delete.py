@@ -10,24 +10,11 @@ from __future__ import annotations
 from engine.dictionary.model import Dictionary
 from engine.graph import cypher
 from engine.graph.store import GraphStore, Transaction
-from engine.submission.fetch import types_of
+from engine.submission.fetch import linking_to, types_of
 from engine.submission.result import EntityResult, ErrorType, SubmissionResult
 from engine.submission.submit import Target, find_project
 
 NOTHING_TO_DELETE = "Nothing to delete: no ids given"
-
-
-def _dependents(
-    tx: Transaction, dictionary: Dictionary, found: dict[str, str], subtree: bool
-) -> list[dict]:
-    """Entities linking to the found ones: direct children, or with `subtree` all descendants."""
-    hops = "*1.." if subtree else ""
-    union = " UNION ALL ".join(
-        f"MATCH {cypher.node('n', label)} WHERE n.id IN $ids MATCH (n)<-[{hops}]-(c) "
-        "RETURN n.id AS parent, c.id AS id, labels(c)[0] AS type"
-        for label in sorted(set(found.values()))
-    )
-    return tx.run(f"CALL () {{ {union} }} RETURN DISTINCT parent, id, type", {"ids": list(found)})
 
 
 def delete_entities(
@@ -37,17 +24,26 @@ def delete_entities(
     ids: list[str],
     *,
     cascade: bool = False,
+    dry_run: bool = False,
 ) -> SubmissionResult:
+    """Deletes `ids` (and with `cascade` what links to them), or with `dry_run` checks only."""
+
     def work(tx: Transaction) -> SubmissionResult:
         find_project(tx, target)
         if not ids:
-            return SubmissionResult([], created=False, transactional_errors=[NOTHING_TO_DELETE])
+            return SubmissionResult(
+                [],
+                created=False,
+                deletion=True,
+                dry_run=dry_run,
+                transactional_errors=[NOTHING_TO_DELETE],
+            )
         found = types_of(tx, dictionary, target.project_id, ids)
         results = [
             EntityResult(index=i, type=found.get(id_, ""), id=id_, action="delete")
             for i, id_ in enumerate(ids)
         ]
-        answer = SubmissionResult(results, created=False)
+        answer = SubmissionResult(results, created=False, deletion=True, dry_run=dry_run)
         for result in results:
             if result.id not in found:
                 result.error(
@@ -57,9 +53,7 @@ def delete_entities(
                 )
         if not found or not answer.success:
             return answer
-        dependents = [
-            row for row in _dependents(tx, dictionary, found, cascade) if row["id"] not in found
-        ]
+        dependents = [row for row in linking_to(tx, found, cascade) if row["id"] not in found]
         if not cascade:
             by_parent: dict[str, list[str]] = {}
             for row in dependents:
@@ -82,13 +76,14 @@ def delete_entities(
                     index=len(ids) + offset, type=node_type, id=identifier, action="delete"
                 )
             )
+        if dry_run:
+            return answer
         every = {**found, **extra}
         union = " UNION ALL ".join(
             f"MATCH {cypher.node('n', label)} WHERE n.id IN $ids DETACH DELETE n RETURN 1 AS done"
             for label in sorted(set(every.values()))
         )
         tx.run(f"CALL () {{ {union} }} RETURN count(*) AS deleted", {"ids": list(every)})
-        answer.deleted = len(every)
         return answer
 
     return store.execute_write(work)

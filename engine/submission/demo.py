@@ -31,7 +31,7 @@ def load_examples(store: GraphStore, compiled: CompiledDictionary, examples: Pat
     program = _records(examples / "program.json")[0]
     project = _records(examples / "project.json")[0]
     projects.upsert_program(store, compiled, program)
-    answer = projects.upsert_project(store, compiled, program["name"], project, create_only=False)
+    answer = projects.upsert_project(store, compiled, program["name"], project)
     if not answer.success:
         raise DemoError(f"{examples / 'project.json'}: {answer.to_json()['entities'][0]['errors']}")
     target = Target(program["name"], project["code"])

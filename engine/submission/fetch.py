@@ -48,6 +48,34 @@ def types_of(
     return {row["id"]: row["type"] for row in rows}
 
 
+def linking_to(tx: Transaction, found: dict[str, str], subtree: bool) -> list[dict[str, Any]]:
+    """Entities linking to the `found` ones (id -> type): direct children, or with `subtree` all
+    descendants; rows of `parent`, `id`, `type`."""
+    hops = "*1.." if subtree else ""
+    union = " UNION ALL ".join(
+        f"MATCH {cypher.node('n', label)} WHERE n.id IN $ids MATCH (n)<-[{hops}]-(c) "
+        "RETURN n.id AS parent, c.id AS id, labels(c)[0] AS type"
+        for label in sorted(set(found.values()))
+    )
+    return tx.run(f"CALL () {{ {union} }} RETURN DISTINCT parent, id, type", {"ids": list(found)})
+
+
+def with_children(
+    tx: Transaction, dictionary: Dictionary, project_id: str, ids: list[str], category: str | None
+) -> list[str]:
+    """`ids`, then every entity of the project below them (of `category` only, when given): what
+    sheepdog's export adds for `with_children` (ExportFile.get_entity_tree)."""
+    found = types_of(tx, dictionary, project_id, ids)
+    below = linking_to(tx, found, subtree=True) if found else []
+    kept = [
+        row["id"]
+        for row in below
+        if row["type"] in dictionary.nodes
+        and category in (None, dictionary.nodes[row["type"]].category)
+    ]
+    return list(dict.fromkeys(ids + kept))
+
+
 def fetch_documents(
     tx: Transaction, node: NodeType, project_id: str, ids: list[str] | None = None
 ) -> list[dict[str, Any]]:

@@ -79,7 +79,15 @@ def _require_program(tx: Transaction, program: str) -> None:
         raise AdminError(404, f"program {program} does not exist")
 
 
+def require_program(store: GraphStore, program: str) -> None:
+    """A 404 when `program` does not exist: asked first, as sheepdog asks it before the body."""
+    store.execute_read(lambda tx: _require_program(tx, program))
+
+
 def _clean(doc: Any, node: str) -> dict[str, Any]:
+    """The document to register; a list of one document is that document, as sheepdog takes it."""
+    if isinstance(doc, list) and len(doc) == 1:
+        doc = doc[0]
     if not isinstance(doc, dict):
         raise AdminError(400, f"a {node} must be a JSON object")
     if doc.get("type", node) != node:
@@ -117,14 +125,15 @@ def upsert_program(store: GraphStore, compiled: CompiledDictionary, doc: Any) ->
 
 
 def upsert_project(
-    store: GraphStore, compiled: CompiledDictionary, program: str, doc: Any, *, create_only: bool
+    store: GraphStore, compiled: CompiledDictionary, program: str, doc: Any
 ) -> SubmissionResult:
+    """Creates or updates (whichever the method, as sheepdog's create_project: 200 either way)."""
     doc = _clean(doc, "project")
     node = compiled.dictionary.nodes["project"]
     link = _program_link(compiled)
     code = doc.get("code")
     result = EntityResult(index=0, type="project", submitter_id=None)
-    answer = SubmissionResult([result], created=create_only)
+    answer = SubmissionResult([result], created=False)
     if link:
         doc[link] = {"id": program_id(program)}
     result.errors += schema_findings(node, compiled.validators["project"], doc)
@@ -151,12 +160,6 @@ def upsert_project(
             )
         elif existing:
             result.action = "update"
-            if create_only:
-                result.error(
-                    ErrorType.NOT_UNIQUE,
-                    f"project {project_id} already exists; use PUT to update it",
-                    "code",
-                )
         if not answer.success:
             return
         tx.run(

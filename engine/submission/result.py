@@ -72,7 +72,7 @@ class SubmissionResult:
     created: bool = True  # POST answers 201, PUT 200
     transactional_errors: list[str] = field(default_factory=list)
     transaction_id: str = field(default_factory=lambda: str(uuid.uuid4()))
-    deleted: int = 0
+    deletion: bool = False  # a delete answers sheepdog's DeletionTransaction keys and messages
     dependent_ids: list[str] = field(default_factory=list)
 
     @property
@@ -86,15 +86,22 @@ class SubmissionResult:
         return 201 if self.created and not self.dry_run else 200
 
     def message(self) -> str:
+        """Sheepdog's message for the outcome (UploadTransaction's, DeletionTransaction's)."""
         invalid = sum(not entity.valid for entity in self.entities)
-        if self.transactional_errors:
-            return "Transaction aborted: " + "; ".join(self.transactional_errors)
-        if invalid:
-            return f"Transaction aborted due to {invalid} invalid entit{'y' if invalid == 1 else 'ies'}."
+        if invalid or self.transactional_errors:
+            if self.deletion:
+                return "Deletion transaction failed."
+            causes = [f"{invalid} invalid entit{'y' if invalid == 1 else 'ies'}"] if invalid else []
+            if self.transactional_errors:
+                causes.append(f"{len(self.transactional_errors)} transactional error(s)")
+            return f"Transaction aborted due to {' and '.join(causes)}."
+        if self.deletion:
+            count = len(self.entities)
+            if self.dry_run:
+                return f"Dry run successful. Would have deleted {count} entities"
+            return f"Successfully deleted {count} entities"
         if self.dry_run:
             return "Transaction would have been successful. User selected dry run option, transaction aborted, no data written to database."
-        if self.deleted:
-            return f"Successfully deleted {self.deleted} entities"
         return "Transaction successful."
 
     def to_json(self) -> dict[str, Any]:
@@ -115,7 +122,7 @@ class SubmissionResult:
             else 0,
             "entities": [entity.to_json() for entity in self.entities],
         }
-        if self.deleted or self.dependent_ids:
-            body["deleted_entity_count"] = self.deleted
-            body["dependent_ids"] = ", ".join(self.dependent_ids)
+        if self.deletion:
+            body["deleted_entity_count"] = len(self.entities) if success else 0
+            body["dependent_ids"] = ",".join(self.dependent_ids)
         return body

@@ -55,14 +55,18 @@ def template(node: NodeType, delimiter: str) -> str:
 
 
 def write_table(
-    node: NodeType, rows: Iterable[dict[str, Any]], delimiter: str, include_system: bool = False
+    node: NodeType,
+    rows: Iterable[dict[str, Any]],
+    delimiter: str,
+    include_system: bool = False,
+    without_id: bool = False,
 ) -> Iterator[str]:
-    """The header, then one line per row, each ending in a newline.
+    """The header, then one line per row, each ending in a newline; `without_id`: no `id` column.
 
     Rows are documents as submitted or fetched: a link is `row[link]`, a
     target dict or a list of them, so an export needs no reshaping first.
     """
-    columns = entity_columns(node, include_system)
+    columns = [c for c in entity_columns(node, include_system) if not (without_id and c == "id")]
     separator = LIST_SEPARATORS[delimiter]
     cells = ([_cell(node, column, row, separator) for column in columns] for row in rows)
     yield from _lines(itertools.chain([columns], cells), delimiter)

@@ -63,7 +63,6 @@ def load(store: GraphStore, total: int) -> int:
         compiled,
         "bench",
         {"type": "project", "code": "sim", "name": "sim", "dbgap_accession_number": "b"},
-        create_only=True,
     )
     dictionary = compiled.dictionary
     kinds = [
