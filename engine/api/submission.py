@@ -20,12 +20,11 @@ from starlette.routing import Mount
 from engine.api.body import json_body, json_object, read_body
 from engine.api.errors import HTTPProblem
 from engine.api.guard import ADMIN, PUBLIC, Need, guarded_routes
-from engine.api.objects import data_objects
+from engine.api.objects import data_objects, record_access
 from engine.auth.principal import Principal, principal
 from engine.auth.resources import NameKind, name_problem, program_path, project_resource
 from engine.dictionary.compile import CompiledDictionary
 from engine.graph.store import GraphStore
-from engine.objects.access import RecordAccess
 from engine.objects.node_delete import delete_with_records
 from engine.submission import projects
 from engine.submission.delete import delete_entities
@@ -123,7 +122,7 @@ async def project(request: Request) -> Response:
 
 
 async def _submit(request: Request, sources: list[SourceDoc], dry_run: bool) -> Response:
-    records = RecordAccess(await principal(request)).readable()
+    records = record_access(request, await principal(request)).readable()
     result = await run_in_threadpool(
         lambda: submit_documents(
             _store(request),
