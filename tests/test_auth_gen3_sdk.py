@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import requests
 
 from tests.live_commons import credentials
 from tests.test_submission_api import STUDY
@@ -67,3 +68,17 @@ def test_gen3_sdk_submits_and_queries_as_the_policy_allows(
     stranger, _ = _sdk(live_commons, tmp_path, "olga@example.org")
     assert stranger.get_programs() == {"links": []}
     assert stranger.query(SUBJECTS)["data"]["subject"] == []
+    _export_answers_404_for_what_is_not_there(submitter)
+
+
+def _export_answers_404_for_what_is_not_there(submitter) -> None:
+    """export_record of an entity, then of it once deleted and of an id never used: sheepdog
+    answers those two 404, which the SDK raises."""
+    written = submitter.submit_record("demo", "omics", [{**STUDY, "submitter_id": "st-gone"}])
+    gone = written["entities"][0]["id"]
+    assert submitter.export_record("demo", "omics", gone, "json")[0]["submitter_id"] == "st-gone"
+    submitter.delete_record("demo", "omics", gone)
+    for absent in (gone, "00000000-0000-4000-8000-000000000000"):
+        with pytest.raises(requests.HTTPError) as refused:
+            submitter.export_record("demo", "omics", absent, "json")
+        assert refused.value.response.status_code == 404, refused.value.response.text
