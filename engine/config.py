@@ -16,6 +16,7 @@ import yaml
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 TIER_ACCESS_LEVELS = ("private", "regular", "libre")
+INDEX_READ_MODES = ("public", "authz")
 
 
 class ConfigError(Exception):
@@ -71,6 +72,7 @@ class Settings:
     s3_public_endpoint: str = ""
     seaweedfs_s3_port: int = 0
     index_guid_prefix: str = ""
+    index_read: str = "public"
     signed_url_ttl: int = 3600
     commons_public_url: str = ""
     commons_policy_file: Path = Path("commons.policy.yaml")
@@ -91,6 +93,10 @@ class Settings:
             raise ConfigError(
                 f"TIER_ACCESS_LEVEL: expected one of {', '.join(TIER_ACCESS_LEVELS)}, "
                 f"got {self.tier_access_level!r}"
+            )
+        if self.index_read not in INDEX_READ_MODES:
+            raise ConfigError(
+                f"INDEX_READ: expected one of {', '.join(INDEX_READ_MODES)}, got {self.index_read!r}"
             )
         if bool(self.auth_oidc_issuer) != bool(self.auth_oidc_jwks_url):
             raise ConfigError(

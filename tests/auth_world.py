@@ -13,6 +13,7 @@ access tokens from the app's auth core, and the policy is a user.yaml.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,6 +44,7 @@ USERS = {
     "admin": "admin@example.org",
 }
 DATA = b"the bytes of a file\n"
+WORLD_TIER = {"tier_access_level": "regular", "tier_access_limit": "50"}
 MD5 = hashlib.md5(DATA).hexdigest()
 
 
@@ -120,17 +122,30 @@ class World:
             client.headers["Authorization"] = f"Bearer {self.tokens[caller]}"
         return client
 
-    def at_tier(self, level: str, limit: int) -> Any:
-        """Another app over the same stores and keys (the same tokens work), at this tier."""
+    def app_with(self, **settings: str) -> Any:
+        """Another app over the same stores and keys (the same tokens work), with `settings`
+        over the tier the world was built at."""
         state = self.app.state
         return make_app(
             self.graph,
             state.stores.objects,
             state.compiled,
             state.settings.commons_data_dir,
-            tier_access_level=level,
-            tier_access_limit=str(limit),
+            **{**WORLD_TIER, **settings},
         )
+
+    def at_tier(self, level: str, limit: int) -> Any:
+        """Another app over the same stores and keys, at this tier."""
+        return self.app_with(tier_access_level=level, tier_access_limit=str(limit))
+
+    def served(self, **settings: str) -> World:
+        """The same world served by `app_with(**settings)`, with fresh records for each caller
+        to change and delete and a fresh `b_trash`."""
+        world = dataclasses.replace(
+            self, app=self.app_with(**settings), names=dict(self.names), mine=dict(self.mine)
+        )
+        _records_to_change(world)
+        return world
 
     def values(self, caller: str) -> dict[str, str]:
         """What a case's path and body may name: shared ids, and the caller's own things."""
@@ -198,31 +213,42 @@ def _load(world: World) -> None:
         "a_did": _upload(admin, A_PATH),
         "b_did": _upload(admin, B_PATH),
         "b_record": _record(admin, B_PATH)["did"],
-        "b_trash": _record(admin, B_PATH)["did"],
     }
+    world.mine = {caller: {"my_study": a_ids[f"del-{caller}"]} for caller in CALLERS}
+    b_values = {row["id"] for row in b_rows} | {row["sid"] for row in b_rows if row["sid"]}
+    b_dids = {world.names[name] for name in ("b_did", "b_record")}
+    world.needles = frozenset(b_values | b_dids | {B})
+    _records_to_change(world)
+
+
+def _records_to_change(world: World) -> None:
+    """A record of B to delete (`b_trash`, a needle too), and for each caller one of A to update
+    and one to delete."""
+    admin = world.client("admin")
+    world.names["b_trash"] = _record(admin, B_PATH)["did"]
+    world.needles |= {world.names["b_trash"]}
     for caller in CALLERS:
         update, delete = _record(admin, A_PATH), _record(admin, A_PATH)
         world.mine[caller] = {
-            "my_study": a_ids[f"del-{caller}"],
+            "my_study": world.mine[caller]["my_study"],
             "update_did": update["did"],
             "update_rev": update["rev"],
             "delete_did": delete["did"],
             "delete_rev": delete["rev"],
         }
-    b_values = {row["id"] for row in b_rows} | {row["sid"] for row in b_rows if row["sid"]}
-    b_dids = {world.names[name] for name in ("b_did", "b_record", "b_trash")}
-    world.needles = frozenset(b_values | b_dids | {B})
 
 
 def build_world(
-    graph: GraphStore, objects: ObjectStore, compiled: CompiledDictionary, data_dir: Path
+    graph: GraphStore,
+    objects: ObjectStore,
+    compiled: CompiledDictionary,
+    data_dir: Path,
+    **settings: str,
 ) -> World:
     """An emptied graph holding the policy, both projects and the callers' tokens."""
     graph.write("MATCH (n) DETACH DELETE n")
     apply_ddl(graph, compiled.ddl + RECORD_DDL)
-    app = make_app(
-        graph, objects, compiled, data_dir, tier_access_level="regular", tier_access_limit="50"
-    )
+    app = make_app(graph, objects, compiled, data_dir, **{**WORLD_TIER, **settings})
     save_policy(graph, POLICY)
     tokens = {
         caller: access_token(app, user, admin=caller == "admin") for caller, user in USERS.items()

@@ -5,7 +5,8 @@ is the URL it is served at (`host` may be `localhost` or `127.0.0.1`: the
 SDK calls indexd at different paths for each). The CLI reaches the
 session's ArcadeDB through NEO4J_URI, the path it takes against a
 production Neo4j, so users, keys and the policy are made as an operator
-would make them.
+would make them. Settings are the defaults, so index records are public
+metadata (`INDEX_READ=public`), which the SDK's tokenless indexd reads need.
 """
 
 from __future__ import annotations
@@ -33,11 +34,11 @@ from engine.objects.index import DDL as RECORD_DDL
 from engine.objects.store import ObjectStore
 from engine.stores import Stores
 
-# Index records of the demo program are public metadata (the SDK reads them without a
-# token, as Gen3's indexd serves them); everything else needs a grant.
+# Nothing is granted to anonymous callers: the SDK's tokenless indexd reads work because
+# index records are public metadata by default, as Gen3's indexd serves them.
 SDK_POLICY = {
     "authz": {
-        "anonymous_policies": ["demo_index"],
+        "anonymous_policies": [],
         "resources": [
             {
                 "name": "programs",
@@ -50,10 +51,6 @@ SDK_POLICY = {
             }
         ],
         "roles": [
-            {
-                "id": "index_reader",
-                "permissions": [{"id": "i", "action": {"service": "indexd", "method": "read"}}],
-            },
             {
                 "id": "reader",
                 "permissions": [
@@ -71,11 +68,6 @@ SDK_POLICY = {
             },
         ],
         "policies": [
-            {
-                "id": "demo_index",
-                "role_ids": ["index_reader"],
-                "resource_paths": ["/programs/demo"],
-            },
             {"id": "demo_reader", "role_ids": ["reader"], "resource_paths": ["/programs/demo"]},
             {
                 "id": "demo_submitter",

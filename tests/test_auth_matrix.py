@@ -6,7 +6,13 @@ also checks that nothing of project B reaches anyone but the admin: no id,
 submitter_id, GUID or project_id of B in the body or message, except what
 the request itself named (an answer may say "no record with did X" for the
 X it was asked about, exactly as it does for a GUID that does not exist).
-The world is built once for the module.
+The world is built once for the module, served with `INDEX_READ=authz`.
+
+The rows that `INDEX_READ=public` (the default) changes run again under it
+(`PUBLIC`): every record is read by everyone, B's GUIDs are then public
+metadata, and acting on a record (a signed URL, a change) still needs its
+permission, refused as such (401 or 403) since the record's existence is
+no secret; nothing else of B reaches anyone, nor a signed URL for B's bytes.
 """
 
 from __future__ import annotations
@@ -20,7 +26,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.auth_world import A_PATH, B_PATH, BASE, CALLERS, MD5, A, World, build_world
+from tests.auth_world import A_PATH, B_PATH, BASE, CALLERS, MD5, A, World, build_world, ok
 
 Check = Callable[[httpx.Response, str], None]
 PLACEHOLDER = re.compile(r"\{(\w+)\}")
@@ -112,6 +118,44 @@ def _explore_projects(response: httpx.Response, caller: str) -> None:
     _only_a([{"project_id": p["project_id"]} for p in response.json()["projects"]], caller)
 
 
+def _public_listing(response: httpx.Response, caller: str) -> None:
+    assert {path for record in response.json()["records"] for path in record["authz"]} >= {
+        A_PATH,
+        B_PATH,
+    }
+
+
+def _public_bulk(response: httpx.Response, caller: str) -> None:
+    assert {path for record in response.json() for path in record["authz"]} == {A_PATH, B_PATH}
+
+
+def _both(count: Callable[[Any], int]) -> Check:
+    """Asked for one record of A and one of B: everyone gets both."""
+
+    def check(response: httpx.Response, caller: str) -> None:
+        assert count(response.json()) == 2
+
+    return check
+
+
+def _refusal(caller: str) -> int:
+    return 401 if caller == "anonymous" else 403
+
+
+def _public_bulk_access(response: httpx.Response, caller: str) -> None:
+    """Signed URLs as before (readers of A get A's); the others are refused, not unknown."""
+    _a_and_b(lambda a: a["summary"]["resolved"])(response, caller)
+    codes = {item["error_code"] for item in response.json()["unresolved_drs_objects"]}
+    assert codes == (set() if caller == "admin" else {_refusal(caller)})
+
+
+def _public_batch(response: httpx.Response, caller: str) -> None:
+    found = [("url" in item, item.get("code")) for item in response.json()["downloads"]]
+    readable = caller in ("reader", "submitter", "admin")
+    assert found[0] == ((True, None) if readable else (False, _refusal(caller)))
+    assert found[1] == ((True, None) if caller == "admin" else (False, _refusal(caller)))
+
+
 def _study(name: str, code: str = "a") -> dict[str, Any]:
     return {
         "type": "study",
@@ -141,6 +185,7 @@ WRITE_A = (401, 403, 403, 200, 200)
 ADMIN_ONLY = (401, 403, 403, 403, 200)
 SEE_A = (404, 404, 200, 200, 200)  # records: what may not be read is not there
 SEE_B = (404, 404, 404, 404, 200)
+CHANGE_A = (401, 403, 403, 200, 200)  # public records: a change is refused, not unknown
 
 # fmt: off
 CASES = [
@@ -215,6 +260,30 @@ CASES = [
     Case("who am I", "GET", "/user/user", (401, 200, 200, 200, 200)),
     Case("status", "GET", "/_status", ALL),
 ]
+
+# The rows INDEX_READ=public changes: their statuses and checks under it.
+PUBLIC: dict[str, tuple[tuple[int, int, int, int, int], Check | None]] = {
+    "list records": (ALL, _public_listing),
+    "get record of A": (ALL, None),
+    "get record of B": (ALL, None),
+    "bulk records": (ALL, _public_bulk),
+    "update record of A": (CHANGE_A, None),
+    "delete record of A": (CHANGE_A, None),
+    "new version of B": (ADMIN_ONLY, None),
+    "drs object of A": (ALL, None),
+    "drs object of B": (ALL, None),
+    "drs access of A": (READ_A, None),
+    "drs access of B": (ADMIN_ONLY, None),
+    "urls of records": (ALL, _both(lambda a: len(a["urls"]))),
+    "query urls": (ALL, _both(len)),
+    "drs bulk objects": (ALL, _both(lambda a: a["summary"]["resolved"])),
+    "drs bulk access": (ALL, _public_bulk_access),
+    "download A": (READ_A, None),
+    "download B": (ADMIN_ONLY, None),
+    "download batch": (ALL, _public_batch),
+    "upload to B's GUID": ((401, 403, 403, 403, 409), None),
+    "delete file of B": ((401, 403, 403, 403, 204), None),
+}
 # fmt: on
 
 
@@ -235,24 +304,58 @@ def _filled(value: Any, values: dict[str, str]) -> Any:
 @pytest.fixture(scope="module")
 def world(graph_store, seaweedfs_store, compiled_default, tmp_path_factory) -> World:
     return build_world(
-        graph_store, seaweedfs_store, compiled_default, tmp_path_factory.mktemp("data")
+        graph_store,
+        seaweedfs_store,
+        compiled_default,
+        tmp_path_factory.mktemp("data"),
+        index_read="authz",
     )
+
+
+@pytest.fixture(scope="module")
+def public(world: World) -> World:
+    """The same world under INDEX_READ=public, with fresh records to change."""
+    return world.served(index_read="public")
+
+
+def _cell(world: World, case: Case, caller: str, expected: int, check: Check | None) -> None:
+    """Sends `case` as `caller`; checks its status, that nothing of B is in it but, in a public
+    world, its records' metadata (never a signed URL for its bytes), and `check`."""
+    values = world.values(caller)
+    path, body = _filled(case.path, values), _filled(case.body, values)
+    response = world.client(caller).request(case.method, path, json=body)
+    assert response.status_code == expected, response.text
+    if caller != "admin":
+        asked = path + json.dumps(body)
+        shown = set() if world.app.state.settings.index_read == "authz" else _b_records(world)
+        leaked = {n for n in world.needles - shown if n in response.text and n not in asked}
+        assert not leaked, f"{sorted(leaked)} of project B in: {response.text[:500]}"
+        assert f"{world.names['b_did']}/f.txt?" not in response.text, "a signed URL for B's bytes"
+    if check is not None:
+        check(response, caller)
+
+
+def _b_records(world: World) -> set[str]:
+    return {world.names[name] for name in ("b_did", "b_record", "b_trash")}
 
 
 @pytest.mark.parametrize("caller", CALLERS)
 @pytest.mark.parametrize("case", CASES, ids=lambda case: case.name)
 def test_cell(world: World, case: Case, caller: str) -> None:
-    values = world.values(caller)
-    path, body = _filled(case.path, values), _filled(case.body, values)
-    response = world.client(caller).request(case.method, path, json=body)
-    expected = case.statuses[CALLERS.index(caller)]
-    assert response.status_code == expected, response.text
-    if caller != "admin":
-        asked = path + json.dumps(body)
-        leaked = {n for n in world.needles if n in response.text and n not in asked}
-        assert not leaked, f"{sorted(leaked)} of project B in: {response.text[:500]}"
-    if case.check is not None:
-        case.check(response, caller)
+    _cell(world, case, caller, case.statuses[CALLERS.index(caller)], case.check)
+
+
+@pytest.mark.parametrize("caller", CALLERS)
+@pytest.mark.parametrize(
+    "case", [case for case in CASES if case.name in PUBLIC], ids=lambda case: case.name
+)
+def test_public_cell(public: World, case: Case, caller: str) -> None:
+    statuses, check = PUBLIC[case.name]
+    _cell(public, case, caller, statuses[CALLERS.index(caller)], check)
+
+
+def test_every_public_row_is_a_row() -> None:
+    assert set(PUBLIC) <= {case.name for case in CASES}
 
 
 def test_a_refusal_reads_the_same_whether_or_not_the_thing_exists(world: World) -> None:
@@ -282,6 +385,20 @@ def test_a_record_without_authz_is_its_uploaders_alone(world: World) -> None:
     assert world.client("admin").get(f"/index/index/{guid}").status_code == 200
 
 
+def test_a_public_record_without_authz_is_read_by_all_and_changed_by_its_uploader(
+    public: World,
+) -> None:
+    owner, reader = public.client("logged_in"), public.client("reader")
+    ticket = ok(owner.post("/user/data/upload", json={"file_name": "own.txt"}))
+    assert ok(public.client("anonymous").get(f"/index/index/{ticket['guid']}"))["uploader"] == (
+        "nobody@example.org"
+    )
+    assert ticket["guid"] in reader.get("/index/index?limit=1000").text
+    assert reader.get(f"/user/data/upload/{ticket['guid']}?file_name=x").status_code == 403
+    assert reader.delete(f"/user/data/{ticket['guid']}").status_code == 403
+    assert owner.delete(f"/user/data/{ticket['guid']}").status_code == 204
+
+
 def test_records_cannot_be_moved_or_made_into_projects_one_may_not_write(world: World) -> None:
     submitter = world.client("submitter")
     ids = submitter.post("/index/index", json={**RECORD, "authz": [A_PATH]}).json()
@@ -292,8 +409,13 @@ def test_records_cannot_be_moved_or_made_into_projects_one_may_not_write(world: 
     assert submitter.get(f"/index/index/{ids['did']}").json()["authz"] == [A_PATH]
 
 
-def test_a_data_file_node_cannot_name_a_record_its_submitter_may_not_read(world: World) -> None:
-    """Naming B's GUID answers as an unknown GUID does: B's checksum and size stay unsaid."""
+@pytest.mark.parametrize("index_read", ["authz", "public"])
+def test_a_data_file_node_is_checked_against_the_records_its_submitter_may_read(
+    world: World, public: World, index_read: str
+) -> None:
+    """Under authz naming B's GUID answers as an unknown GUID does: B's checksum and size stay
+    unsaid; under public B's record is read, and its checksum checked as any other."""
+    world = world if index_read == "authz" else public
     doc = {
         "type": "clinical_document",
         "submitter_id": "doc-of-b",
@@ -309,5 +431,9 @@ def test_a_data_file_node_cannot_name_a_record_its_submitter_may_not_read(world:
     }
     answer = world.client("submitter").put(f"{BASE}/demo/a/_dry_run", json=doc)
     assert answer.status_code == 400
-    assert "no index record has this did" in answer.text
-    assert MD5 not in answer.text and "disagrees" not in answer.text
+    if index_read == "authz":
+        assert "no index record has this did" in answer.text
+        assert MD5 not in answer.text and "disagrees" not in answer.text
+    else:
+        assert f"disagrees with index record {world.names['b_did']}, which has {MD5}" in answer.text
+        assert "no index record" not in answer.text

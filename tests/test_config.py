@@ -13,6 +13,7 @@ def test_defaults_use_embedded_stores() -> None:
     settings = load_settings(environ={"COMMONS_CONFIG": "/nonexistent.yaml"})
     assert settings.embedded_graph and settings.embedded_objects
     assert settings.s3_bucket == "commons" and settings.commons_port == 8000
+    assert settings.index_read == "public"  # index records are public metadata, as in Gen3
 
 
 def test_environment_overrides_file(tmp_path: Path) -> None:
@@ -39,6 +40,7 @@ def test_explicit_overrides_win_and_none_is_ignored() -> None:
         ("COMMONS_PORT: eighty\n", "COMMONS_PORT: expected a whole number, got 'eighty'"),
         ("NEO4J_URL: bolt://x\n", "unknown settings neo4j_url"),
         ("- a list\n", "expected a mapping of setting names to values"),
+        ("INDEX_READ: private\n", "INDEX_READ: expected one of public, authz, got 'private'"),
     ],
 )
 def test_bad_settings_are_named(tmp_path: Path, text: str, message: str) -> None:

@@ -9,6 +9,8 @@ from urllib.parse import quote
 import httpx
 from starlette.testclient import TestClient
 
+from tests.auth_fixture import anonymous_client
+
 DATA = b"drs bytes\n" * 1000
 MD5 = hashlib.md5(DATA).hexdigest()
 DRS = "/ga4gh/drs/v1"
@@ -175,3 +177,26 @@ def test_bad_bulk_requests(api: TestClient) -> None:
         assert response.status_code == status, (path, body)
         assert message in response.json()["msg"], response.json()
     assert api.post(f"{DRS}/objects", content=b"{nope").status_code == 400
+
+
+def test_anonymous_callers_read_objects_but_get_no_access(api: TestClient) -> None:
+    """INDEX_READ=public (the default): an object's metadata, alone or in bulk, needs no token,
+    as Gen3's indexd serves it; its access URL still does. Under authz the object is unknown."""
+    guid = stored_object(api)  # uploaded without authz: its uploader's bytes
+    anonymous = anonymous_client(api)
+    assert anonymous.get(f"{DRS}/objects/{guid}").json() == api.get(f"{DRS}/objects/{guid}").json()
+    bulk = anonymous.post(f"{DRS}/objects", json={"bulk_object_ids": [guid, "no-such-id"]}).json()
+    assert [found["id"] for found in bulk["resolved_drs_object"]] == [guid]
+    assert bulk["unresolved_drs_objects"] == [{"error_code": 404, "object_ids": ["no-such-id"]}]
+    assert anonymous.get(f"{DRS}/objects/no-such-id").status_code == 404
+    access = anonymous.get(f"{DRS}/objects/{guid}/access/s3")
+    assert access.status_code == 401 and "read-storage" in access.json()["message"]
+    asked = {"bulk_object_access_ids": [{"bulk_object_id": guid, "bulk_access_ids": ["s3"]}]}
+    refused = anonymous.post(f"{DRS}/objects/access", json=asked).json()
+    assert refused["unresolved_drs_objects"] == [{"error_code": 401, "object_ids": [guid]}]
+
+    api.app.state.settings = dataclasses.replace(api.app.state.settings, index_read="authz")
+    assert anonymous.get(f"{DRS}/objects/{guid}").status_code == 404
+    hidden = anonymous.post(f"{DRS}/objects", json={"bulk_object_ids": [guid]}).json()
+    assert hidden["unresolved_drs_objects"] == [{"error_code": 404, "object_ids": [guid]}]
+    assert anonymous.get(f"{DRS}/objects/{guid}/access/s3").status_code == 404

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 from starlette.testclient import TestClient
+
+from tests.auth_fixture import anonymous_client
 
 MD5 = hashlib.md5(b"hello").hexdigest()
 SHA256 = hashlib.sha256(b"hello").hexdigest()
@@ -332,3 +336,79 @@ def test_query_urls_by_their_metadata(api: TestClient) -> None:
     missing = api.get("/_query/urls/metadata/q?key=state")
     assert missing.status_code == 400 and "key and value" in missing.json()["message"]
     assert api.get("/_query/urls/metadata/q?key=s&value=v&include=x").status_code == 400
+
+
+def _record(body: Any) -> set[str]:
+    return {body["did"]}
+
+
+def _listed(body: Any) -> set[str]:
+    return {record["did"] for record in body}
+
+
+def _records(body: Any) -> set[str]:
+    return _listed(body["records"])
+
+
+def _reads(anonymous: TestClient, first: dict, second: dict) -> dict[str, tuple[int, set[str]]]:
+    """What an anonymous caller gets from each of indexd's reads: the status, and the dids (the
+    URLs, for /urls) of the records answered."""
+    did, base = first["did"], "/index/index"
+    reads: dict[str, tuple[str, Callable[[Any], set[str]]]] = {
+        "record": (f"{base}/{did}", _record),
+        "record at the root": (f"/{did}", _record),
+        "latest": (f"{base}/{did}/latest", _record),
+        "versions": (f"{base}/{did}/versions", lambda body: _listed(body.values())),
+        "list": (f"{base}/", _records),
+        "by hash and size": (f"{base}/?hash=md5:{MD5}&size=5", _records),
+        "by url": (f"{base}/?url=s3://elsewhere/hello.txt", _records),
+        "by authz": (f"{base}/?authz=/programs/demo/projects/omics", _records),
+        "by acl": (f"{base}/?acl=x", _records),
+        "by file name and version": (f"{base}/?file_name=hello.txt&version=1", _records),
+        "by ids": (f"{base}/?ids={did},{second['did']}", _records),
+        "urls": (f"/index/urls?ids={did}", lambda body: {url["url"] for url in body["urls"]}),
+        "query urls": ("/index/_query/urls/q?include=elsewhere", _listed),
+    }
+    found = {}
+    for name, (path, answered) in reads.items():
+        response = anonymous.get(path)
+        ok = response.status_code == 200
+        found[name] = (response.status_code, answered(response.json()) if ok else set())
+    bulk = anonymous.post("/bulk/documents", json=[did, second["did"]])
+    found["bulk"] = (bulk.status_code, _listed(bulk.json()))
+    return found
+
+
+def test_anonymous_callers_read_every_record_as_gen3s_indexd_serves_them(api: TestClient) -> None:
+    """INDEX_READ=public (the default): reads need no token, whatever a record's authz (or
+    none); an unknown did is still a 404. Under authz the same reads find nothing."""
+    first = new_record(api, version="1", acl=["x"])
+    own = api.post("/index/index/blank/", json={"uploader": "ann", "file_name": "hello.txt"})
+    second = {"did": own.json()["did"]}  # no authz: its uploader's, yet public metadata
+    anonymous = anonymous_client(api)
+    everything, only_first = {first["did"], second["did"]}, {first["did"]}
+    assert _reads(anonymous, first, second) == {
+        "record": (200, only_first),
+        "record at the root": (200, only_first),
+        "latest": (200, only_first),
+        "versions": (200, only_first),
+        "list": (200, everything),
+        "by hash and size": (200, only_first),
+        "by url": (200, only_first),
+        "by authz": (200, only_first),
+        "by acl": (200, only_first),
+        "by file name and version": (200, only_first),
+        "by ids": (200, everything),
+        "urls": (200, {"s3://elsewhere/hello.txt"}),
+        "query urls": (200, only_first),
+        "bulk": (200, everything),
+    }
+    assert anonymous.get(f"/index/index/{second['did']}").json()["uploader"] == "ann"
+    unknown = anonymous.get("/index/index/00000000-0000-4000-8000-000000000000")
+    assert unknown.status_code == 404 and "no record with did" in unknown.json()["message"]
+    assert anonymous.get("/index/index/nope/latest").status_code == 404
+
+    api.app.state.settings = dataclasses.replace(api.app.state.settings, index_read="authz")
+    found = _reads(anonymous, first, second)
+    assert {name: dids for name, (_, dids) in found.items() if dids} == {}
+    assert found["record"][0] == found["latest"][0] == found["versions"][0] == 404

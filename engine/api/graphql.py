@@ -31,12 +31,12 @@ from starlette.staticfiles import StaticFiles
 
 from engine.api.body import json_object
 from engine.api.errors import HTTPProblem
+from engine.api.objects import record_access
 from engine.api.submission import PREFIXES
 from engine.auth.errors import AuthError
 from engine.auth.principal import Principal, principal
 from engine.auth.resources import project_path
 from engine.graphql.execute import GraphQLAnswer, QueryService, failed
-from engine.objects.access import RecordAccess
 from engine.query.limits import Limits
 
 GRAPHIQL = Path(__file__).resolve().parent.parent / "web" / "graphiql"
@@ -93,7 +93,7 @@ async def graphql(request: Request) -> Response:
             payload.get("operationName"),
             readable=readable,
             authorize=authorize,
-            records=RecordAccess(who).readable(),
+            records=record_access(request, who).readable(),
         )
 
     try:

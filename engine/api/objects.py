@@ -12,10 +12,16 @@ from typing import Any
 
 from starlette.requests import Request
 
-from engine.auth.principal import principal
+from engine.auth.principal import Principal, principal
 from engine.json_input import INT64_MAX
+from engine.objects.access import RecordAccess
 from engine.objects.record import RecordError, check_fields
 from engine.objects.service import DataObjects
+
+
+def record_access(request: Request, who: Principal) -> RecordAccess:
+    """`who`'s rights over index records, as the INDEX_READ setting has records read."""
+    return RecordAccess(who, public_read=request.app.state.settings.index_read == "public")
 
 
 async def data_objects(request: Request) -> DataObjects:
@@ -24,7 +30,7 @@ async def data_objects(request: Request) -> DataObjects:
     return DataObjects(
         stores.graph,
         stores.objects,
-        await principal(request),
+        record_access(request, await principal(request)),
         guid_prefix=settings.index_guid_prefix,
         max_ttl=settings.signed_url_ttl,
     )

@@ -20,13 +20,12 @@ from starlette.routing import Mount
 from engine.api.body import json_body, json_object, read_body
 from engine.api.errors import HTTPProblem
 from engine.api.guard import ADMIN, PUBLIC, Need, guarded_routes
-from engine.api.objects import data_objects
+from engine.api.objects import data_objects, record_access
 from engine.auth.principal import Principal, principal
 from engine.auth.resources import NameKind, name_problem, program_path, project_resource
 from engine.dictionary.compile import CompiledDictionary
 from engine.dictionary.model import Dictionary, NodeType
 from engine.graph.store import GraphStore
-from engine.objects.access import RecordAccess
 from engine.objects.node_delete import delete_with_records
 from engine.submission import projects
 from engine.submission.delete import delete_entities
@@ -137,7 +136,7 @@ async def _sources(request: Request) -> list[SourceDoc]:
 
 
 async def _submitted(request: Request, sources: list[SourceDoc], dry_run: bool) -> SubmissionResult:
-    records = RecordAccess(await principal(request)).readable()
+    records = record_access(request, await principal(request)).readable()
     return await run_in_threadpool(
         lambda: submit_documents(
             _store(request),

@@ -8,13 +8,19 @@ cannot be put where its writer may not write). Authz paths are plain
 (engine/objects/record.py refuses others as they arrive, and `covers`
 puts one made before beneath no grant), so `..` never reaches past a grant.
 
+Reading a record (its metadata: GET, DRS object, listings, URL queries)
+depends on the `INDEX_READ` setting. Under `public` (the default, as Gen3's
+indexd serves them) everyone, anonymous callers too, reads every record;
+the bytes stay behind `download`, which signs URLs only for the record's
+own storage key (engine/objects/keys.py). Under `authz` a record is read
+with `indexd read` on one of its authz paths.
+
 A record without authz belongs to its `uploader` (set to the caller when a
-logged-in user makes one) and is theirs and the admins' alone. A record the
-caller may neither read nor act on answers exactly as an unknown GUID does
-(404), so GUIDs cannot be probed; one they may read but not act on is a 401
-or 403 naming the permission. The Gen3 SDK sends indexd GETs without a
-token, so for it a record is readable when `anonymous_policies` grant
-indexd `read` on its authz.
+logged-in user makes one) and is theirs and the admins' alone (under
+`public` its metadata is readable too). A record the caller may neither
+read nor act on answers exactly as an unknown GUID does (404), so GUIDs
+cannot be probed; one they may read but not act on is a 401 or 403 naming
+the permission.
 """
 
 from __future__ import annotations
@@ -68,10 +74,11 @@ def unknown(did: str) -> RecordError:
 
 
 class RecordAccess:
-    """One caller's rights over index records."""
+    """One caller's rights over index records; `public_read`: everyone reads every record."""
 
-    def __init__(self, who: Principal) -> None:
+    def __init__(self, who: Principal, *, public_read: bool) -> None:
         self.who = who
+        self.public_read = public_read
 
     def _on_paths(self, rule: Rule, paths: Iterable[str]) -> bool:
         def allowed(path: str) -> bool:
@@ -81,7 +88,7 @@ class RecordAccess:
         return bool(paths) and (any if rule.any_path else all)(allowed(p) for p in paths)
 
     def may(self, record: IndexRecord, action: Action) -> bool:
-        if self.who.is_admin:
+        if self.who.is_admin or (action == "read" and self.public_read):
             return True
         if not record.authz:
             return record.uploader is not None and record.uploader == self.who.name
@@ -110,7 +117,10 @@ class RecordAccess:
         return {} if self.who.is_admin else {"uploader": self.who.name}
 
     def readable(self) -> Visibility | None:
-        """What listings may return, as a Cypher condition; None for an admin (everything)."""
+        """What listings may return, as a Cypher condition; None for everything (an admin, or
+        any caller when records are public)."""
+        if self.public_read:
+            return None
         paths = self.who.granted_paths(*READ)
         if paths is None:
             return None

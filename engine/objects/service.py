@@ -6,7 +6,7 @@ becomes valid, deleting a record deletes its bytes, and a signed URL is
 only made for a record that exists. It is also the one place where the
 caller's rights on a record's `authz` are checked (engine/objects/access.py
 says what each action needs): a `DataObjects` is made per request, for
-its caller.
+its caller (a `RecordAccess`).
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ from typing import Any, NamedTuple
 from minio.error import S3Error
 
 from engine.auth.errors import AuthError
-from engine.auth.principal import Principal
 from engine.graph.store import GraphStore
 from engine.objects.access import Action, RecordAccess, unknown
 from engine.objects.index import RecordIndex, RecordQuery, check_rev
@@ -68,14 +67,14 @@ class DataObjects:
         self,
         graph: GraphStore,
         store: ObjectStore,
-        who: Principal,
+        access: RecordAccess,
         *,
         guid_prefix: str = "",
         max_ttl: int = 3600,
     ) -> None:
         self.index = RecordIndex(graph)
         self.store = store
-        self.access = RecordAccess(who)
+        self.access = access
         self.guid_prefix = guid_prefix
         self.max_ttl = max_ttl
 

@@ -159,17 +159,23 @@ def test_a_file_name_cannot_climb_out_of_its_records_folder(
     assert not pending, "a refused upload leaves no pending record behind"
 
 
-def test_versions_join_a_chain_only_for_those_who_may_update_it(two_projects: TwoProjects) -> None:
-    world, bob, alice = two_projects, two_projects.client("bob"), two_projects.client("alice")
+@pytest.mark.parametrize(("index_read", "refused"), [("authz", (409, 404)), ("public", (403, 403))])
+def test_versions_join_a_chain_only_for_those_who_may_update_it(
+    two_projects: TwoProjects, index_read: str, refused: tuple[int, int]
+) -> None:
+    """Under INDEX_READ=authz a chain Bob cannot read is refused as a taken baseid and an unknown
+    did are; under public he reads it, and is refused for lack of `indexd update`."""
+    world = two_projects.served(index_read=index_read)
+    bob, alice = world.client("bob"), world.client("alice")
     guid = next(iter(world.files))
     baseid = ok(alice.get(f"/index/index/{guid}"))["baseid"]
+    versions = ok(alice.get(f"/index/index/{guid}/versions"))
     body = {"size": 1, "hashes": {"md5": "0" * 32}, "authz": [B1_PATH], "version": "bob"}
     joined = bob.post("/index/index", json={**body, "baseid": baseid})
-    assert joined.status_code == 409 and baseid not in joined.text.replace(baseid, "", 1)
+    assert joined.status_code == refused[0] and baseid not in joined.text.replace(baseid, "", 1)
     appended = bob.post(f"/index/index/{guid}", json=body)
-    assert appended.status_code == 404, appended.text
-    assert ok(alice.get(f"/index/index/{guid}/latest"))["did"] == guid
-    assert len(ok(alice.get(f"/index/index/{guid}/versions"))) == 1
+    assert appended.status_code == refused[1], appended.text
+    assert ok(alice.get(f"/index/index/{guid}/versions")) == versions
     own = ok(
         alice.post(f"/index/index/{guid}", json={**body, "authz": [world.files[guid]["authz"][0]]})
     )
@@ -238,3 +244,36 @@ def test_no_key_lies_in_another_records_folder(data: st.DataObject, uuids: tuple
         if keys[theirs] is not None:
             assert keys[mine] != keys[theirs]
             assert not keys[mine].startswith(keys[theirs] + "/")
+
+
+def test_a_node_naming_a_public_record_gives_its_project_nothing_of_the_bytes(
+    two_projects: TwoProjects,
+) -> None:
+    """Under INDEX_READ=public Bob may name A1's record in a data file of B1 (its checksum and
+    size are no secret), but that node is no way to A1's bytes: deleting it with its records
+    is refused before anything goes, and Bob gets no signed URL."""
+    world = two_projects.served(index_read="public")
+    bob = world.client("bob")
+    guid, record = next(iter(world.files.items()))
+    docs = [
+        {"type": "subject", "submitter_id": "bob-holder", "studies": {"submitter_id": "bob-study"}},
+        {
+            "type": "clinical_document",
+            "submitter_id": "bob-names-alice",
+            "subjects": {"submitter_id": "bob-holder"},
+            "file_name": record["file_name"],
+            "file_size": record["size"],
+            "md5sum": record["hashes"]["md5"],
+            "object_id": guid,
+            "data_category": "Clinical",
+            "data_type": "Pathology Report",
+            "data_format": "PDF",
+            "document_type": "Pathology Report",
+        },
+    ]
+    ids = [entity["id"] for entity in ok(bob.put("/api/v0/submission/B/B1", json=docs))["entities"]]
+    refused = bob.delete(f"/api/v0/submission/B/B1/entities/{ids[1]}?delete_records=true")
+    assert refused.status_code == 403, refused.text
+    assert bob.get(f"/user/data/download/{guid}").status_code == 403
+    world.a1_bytes_intact()
+    ok(bob.delete(f"/api/v0/submission/B/B1/entities/{ids[1]},{ids[0]}"))

@@ -2,8 +2,8 @@
 
 The routes are read from the app itself, so a route added later is probed
 too. Each probe is sent twice: naming A1's things, and naming things that
-do not exist at all. Two rules hold for Bob (who writes B1), an anonymous
-caller and a user without a policy:
+do not exist at all. Under `INDEX_READ=authz` two rules hold for Bob (who
+writes B1), an anonymous caller and a user without a policy:
 - no answer holds a string of A1 (id, submitter_id, GUID, md5, file name,
   storage key, value) that the request did not carry itself;
 - the answer's status (and an error's text, but for the names themselves)
@@ -14,15 +14,24 @@ caller and a user without a policy:
   is refused whoever holds it: tests/security/test_object_keys.py and
   test_submission_oracles.py check that the refusal says nothing more.
 Afterwards A1's bytes and records are as alice left them.
+
+Under `INDEX_READ=public` (the default) A1's index records are public
+metadata: the routes that reach index records (the only ones the setting
+changes) are replayed again, and an answer may show A1's record metadata,
+and answer otherwise for A1's records than for none, but still shows
+nothing else of A1, no signed URL for its bytes, no bytes.
 """
 
 from __future__ import annotations
 
+import inspect
 import json
 import re
+import sys
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from types import CodeType
 from typing import Any
 
 import pytest
@@ -54,11 +63,37 @@ def _routes(routes: list[Any], prefix: str = "") -> Iterator[tuple[str, str, Any
                 yield method, prefix + route.path, route.endpoint
 
 
-def _distinct_routes(world: TwoProjects) -> Iterator[tuple[str, str]]:
+def _names(code: CodeType) -> Iterator[str]:
+    """The global names a function's code (nested functions and lambdas too) refers to."""
+    yield from code.co_names
+    for const in code.co_consts:
+        if isinstance(const, CodeType):
+            yield from _names(const)
+
+
+def _reaches_records(function: Any, seen: frozenset[Any] = frozenset()) -> bool:
+    """Whether a route's handler, or a function of its module it calls, asks engine/api/objects.py
+    for the data-object service or a caller's record rights: the only way a route reaches index
+    records, and so the only routes INDEX_READ changes."""
+    function = inspect.unwrap(function)
+    module = sys.modules[function.__module__]
+    for name in _names(function.__code__):
+        if name in ("data_objects", "record_access"):
+            return True
+        called = getattr(module, name, None)
+        local = inspect.isfunction(called) and called.__module__ == module.__name__
+        if local and called not in seen and _reaches_records(called, seen | {function}):
+            return True
+    return False
+
+
+def _distinct_routes(world: TwoProjects, records_only: bool) -> Iterator[tuple[str, str]]:
     """Each handler once per method and parameters: Gen3's aliases of a path (`/v0/...`
     beside `/api/v0/...`, indexd at `/index/...` and at the root) run the same code."""
     seen = set()
     for method, path, endpoint in _routes(world.app.routes):
+        if records_only and not _reaches_records(endpoint):
+            continue
         alias = ALIASES.sub("", path).rstrip("/")
         key = (method, endpoint.__module__, endpoint.__qualname__, alias)
         if key not in seen:
@@ -125,12 +160,25 @@ def _bodies(world: TwoProjects) -> list[Any]:
             "subjects": {"id": ids["alice-subject-1"]},
         },
         {"size": 1, "hashes": {"md5": "0" * 32}},  # a create: what Bob writes carries no needle
+        {  # a data file naming A1's record: checked against the records Bob may read
+            "type": "clinical_document",
+            "submitter_id": "bob-doc",
+            "subjects": {"submitter_id": "bob-s"},
+            "file_name": record["file_name"],
+            "file_size": record["size"],
+            "md5sum": md5,
+            "object_id": guid,
+            "data_category": "Clinical",
+            "data_type": "Pathology Report",
+            "data_format": "PDF",
+            "document_type": "Pathology Report",
+        },
     ]
 
 
-def _probes(world: TwoProjects) -> Iterator[Probe]:
+def _probes(world: TwoProjects, records_only: bool = False) -> Iterator[Probe]:
     targets, query, bodies = _targets(world), _query(world), _bodies(world)
-    for method, template in _distinct_routes(world):
+    for method, template in _distinct_routes(world, records_only):
         names = PARAM.findall(template)
         fills = [{}]
         for name in names:
@@ -183,33 +231,70 @@ def _send(world: TwoProjects, caller: str, probe: Probe) -> Any:
     return client.request(probe.method, probe.path, json=probe.body)
 
 
-@pytest.mark.parametrize("caller", OUTSIDERS)
-def test_no_route_shows_or_betrays_another_projects_things(
-    two_projects: TwoProjects, caller: str
-) -> None:
-    world, problems = two_projects, []
-    probes = list(_probes(world))
-    assert len({(p.method, p.path.split("?")[0]) for p in probes}) > 50, "the route table is read"
-    for probe in probes:
-        answer = _send(world, caller, probe)
-        asked = probe.path + json.dumps(probe.body)
-        if answer.status_code >= 500:
-            problems.append(f"{probe.method} {probe.path}: {answer.status_code}")
-        leaked = world.leaked(answer, asked)
-        if leaked:
-            problems.append(f"{probe.method} {probe.path} {asked[:80]}: leaked {sorted(leaked)}")
-        unknowns = _unknowns(world)
-        twin = _send(world, caller, _twin(probe, unknowns))
-        said, unsaid = _masked(_swapped(answer.text, unknowns)), _masked(twin.text)
-        if twin.status_code != answer.status_code or (answer.status_code >= 400 and said != unsaid):
-            problems.append(
-                f"{probe.method} {probe.path} {json.dumps(probe.body)[:80]}: "
-                f"{answer.status_code} for A1's, {twin.status_code} for nothing "
-                f"({said[:160]} / {unsaid[:160]})"
-            )
+def _problems(world: TwoProjects, caller: str, probe: Probe, public: bool) -> list[str]:
+    """What `caller`'s answer to `probe` (and to its twin naming nothing) shows that it must not."""
+    problems, answer = [], _send(world, caller, probe)
+    asked = probe.path + json.dumps(probe.body)
+    where = f"{probe.method} {probe.path} {json.dumps(probe.body)[:80]}"
+    if answer.status_code >= 500:
+        problems.append(f"{where}: {answer.status_code}")
+    leaked = world.leaked(answer, asked) - (world.record_needles if public else set())
+    if leaked:
+        problems.append(f"{where}: leaked {sorted(leaked)}")
+    if world.signed(answer):
+        problems.append(f"{where}: a signed URL for {sorted(world.signed(answer))}")
+    if public and any(needle in asked for needle in world.record_needles):
+        return problems  # A1's records are public: naming one may answer otherwise than nothing
+    unknowns = _unknowns(world)
+    twin = _send(world, caller, _twin(probe, unknowns))
+    said, unsaid = _masked(_swapped(answer.text, unknowns)), _masked(twin.text)
+    if twin.status_code != answer.status_code or (answer.status_code >= 400 and said != unsaid):
+        problems.append(
+            f"{where}: {answer.status_code} for A1's, {twin.status_code} for nothing "
+            f"({said[:160]} / {unsaid[:160]})"
+        )
+    return problems
+
+
+def _replay(world: TwoProjects, caller: str, probes: list[Probe], public: bool) -> None:
+    problems = [problem for probe in probes for problem in _problems(world, caller, probe, public)]
     assert not problems, "\n".join(problems[:40]) + f"\n({len(problems)} in all)"
     world.a1_bytes_intact()
     alice = world.client("alice")
     for submitter_id, entity_id in world.a1["entity_ids"].items():
         entity = ok(alice.get(f"/api/v0/submission/A/A1/entities/{entity_id}"))
         assert entity["entities"][0]["properties"]["submitter_id"] == submitter_id
+
+
+@pytest.mark.parametrize("caller", OUTSIDERS)
+def test_no_route_shows_or_betrays_another_projects_things(
+    two_projects: TwoProjects, caller: str
+) -> None:
+    """Under INDEX_READ=authz, the security suite's world (tests/security/conftest.py)."""
+    assert two_projects.app.state.settings.index_read == "authz"
+    probes = list(_probes(two_projects))
+    assert len({(p.method, p.path.split("?")[0]) for p in probes}) > 50, "the route table is read"
+    _replay(two_projects, caller, probes, public=False)
+
+
+@pytest.fixture(scope="module")
+def public(two_projects: TwoProjects) -> TwoProjects:
+    return two_projects.served(index_read="public")
+
+
+@pytest.mark.parametrize("caller", ("bob", "anonymous"))  # Bob's grants elsewhere, and none
+def test_public_records_show_their_metadata_and_nothing_more(
+    public: TwoProjects, caller: str
+) -> None:
+    probes = list(_probes(public, records_only=True))
+    paths = {probe.path for probe in probes}
+    for family in ("/index/index/", "/ga4gh/drs/v1/objects/", "/user/data/download/", "/graphql"):
+        assert any(family in path for path in paths), f"{family} is replayed"
+    _replay(public, caller, probes, public=True)
+    client, refused = public.client(caller), 401 if caller == "anonymous" else 403
+    for guid, record in public.files.items():
+        shown = ok(client.get(f"/index/index/{guid}"))
+        assert (shown["hashes"], shown["urls"]) == (record["hashes"], record["urls"])
+        assert ok(client.get(f"/ga4gh/drs/v1/objects/{guid}"))["id"] == guid
+        assert client.get(f"/user/data/download/{guid}").status_code == refused
+        assert client.get(f"/ga4gh/drs/v1/objects/{guid}/access/s3").status_code == refused

@@ -6,11 +6,19 @@ to Bob, an anonymous caller or a user without a policy may contain one
 that the request itself did not carry. A1's files have names with and
 without a `/`, single-part, batch and multipart uploads, so every way a
 key is made is there to be aimed at.
+
+Under `INDEX_READ=public` A1's index records are public metadata, so their
+needles (`record_needles`: GUIDs, md5s, file names, storage keys, URLs)
+may be shown to anyone; the rest never, and neither is a signed URL for
+A1's bytes (`signed`) nor the bytes themselves. `served` puts the same
+world behind an app with other settings, without building it again.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -84,6 +92,15 @@ class TwoProjects:
     a1: dict[str, Any] = field(default_factory=dict)  # named things of A1
     files: dict[str, dict[str, Any]] = field(default_factory=dict)  # GUID -> alice's record
     needles: set[str] = field(default_factory=set)
+    record_needles: set[str] = field(default_factory=set)  # the needles in A1's index records
+
+    def served(self, **settings: str) -> TwoProjects:
+        """The same world (stores, data, tokens) served by an app with `settings`."""
+        state = self.app.state
+        app = make_app(
+            self.graph, self.objects, state.compiled, state.settings.commons_data_dir, **settings
+        )
+        return dataclasses.replace(self, app=app)
 
     def client(self, caller: str) -> TestClient:
         client = TestClient(self.app, raise_server_exceptions=False)
@@ -95,6 +112,11 @@ class TwoProjects:
         """A1's needles in `response` that the request (`asked`) did not carry itself."""
         return {n for n in self.needles if n in response.text and n not in asked}
 
+    def signed(self, response: httpx.Response) -> set[str]:
+        """A1's storage keys that `response` holds a URL with a query for: a signed URL."""
+        keys = self.a1["keys"].values()
+        return {key for key in keys if re.search(re.escape(key) + r"\?", response.text)}
+
     def a1_bytes_intact(self) -> None:
         """Every file of A1 still holds alice's bytes, and alice still downloads exactly them."""
         alice = self.client("alice")
@@ -103,6 +125,10 @@ class TwoProjects:
             assert (now["size"], now["hashes"]) == (record["size"], record["hashes"]), guid
             url = ok(alice.get(f"/user/data/download/{guid}"))["url"]
             assert hashlib.md5(httpx.get(url).content).hexdigest() == record["hashes"]["md5"]
+
+
+def _a1_bytes() -> list[bytes]:
+    return [*A1_FILES.values(), A1_BATCH_FILE[1], A1_MULTIPART_FILE[1]]
 
 
 def _put_bytes(url: str, data: bytes) -> None:
@@ -244,10 +270,14 @@ def build_two_projects(
         "RETURN r.did AS did, r.storage_key AS key, r.hash_md5 AS md5, r.file_name AS name"
     )
     world.a1["keys"] = {row["did"]: row["key"] for row in keys if row["key"]}
+    world.record_needles = {value for row in keys for value in row.values() if value} | {
+        "alice.example.org"
+    }
     world.needles = (
         {row["id"] for row in rows}
         | {row["sid"] for row in rows if row["sid"]}
-        | {value for row in keys for value in row.values() if value}
-        | {"phs-A1", "project A1", "alice.example.org"}
+        | {"phs-A1", "project A1"}
+        | {data.decode().splitlines()[0] for data in _a1_bytes()}  # bytes never pass
+        | world.record_needles
     )
     return world
