@@ -190,7 +190,7 @@ def test_anonymous_callers_read_objects_but_get_no_access(api: TestClient) -> No
     assert bulk["unresolved_drs_objects"] == [{"error_code": 404, "object_ids": ["no-such-id"]}]
     assert anonymous.get(f"{DRS}/objects/no-such-id").status_code == 404
     access = anonymous.get(f"{DRS}/objects/{guid}/access/s3")
-    assert access.status_code == 401 and "read-storage" in access.json()["message"]
+    assert access.status_code == 401 and "read-storage" in access.json()["msg"]
     asked = {"bulk_object_access_ids": [{"bulk_object_id": guid, "bulk_access_ids": ["s3"]}]}
     refused = anonymous.post(f"{DRS}/objects/access", json=asked).json()
     assert refused["unresolved_drs_objects"] == [{"error_code": 401, "object_ids": [guid]}]
