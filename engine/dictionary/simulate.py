@@ -112,16 +112,23 @@ class _Simulation:
     # Links ---------------------------------------------------------------
 
     def _choose_links(self, node: NodeType) -> list[Link] | None:
-        """The links one new record fills; None when a required link or group cannot be met."""
+        """The links one new record fills; None when a required link or group cannot be met.
+
+        A link is required when its own `required` says so or when the node's
+        `required` list names it: Gen3 dictionaries do the latter for links
+        inside a subgroup (MIDRC's procedure names `cases`, one of an "at
+        least one of" group), and the validator then wants that link.
+        """
         by_name = {link.name: link for link in node.links}
         chosen: list[Link] = []
         for link in node.links:
             if link.groups:
                 continue
+            needed = link.required or link.name in node.required
             if self._available(node, link):
-                if link.required or self.rng.random() < OPTIONAL_LINK_RATE:
+                if needed or self.rng.random() < OPTIONAL_LINK_RATE:
                     chosen.append(link)
-            elif link.required:
+            elif needed:
                 return None
         for group in node.link_groups:
             names = self._choose_in_group(node, group, by_name, must=False)
@@ -133,17 +140,24 @@ class _Simulation:
     def _choose_in_group(
         self, node: NodeType, group: LinkGroup, by_name: dict[str, Link], *, must: bool
     ) -> list[str] | None:
-        """Link names filled in `group`: at most one member when exclusive, at least one when needed."""
+        """Link names filled in `group`; None when its rules cannot be met with the records made.
+
+        At most one member when exclusive, at least one when the group (or the
+        group around it) is required, and always the members holding a link
+        the node's `required` names.
+        """
+        if not self._can_fill(node, group, by_name):
+            return None if must or group.required or self._names_required(node, group) else []
+        forced = [m for m in group.members if self._names_required(node, m)]
         options = [m for m in group.members if self._can_fill(node, m, by_name)]
         needed = must or group.required
-        if not options:
-            return None if needed else []
-        if group.exclusive:
-            picks = (
-                [self.rng.choice(options)]
-                if needed or self.rng.random() < OPTIONAL_LINK_RATE
-                else []
-            )
+        if forced:
+            picks = forced
+            if not group.exclusive:
+                picks += [m for m in options if m not in forced and self.rng.random() < 0.5]
+        elif group.exclusive:
+            wanted = needed or self.rng.random() < OPTIONAL_LINK_RATE
+            picks = [self.rng.choice(options)] if wanted else []
         else:
             picks = [member for member in options if self.rng.random() < 0.5]
             if needed and not picks:
@@ -156,10 +170,23 @@ class _Simulation:
                 names.append(member)
         return names
 
-    def _can_fill(self, node: NodeType, member: str | LinkGroup, by_name: dict[str, Link]) -> bool:
+    def _names_required(self, node: NodeType, member: str | LinkGroup) -> bool:
+        """Whether `member` is, or holds, a link the node's `required` list names."""
         if isinstance(member, LinkGroup):
-            return any(self._can_fill(node, inner, by_name) for inner in member.members)
-        return self._available(node, by_name[member])
+            return any(self._names_required(node, inner) for inner in member.members)
+        return member in node.required
+
+    def _can_fill(self, node: NodeType, member: str | LinkGroup, by_name: dict[str, Link]) -> bool:
+        """Whether `member` can be filled now: a link with a target left, or a group whose rules
+        can be met (every member it must fill, and one of several when exclusive)."""
+        if not isinstance(member, LinkGroup):
+            return self._available(node, by_name[member])
+        forced = [inner for inner in member.members if self._names_required(node, inner)]
+        if forced:
+            return (not member.exclusive or len(forced) == 1) and all(
+                self._can_fill(node, inner, by_name) for inner in forced
+            )
+        return any(self._can_fill(node, inner, by_name) for inner in member.members)
 
     def _pool(self, node: NodeType, link: Link) -> _Pool:
         pool = self.pools.setdefault((node.name, link.name), _Pool())

@@ -43,6 +43,15 @@ _BOOLEANS = {"true": True, "false": False}
 _NULL_CELLS = ("", "null")
 
 
+def cell_keeps(text: str, *, listed: bool = False) -> bool:
+    """Whether `text` written in a table cell reads back unchanged (as an item of a list when
+    `listed`): cells are stripped, empty or `null` cells are null, and a list splits on the
+    separator of either format."""
+    if text.strip() != text or text in _NULL_CELLS:
+        return False
+    return not listed or not any(separator in text for separator in LIST_SEPARATORS.values())
+
+
 @dataclass(frozen=True)
 class SourceDoc:
     doc: dict[str, Any]
