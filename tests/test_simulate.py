@@ -228,10 +228,12 @@ def shapes() -> Dictionary:
     return load_dictionary(FIXTURES / "midrc_shapes")
 
 
-def test_a_link_the_node_requires_by_name_is_filled_inside_its_group(shapes: Dictionary) -> None:
-    """procedure: at least one of (conditions, cases), and `cases` in `required`; measurement:
-    exactly one of (procedures, conditions), `procedures` required; observation: imaging studies
-    or (cases and/or conditions), `cases` required, so always the nested group."""
+def test_required_links_and_groups_are_filled_inside_any_group(shapes: Dictionary) -> None:
+    """procedure: one of (conditions, cases), and `cases` in `required`; measurement: exactly
+    one of (procedures, conditions), `procedures` in `required`; observation: imaging studies or
+    (cases and/or conditions), `cases` in `required`, so always the nested group;
+    annotation_file: `cases` marked `required: true` inside its group; annotation: a required
+    group (cases or imaging studies) nested in an optional one."""
     records = simulate(shapes, 40, seed=4)
     assert _problems(shapes, records) == []
     assert all("cases" in row for row in records["procedure"])
@@ -240,6 +242,10 @@ def test_a_link_the_node_requires_by_name_is_filled_inside_its_group(shapes: Dic
     observations = records["observation"]
     assert all("cases" in row and "imaging_studies" not in row for row in observations)
     assert any("conditions" in row for row in observations)
+    assert all("cases" in row for row in records["annotation_file"])
+    annotations = records["annotation"]
+    assert all("cases" in row or "imaging_studies" in row for row in annotations)
+    assert any("annotation_files" in row for row in annotations)
 
 
 def test_links_to_types_later_in_import_order_are_left_empty(shapes: Dictionary) -> None:
@@ -278,3 +284,19 @@ def test_pattern_text_keeps_its_length_bounds_and_its_cell() -> None:
     listed = {"type": "array", "items": {"type": "string", "pattern": "^[a-z]{1,2}([,#][a-z])?$"}}
     items = [item for _ in range(100) for item in values.value("codes", listed)]
     assert items and not any("," in item or "#" in item for item in items)
+
+
+def test_unique_keys_of_properties_are_never_repeated(shapes: Dictionary) -> None:
+    """tag: [project_id, name] over an enum of three values gives three tags at most, and
+    [project_id, code] (optional, four values) never repeats a code."""
+    tags = simulate(shapes, 20, seed=7)["tag"]
+    assert sorted(row["name"] for row in tags) == ["alpha", "beta", "gamma"]
+    codes = [row["code"] for row in tags if "code" in row]
+    assert len(codes) == len(set(codes))
+
+
+def test_optional_values_no_table_cell_holds_are_left_out(shapes: Dictionary) -> None:
+    """condition: `consent_type` lists items that all hold a comma, `follow_ups` is an object."""
+    conditions = simulate(shapes, 40, seed=8)["condition"]
+    assert not any("consent_type" in row or "follow_ups" in row for row in conditions)
+    assert any("condition_codes" in row for row in conditions)

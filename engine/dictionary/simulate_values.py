@@ -158,10 +158,8 @@ class ValueMaker:
 
 
 def _kept(values: list[Any], *, listed: bool) -> list[Any]:
-    """The values a table cell keeps as written (see `cell_keeps`); numbers and booleans always."""
-    return [
-        value for value in values if not isinstance(value, str) or cell_keeps(value, listed=listed)
-    ]
+    """The values a table cell keeps as written (see `cell_keeps`)."""
+    return [value for value in values if cell_keeps(value, listed=listed)]
 
 
 def _is_null(schema: dict[str, Any]) -> bool:

@@ -43,13 +43,19 @@ _BOOLEANS = {"true": True, "false": False}
 _NULL_CELLS = ("", "null")
 
 
-def cell_keeps(text: str, *, listed: bool = False) -> bool:
-    """Whether `text` written in a table cell reads back unchanged (as an item of a list when
-    `listed`): cells are stripped, empty or `null` cells are null, and a list splits on the
-    separator of either format."""
-    if text.strip() != text or text in _NULL_CELLS:
+def cell_keeps(value: Any, *, listed: bool = False) -> bool:
+    """Whether `value` written in a TSV or CSV cell (as an item of a list when `listed`) reads
+    back as itself: cells are stripped, an empty or `null` cell is null, a list splits on the
+    separator of either format, and objects or lists of lists have no cell form."""
+    if isinstance(value, list):
+        return not listed and bool(value) and all(cell_keeps(item, listed=True) for item in value)
+    if isinstance(value, dict):
         return False
-    return not listed or not any(separator in text for separator in LIST_SEPARATORS.values())
+    if not isinstance(value, str):
+        return True
+    if value.strip() != value or value in _NULL_CELLS:
+        return False
+    return not listed or not any(separator in value for separator in LIST_SEPARATORS.values())
 
 
 @dataclass(frozen=True)
