@@ -18,7 +18,7 @@ from engine.cli import main
 from engine.dictionary import compile_validators, load_dictionary
 from engine.dictionary.model import Dictionary, LinkGroup
 from engine.dictionary.simulate import ROOT_TYPES, Records, simulate
-from engine.dictionary.simulate_values import ValueMaker
+from engine.dictionary.simulate_values import SKIP, ValueMaker
 from engine.dictionary.validators import validate_entity
 
 DICTIONARIES = Path(__file__).resolve().parent.parent / "dictionaries"
@@ -300,3 +300,12 @@ def test_optional_values_no_table_cell_holds_are_left_out(shapes: Dictionary) ->
     conditions = simulate(shapes, 40, seed=8)["condition"]
     assert not any("consent_type" in row or "follow_ups" in row for row in conditions)
     assert any("condition_codes" in row for row in conditions)
+
+
+def test_unique_items_are_unique() -> None:
+    values = ValueMaker(random.Random(3))
+    schema = {"type": "array", "uniqueItems": True, "minItems": 2, "maxItems": 6}
+    schema["items"] = {"type": "integer", "minimum": 1, "maximum": 3}
+    drawn = [values.value("scores", schema) for _ in range(50)]
+    assert all(item is SKIP or 2 <= len(item) == len(set(item)) for item in drawn)
+    assert any(item is not SKIP for item in drawn)

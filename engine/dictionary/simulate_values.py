@@ -121,7 +121,11 @@ class ValueMaker:
             enum = kept if len(kept) >= least else enum
             return self.rng.sample(enum, min(size, len(enum))) if len(enum) >= least else SKIP
         values = [self.value(name, items, listed=True) for _ in range(size)]
-        return SKIP if any(item is SKIP for item in values) else values
+        if any(item is SKIP for item in values):
+            return SKIP
+        if schema.get("uniqueItems"):
+            values = list({repr(item): item for item in values}.values())
+        return values if len(values) >= least else SKIP
 
     def _string(self, name: str, schema: dict[str, Any], *, listed: bool) -> str | Any:
         if schema.get("format") == "date-time":
