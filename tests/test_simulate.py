@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import json
+import random
 import shutil
 from datetime import datetime
 from pathlib import Path
@@ -16,9 +18,11 @@ from engine.cli import main
 from engine.dictionary import compile_validators, load_dictionary
 from engine.dictionary.model import Dictionary, LinkGroup
 from engine.dictionary.simulate import ROOT_TYPES, Records, simulate
+from engine.dictionary.simulate_values import SKIP, ValueMaker
 from engine.dictionary.validators import validate_entity
 
 DICTIONARIES = Path(__file__).resolve().parent.parent / "dictionaries"
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "dictionaries"
 COUNT = 1000
 
 
@@ -30,6 +34,17 @@ def default() -> Dictionary:
 @pytest.fixture(scope="module")
 def records(default: Dictionary) -> Records:
     return simulate(default, COUNT, seed=1, project="sim")
+
+
+def _problems(dictionary: Dictionary, records: Records) -> list[tuple[str, str, str]]:
+    """(node type, submitter_id, message) of every record the validators refuse."""
+    validators = compile_validators(dictionary)
+    return [
+        (name, record["submitter_id"], error.message)
+        for name, rows in records.items()
+        for record in rows
+        for error in validate_entity(validators[name], record)
+    ]
 
 
 def _references(value: Any) -> list[dict[str, Any]]:
@@ -58,14 +73,7 @@ def test_every_submittable_type_below_project_gets_count_records_in_import_order
 
 
 def test_records_pass_the_dictionary_validators(default: Dictionary, records: Records) -> None:
-    validators = compile_validators(default)
-    problems = [
-        (name, record["submitter_id"], error.message)
-        for name, rows in records.items()
-        for record in rows
-        for error in validate_entity(validators[name], record)
-    ]
-    assert problems == []
+    assert _problems(default, records) == []
 
 
 def test_the_same_seed_gives_the_same_records(default: Dictionary) -> None:
@@ -210,3 +218,94 @@ def test_cli_reports_an_invalid_dictionary(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["simulate", str(tmp_path), "--out", str(tmp_path / "out")])
     assert result.exit_code == 1
     assert "not a valid dictionary" in result.output
+
+
+# MIDRC's shapes (tests/fixtures/dictionaries/midrc_shapes)
+
+
+@pytest.fixture(scope="module")
+def shapes() -> Dictionary:
+    return load_dictionary(FIXTURES / "midrc_shapes")
+
+
+def test_required_links_and_groups_are_filled_inside_any_group(shapes: Dictionary) -> None:
+    """procedure: one of (conditions, cases), and `cases` in `required`; measurement: exactly
+    one of (procedures, conditions), `procedures` in `required`; observation: imaging studies or
+    (cases and/or conditions), `cases` in `required`, so always the nested group;
+    annotation_file: `cases` marked `required: true` inside its group; annotation: a required
+    group (cases or imaging studies) nested in an optional one."""
+    records = simulate(shapes, 40, seed=4)
+    assert _problems(shapes, records) == []
+    assert all("cases" in row for row in records["procedure"])
+    assert any("conditions" in row for row in records["procedure"])
+    assert all("procedures" in row and "conditions" not in row for row in records["measurement"])
+    observations = records["observation"]
+    assert all("cases" in row and "imaging_studies" not in row for row in observations)
+    assert any("conditions" in row for row in observations)
+    assert all("cases" in row for row in records["annotation_file"])
+    annotations = records["annotation"]
+    assert all("cases" in row or "imaging_studies" in row for row in annotations)
+    assert any("annotation_files" in row for row in annotations)
+
+
+def test_links_to_types_later_in_import_order_are_left_empty(shapes: Dictionary) -> None:
+    """An import order from required links only may put `annotation` before `annotation_file`,
+    which its optional link names: that link stays empty and the group takes another member."""
+    order = [name for name in shapes.import_order if name != "annotation"]
+    order.insert(order.index("annotation_file"), "annotation")
+    reordered = dataclasses.replace(shapes, import_order=tuple(order))
+    records = simulate(reordered, 30, seed=5)
+    assert list(records).index("annotation") < list(records).index("annotation_file")
+    assert len(records["annotation"]) == 30
+    assert not any("annotation_files" in row for row in records["annotation"])
+    assert _problems(shapes, records) == []
+    # In the loader's order, the same link is used.
+    assert any("annotation_files" in row for row in simulate(shapes, 30, seed=5)["annotation"])
+
+
+def test_text_is_drawn_so_a_table_cell_keeps_it(shapes: Dictionary) -> None:
+    """List items never hold a list separator (`,` in TSV, `#` in CSV) while the enum offers
+    others; a single value may (its cell is not split)."""
+    records = simulate(shapes, 60, seed=6)
+    items = {item for row in records["imaging_study"] for item in row.get("radiation_setting", [])}
+    assert items == {
+        "GR: high dose for diagnostic quality image acquisition (also called digital spot or cine)"
+    }
+    parts = {row.get("body_part_examined") for row in records["imaging_study"]}
+    assert "CHEST, ABDOMEN" in parts and "PELVIS #1" in parts
+
+
+def test_pattern_text_keeps_its_length_bounds_and_its_cell() -> None:
+    values = ValueMaker(random.Random(2))
+    short = {"type": "string", "pattern": "^[a-z]{0,3}$", "minLength": 2}
+    assert all(len(values.value("code", short)) >= 2 for _ in range(100))
+    spaced = {"type": "string", "pattern": "^ ?[a-z]{2}$"}
+    assert all(len(values.value("code", spaced)) == 2 for _ in range(100))
+    listed = {"type": "array", "items": {"type": "string", "pattern": "^[a-z]{1,2}([,#][a-z])?$"}}
+    items = [item for _ in range(100) for item in values.value("codes", listed)]
+    assert items and not any("," in item or "#" in item for item in items)
+
+
+def test_unique_keys_of_properties_are_never_repeated(shapes: Dictionary) -> None:
+    """tag: [project_id, name] over an enum of three values gives three tags at most, and
+    [project_id, code] (optional, four values) never repeats a code."""
+    tags = simulate(shapes, 20, seed=7)["tag"]
+    assert sorted(row["name"] for row in tags) == ["alpha", "beta", "gamma"]
+    codes = [row["code"] for row in tags if "code" in row]
+    assert len(codes) == len(set(codes))
+
+
+def test_optional_values_no_table_cell_holds_are_left_out(shapes: Dictionary) -> None:
+    """condition: `consent_type` lists items that all hold a comma, `follow_ups` is an object."""
+    conditions = simulate(shapes, 40, seed=8)["condition"]
+    assert not any("consent_type" in row or "follow_ups" in row for row in conditions)
+    assert any("condition_codes" in row for row in conditions)
+
+
+def test_unique_items_are_unique() -> None:
+    values = ValueMaker(random.Random(3))
+    schema = {"type": "array", "uniqueItems": True, "minItems": 2, "maxItems": 6}
+    schema["items"] = {"type": "integer", "minimum": 1, "maximum": 3}
+    drawn = [values.value("scores", schema) for _ in range(50)]
+    assert all(item is SKIP or 2 <= len(item) == len(set(item)) for item in drawn)
+    assert any(item is not SKIP for item in drawn)

@@ -34,6 +34,10 @@ class Property:
     # JSON Schema types accepted, e.g. ("string", "null"); enum values if any.
     types: tuple[str, ...] = ()
     enum: tuple[Any, ...] = ()
+    # How a table cell may be read when `kind` alone cannot say (a union such as
+    # `anyOf: [{type: integer}, {enum: [">89"]}]`, an enum of numbers): the kinds of
+    # its alternatives in the order the schema writes them; empty otherwise.
+    alternatives: tuple[PropertyKind, ...] = ()
     # For arrays: the kind of the items and their enum values.
     item_kind: PropertyKind | None = None
     item_enum: tuple[Any, ...] = ()

@@ -80,6 +80,32 @@ def _kind(schema: dict[str, Any], types: tuple[str, ...]) -> PropertyKind:
     return "string"
 
 
+def _alternatives(schema: dict[str, Any], kind: PropertyKind) -> tuple[PropertyKind, ...]:
+    """The kinds a table cell may be read as, in the schema's order, when `kind` alone cannot say.
+
+    A cell is text: `69` must become a number for `anyOf: [{type: integer},
+    {enum: [">89"]}]` (whose kind is "string", as its values may be either)
+    and `1` for `enum: [1, 2]`. Null alternatives are left out (an empty cell
+    is null already), and so are arrays and objects, which a union's cell
+    cannot hold.
+    """
+    if kind == "array":
+        return ()
+    kinds: list[str] = []
+    for branch in _branches(schema):
+        if "enum" in branch:
+            kinds += ["enum"] if any(value is not None for value in branch["enum"]) else []
+            continue
+        declared = branch.get("type", schema.get("type", "string"))
+        kinds += declared if isinstance(declared, list) else [declared]
+    found = tuple(dict.fromkeys(k for k in kinds if k not in ("null", "array", "object")))
+    if found == ("enum",):
+        textual = all(isinstance(value, str) for value in _enum(schema) or ())
+        return () if textual else found  # type: ignore[return-value]
+    one_reading = len(found) < 2 or set(found) == {"integer", "number"}
+    return () if one_reading else found  # type: ignore[return-value]
+
+
 def schema_bound(schema: dict[str, Any], key: str) -> tuple[float | None, bool]:
     """(bound, exclusive): Draft 4 writes `exclusiveMinimum: true`, later drafts a number."""
     exclusive = schema.get("exclusive" + key.capitalize())
@@ -101,6 +127,7 @@ def build_property(
     types = _types(schema)
     main = _main_branch(schema)
     kind = _kind(schema, types)
+    alternatives = _alternatives(schema, kind)
     items = main.get("items") if kind == "array" else None
     item_kind: PropertyKind | None = None
     item_enum: tuple[Any, ...] = ()
@@ -115,6 +142,7 @@ def build_property(
         kind=kind,
         types=types,
         enum=_enum(schema) or (),
+        alternatives=alternatives,
         item_kind=item_kind,
         item_enum=item_enum,
         minimum=minimum,

@@ -19,6 +19,7 @@ from typing import Any
 
 from engine.dictionary.model import Dictionary, Link, LinkGroup, NodeType
 from engine.dictionary.simulate_values import SKIP, ValueMaker
+from engine.submission.documents import cell_keeps
 
 Records = dict[str, list[dict[str, Any]]]
 
@@ -29,6 +30,8 @@ FILL_RATE = 0.8
 OPTIONAL_LINK_RATE = 0.3
 # Most targets one to-many link points to.
 MAX_TARGETS = 3
+# Tries at drawing a record's properties so that its unique keys are not taken yet.
+UNIQUE_DRAWS = 20
 # Left out unless required: a made-up GUID would point at no index record.
 _UNINDEXED = ("object_id",)
 
@@ -64,6 +67,24 @@ class _Pool:
         self.seen = total
 
 
+class _NodeLinks:
+    """A node type's links by name, and which of them every record must fill."""
+
+    def __init__(self, node: NodeType) -> None:
+        self.by_name = {link.name: link for link in node.links}
+        # Gen3 requires a link marked `required: true` wherever it sits, and one the node's
+        # `required` list names (MIDRC's procedure names `cases`, inside an "at least one of"
+        # group); the validators want both.
+        self.required = {link.name for link in node.links if link.required} | set(node.required)
+
+    def must_fill(self, member: str | LinkGroup) -> bool:
+        """Whether every record fills `member`: a required link, or a group holding one or
+        required itself (the submission checks a required group wherever it is nested)."""
+        if isinstance(member, LinkGroup):
+            return member.required or any(self.must_fill(inner) for inner in member.members)
+        return member in self.required
+
+
 class _Simulation:
     def __init__(self, rng: random.Random, project: str) -> None:
         self.rng = rng
@@ -78,21 +99,45 @@ class _Simulation:
         # Shared before filling, so a self-link sees the records made so far.
         references = self.references.setdefault(node.name, [])
         width = len(str(count))
+        keys = _value_keys(node)
+        taken: set[tuple[tuple[str, ...], str]] = set()
         for index in range(count):
             chosen = self._choose_links(node)
-            if chosen is None:
+            properties = None if chosen is None else self._unique_properties(node, keys, taken)
+            if chosen is None or properties is None:
                 break
             record: dict[str, Any] = {
                 "type": node.name,
                 "submitter_id": f"{node.name}_{index + 1:0{width}d}",
             }
-            record.update(self._properties(node))
+            record.update(properties)
             _name_file(node, record)
             record.update({link.name: self._link_value(node, link) for link in chosen})
             rows.append(record)
             references.append({"submitter_id": record["submitter_id"]})
         if rows:
             self.records[node.name] = rows
+
+    def _unique_properties(
+        self,
+        node: NodeType,
+        keys: list[tuple[str, ...]],
+        taken: set[tuple[tuple[str, ...], str]],
+    ) -> dict[str, Any] | None:
+        """Properties whose unique keys no earlier record holds (drawn again when one does);
+        None when no such draw comes out: a key over a short enum runs out of values, as a
+        one_to_one link runs out of targets."""
+        for _ in range(UNIQUE_DRAWS):
+            values = self._properties(node)
+            held = {
+                (key, repr([values[name] for name in key]))
+                for key in keys
+                if all(name in values for name in key)
+            }
+            if not held & taken:
+                taken |= held
+                return values
+        return None
 
     def _properties(self, node: NodeType) -> dict[str, Any]:
         values: dict[str, Any] = {}
@@ -105,7 +150,9 @@ class _Simulation:
             if not prop.required and optional_skip:
                 continue
             value = self.values.value(prop.name, node.schema["properties"][prop.name])
-            if value is not SKIP:
+            # An optional value no table cell can hold (an object, an item holding a comma
+            # where every item of the enum does) is left out: the records are written as TSV.
+            if value is not SKIP and (prop.required or cell_keeps(value)):
                 values[prop.name] = value
         return values
 
@@ -113,53 +160,67 @@ class _Simulation:
 
     def _choose_links(self, node: NodeType) -> list[Link] | None:
         """The links one new record fills; None when a required link or group cannot be met."""
-        by_name = {link.name: link for link in node.links}
+        links = _NodeLinks(node)
         chosen: list[Link] = []
         for link in node.links:
             if link.groups:
                 continue
+            needed = links.must_fill(link.name)
             if self._available(node, link):
-                if link.required or self.rng.random() < OPTIONAL_LINK_RATE:
+                if needed or self.rng.random() < OPTIONAL_LINK_RATE:
                     chosen.append(link)
-            elif link.required:
+            elif needed:
                 return None
         for group in node.link_groups:
-            names = self._choose_in_group(node, group, by_name, must=False)
+            names = self._choose_in_group(node, group, links, must=False)
             if names is None:
                 return None
-            chosen.extend(by_name[name] for name in names)
+            chosen.extend(links.by_name[name] for name in names)
         return chosen
 
     def _choose_in_group(
-        self, node: NodeType, group: LinkGroup, by_name: dict[str, Link], *, must: bool
+        self, node: NodeType, group: LinkGroup, links: _NodeLinks, *, must: bool
     ) -> list[str] | None:
-        """Link names filled in `group`: at most one member when exclusive, at least one when needed."""
-        options = [m for m in group.members if self._can_fill(node, m, by_name)]
-        needed = must or group.required
-        if not options:
-            return None if needed else []
-        if group.exclusive:
-            picks = (
-                [self.rng.choice(options)]
-                if needed or self.rng.random() < OPTIONAL_LINK_RATE
-                else []
-            )
+        """Link names filled in `group`; None when its rules cannot be met with the records made.
+
+        At most one member when exclusive, at least one when the group (or the
+        group around it) is required, and always the members that must be
+        filled (see `_NodeLinks.must_fill`).
+        """
+        if not self._can_fill(node, group, links):
+            return None if must or links.must_fill(group) else []
+        forced = [member for member in group.members if links.must_fill(member)]
+        options = [member for member in group.members if self._can_fill(node, member, links)]
+        if forced:
+            picks = forced
+            if not group.exclusive:
+                picks += [m for m in options if m not in forced and self.rng.random() < 0.5]
+        elif group.exclusive:
+            wanted = must or group.required or self.rng.random() < OPTIONAL_LINK_RATE
+            picks = [self.rng.choice(options)] if wanted else []
         else:
             picks = [member for member in options if self.rng.random() < 0.5]
-            if needed and not picks:
+            if (must or group.required) and not picks:
                 picks = [self.rng.choice(options)]
         names: list[str] = []
         for member in picks:
             if isinstance(member, LinkGroup):
-                names.extend(self._choose_in_group(node, member, by_name, must=True) or [])
+                names.extend(self._choose_in_group(node, member, links, must=True) or [])
             else:
                 names.append(member)
         return names
 
-    def _can_fill(self, node: NodeType, member: str | LinkGroup, by_name: dict[str, Link]) -> bool:
-        if isinstance(member, LinkGroup):
-            return any(self._can_fill(node, inner, by_name) for inner in member.members)
-        return self._available(node, by_name[member])
+    def _can_fill(self, node: NodeType, member: str | LinkGroup, links: _NodeLinks) -> bool:
+        """Whether `member` can be filled now: a link with a target left, or a group whose rules
+        can be met (every member it must fill, and one of several when exclusive)."""
+        if not isinstance(member, LinkGroup):
+            return self._available(node, links.by_name[member])
+        forced = [inner for inner in member.members if links.must_fill(inner)]
+        if forced:
+            return (not member.exclusive or len(forced) == 1) and all(
+                self._can_fill(node, inner, links) for inner in forced
+            )
+        return any(self._can_fill(node, inner, links) for inner in member.members)
 
     def _pool(self, node: NodeType, link: Link) -> _Pool:
         pool = self.pools.setdefault((node.name, link.name), _Pool())
@@ -197,6 +258,17 @@ class _Simulation:
         spot = self.rng.randrange(len(free))
         free[spot], free[-1] = free[-1], free[spot]
         return free.pop()
+
+
+def _value_keys(node: NodeType) -> list[tuple[str, ...]]:
+    """The node's unique keys that its properties alone make (`[name]`, `[project_id, nickname]`),
+    without `project_id`, the same for every record; keys with `id` or `submitter_id` are
+    unique already."""
+    return [
+        tuple(name for name in key if name != "project_id")
+        for key in node.unique_keys
+        if not {"id", "submitter_id"} & set(key) and set(key) != {"project_id"}
+    ]
 
 
 def _name_file(node: NodeType, record: dict[str, Any]) -> None:

@@ -22,12 +22,15 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from engine.dictionary.properties import schema_bound
+from engine.submission.documents import cell_keeps
 
 # Returned when no valid value can be made; the caller leaves the property out.
 SKIP: Any = object()
 
 _EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 _SPAN_SECONDS = 25 * 365 * 86400
+# Tries at drawing text for a pattern that also meets the length bounds and survives a table cell.
+_PATTERN_DRAWS = 20
 # Upper bound of an unbounded repeat (`*`, `+`, `{2,}`) in a pattern.
 _OPEN_REPEAT = 4
 # Spread of numbers when the schema sets no bound on one side.
@@ -55,18 +58,23 @@ class ValueMaker:
     def __init__(self, rng: random.Random) -> None:
         self.rng = rng
 
-    def value(self, name: str, schema: dict[str, Any]) -> Any:
-        """A value valid for `schema`, or SKIP when none can be made (e.g. an unsupported pattern)."""
+    def value(self, name: str, schema: dict[str, Any], *, listed: bool = False) -> Any:
+        """A value valid for `schema`, or SKIP when none can be made (e.g. an unsupported pattern).
+
+        Text is drawn so that it survives a TSV or CSV cell (`listed`: as an
+        item of a list) whenever the schema leaves a choice: `commons simulate`
+        writes tables, and an enum value holding a comma would split there.
+        """
         union = schema.get("oneOf") or schema.get("anyOf")
         if union:
             branches = [b for b in union if isinstance(b, dict) and not _is_null(b)]
             if not branches:
                 return SKIP
             rest = {key: item for key, item in schema.items() if key not in ("oneOf", "anyOf")}
-            return self.value(name, {**rest, **self.rng.choice(branches)})
+            return self.value(name, {**rest, **self.rng.choice(branches)}, listed=listed)
         enum = [item for item in schema.get("enum", ()) if item is not None]
         if enum:
-            return self.rng.choice(enum)
+            return self.rng.choice(_kept(enum, listed=listed) or enum)
         if "enum" in schema:
             return SKIP
         kind = self._json_type(schema)
@@ -78,7 +86,7 @@ class ValueMaker:
             return self._array(name, schema)
         if kind == "object":
             return {}
-        return self._string(name, schema)
+        return self._string(name, schema, listed=listed)
 
     def _json_type(self, schema: dict[str, Any]) -> str:
         declared = schema.get("type", "string")
@@ -109,11 +117,17 @@ class ValueMaker:
         size = self.rng.randint(least, most)
         enum = [item for item in items.get("enum", ()) if item is not None]
         if enum and schema.get("uniqueItems"):
+            kept = _kept(enum, listed=True)
+            enum = kept if len(kept) >= least else enum
             return self.rng.sample(enum, min(size, len(enum))) if len(enum) >= least else SKIP
-        values = [self.value(name, items) for _ in range(size)]
-        return SKIP if any(item is SKIP for item in values) else values
+        values = [self.value(name, items, listed=True) for _ in range(size)]
+        if any(item is SKIP for item in values):
+            return SKIP
+        if schema.get("uniqueItems"):
+            values = list({repr(item): item for item in values}.values())
+        return values if len(values) >= least else SKIP
 
-    def _string(self, name: str, schema: dict[str, Any]) -> str | Any:
+    def _string(self, name: str, schema: dict[str, Any], *, listed: bool) -> str | Any:
         if schema.get("format") == "date-time":
             moment = _EPOCH + timedelta(seconds=self.rng.randrange(_SPAN_SECONDS))
             return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -125,17 +139,31 @@ class ValueMaker:
             )
         pattern = schema.get("pattern")
         if pattern:
-            return self._from_pattern(pattern)
+            return self._from_pattern(pattern, schema, listed=listed)
         text = f"{name}_{self.rng.randrange(1, 10_000)}"
         text = text[: schema.get("maxLength", len(text))]
         return text.ljust(schema.get("minLength", 0), "x")
 
-    def _from_pattern(self, pattern: str) -> str | Any:
-        try:
-            text = _render(_compile(pattern), self.rng)
-        except (ValueError, re.error):
-            return SKIP
-        return text if re.search(pattern, text) else SKIP
+    def _from_pattern(self, pattern: str, schema: dict[str, Any], *, listed: bool) -> str | Any:
+        """Text the pattern matches within the length bounds, drawn again (a few times) until a
+        table cell would keep it; SKIP when no valid text comes out."""
+        least, most = schema.get("minLength", 0), schema.get("maxLength", math.inf)
+        valid: list[str] = []
+        for _ in range(_PATTERN_DRAWS):
+            try:
+                text = _render(_compile(pattern), self.rng)
+            except (ValueError, re.error):
+                return SKIP
+            if re.search(pattern, text) and least <= len(text) <= most:
+                if cell_keeps(text, listed=listed):
+                    return text
+                valid.append(text)
+        return valid[0] if valid else SKIP
+
+
+def _kept(values: list[Any], *, listed: bool) -> list[Any]:
+    """The values a table cell keeps as written (see `cell_keeps`)."""
+    return [value for value in values if cell_keeps(value, listed=listed)]
 
 
 def _is_null(schema: dict[str, Any]) -> bool:

@@ -12,12 +12,16 @@ more than a parse error would. Only a body that cannot be read at all is a
 from __future__ import annotations
 
 import csv
+import functools
 import io
+import json
 import math
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
+
+from jsonschema import Draft4Validator
 
 from engine.dictionary.model import SYSTEM_PROPERTIES, Dictionary, NodeType, PropertyKind
 from engine.gc_tuning import collection_paused
@@ -37,6 +41,21 @@ _INTEGER = re.compile(r"[+-]?[0-9]+")
 _BOOLEANS = {"true": True, "false": False}
 # A cell that says "no value": the key stays, with None, to clear the property.
 _NULL_CELLS = ("", "null")
+
+
+def cell_keeps(value: Any, *, listed: bool = False) -> bool:
+    """Whether `value` written in a TSV or CSV cell (as an item of a list when `listed`) reads
+    back as itself: cells are stripped, an empty or `null` cell is null, a list splits on the
+    separator of either format, and objects or lists of lists have no cell form."""
+    if isinstance(value, list):
+        return not listed and bool(value) and all(cell_keeps(item, listed=True) for item in value)
+    if isinstance(value, dict):
+        return False
+    if not isinstance(value, str):
+        return True
+    if value.strip() != value or value in _NULL_CELLS:
+        return False
+    return not listed or not any(separator in value for separator in LIST_SEPARATORS.values())
 
 
 @dataclass(frozen=True)
@@ -249,12 +268,53 @@ def _add_link(
 
 def _cast(node: NodeType | None, name: str, text: str, separator: str) -> Any:
     """The cell as the property's JSON type; unknown types and columns stay text for the validator."""
-    prop = node.properties.get(name) if node else None
-    if prop is None:
+    if node is None or name not in node.properties:
         return text
+    prop = node.properties[name]
     if prop.kind == "array":
         return [_scalar(prop.item_kind, item.strip()) for item in text.split(separator)]
+    if prop.alternatives:
+        return _first_valid(node.schema["properties"][name], prop.alternatives, prop.enum, text)
     return _scalar(prop.kind, text)
+
+
+def _first_valid(
+    schema: dict[str, Any], alternatives: tuple[PropertyKind, ...], enum: tuple[Any, ...], text: str
+) -> Any:
+    """The cell read as each alternative in turn (`69` as an integer, then as an enum member): the
+    first reading the property's schema accepts.
+
+    When none is accepted, the first reading that is not text (the number the
+    submitter meant) goes on to the validator, whose error then names it.
+    """
+    readings = [
+        _enum_member(enum, text) if kind == "enum" else _scalar(kind, text) for kind in alternatives
+    ]
+    accepts = _schema_check(json.dumps(schema, sort_keys=True, default=str))
+    return next(
+        (reading for reading in readings if accepts(reading)),
+        next((reading for reading in readings if not isinstance(reading, str)), text),
+    )
+
+
+@functools.lru_cache(maxsize=256)
+def _schema_check(schema: str) -> Callable[[Any], bool]:
+    """Whether a value is valid for one property's schema (as JSON text, so it can key the cache)."""
+    return Draft4Validator(json.loads(schema)).is_valid
+
+
+def _enum_member(enum: tuple[Any, ...], text: str) -> Any:
+    """The enum value the cell writes (`1` for 1, `true` for True), or the text when none."""
+    for value in enum:
+        if isinstance(value, bool):
+            if text.lower() == str(value).lower():
+                return value
+        elif isinstance(value, int | float):
+            if _number(text) == value:
+                return value
+        elif value == text:
+            return value
+    return text
 
 
 def _scalar(kind: PropertyKind | None, text: str) -> Any:

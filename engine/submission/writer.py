@@ -13,6 +13,7 @@ whole request land or none of it.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -127,8 +128,8 @@ class _Plan:
         # Created in this request and not yet written: a link to one of these waits for the
         # link statements, since it does not exist yet when its source's statement runs.
         self.unwritten = {e.result.id for e in entities if e.result.action == "create"}
-        # Per label, per (links carried, property keys): the rows of one node statement.
-        self.created: dict[str, dict[tuple[tuple[str, ...], tuple[str, ...]], list[dict]]]
+        # Per label, per links carried: the new nodes of one statement, as their values and targets.
+        self.created: dict[str, dict[tuple[str, ...], list[tuple[dict, list[str]]]]]
         self.created = defaultdict(lambda: defaultdict(list))
         self.updated: dict[str, list[dict]] = defaultdict(list)
         self.links: dict[tuple[str, str], _Links] = defaultdict(_Links)
@@ -152,11 +153,28 @@ class _Plan:
             self.updated[source].append({"id": id_, "props": props | self.updates})
             return
         links = tuple(sorted(carried))
-        # A new node has no value to clear: an empty cell leaves the property out.
-        values = {k: v for k, v in {**props, **self.creates, "id": id_}.items() if v is not None}
-        self.created[source][(links, tuple(values))].append(
-            {"values": list(values.values()), "targets": [carried[n] for n in links]}
+        self.created[source][links].append(
+            ({**props, **self.creates, "id": id_}, [carried[n] for n in links])
         )
+
+    def node_rows(
+        self, label: str
+    ) -> Iterator[tuple[tuple[str, ...], tuple[str, ...], list[dict]]]:
+        """(links, property keys, rows) of each node statement for `label`.
+
+        Rows filling different properties (a table's empty cells, optional
+        properties left out) share one statement: a property a row lacks is
+        null there, which CREATE leaves unset on Neo4j and ArcadeDB alike, so
+        the statements stay one per link set however sparse the rows.
+        """
+        for links, nodes in self.created.get(label, {}).items():
+            keys = tuple(dict.fromkeys(key for values, _ in nodes for key in values))
+            rows = [
+                {"values": [values.get(key) for key in keys], "targets": targets}
+                for values, targets in nodes
+            ]
+            yield links, keys, rows
+            self.unwritten.difference_update(values["id"] for values, _ in nodes)
 
 
 def write_entities(
@@ -169,10 +187,8 @@ def write_entities(
     for label in dictionary.import_order:
         for entity in by_label.get(label, ()):
             plan.node(entity)
-        for (links, keys), rows in plan.created.get(label, {}).items():
+        for links, keys, rows in plan.node_rows(label):
             create_nodes(tx, dictionary, label, links, keys, rows)
-            position = keys.index("id")
-            plan.unwritten.difference_update(row["values"][position] for row in rows)
         if label in plan.updated:
             update_nodes(tx, label, plan.updated[label])
     for (source, name), links in plan.links.items():
