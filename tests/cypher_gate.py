@@ -1,0 +1,206 @@
+"""The Neo4j gate: every statement the suite sent, and every dictionary's DDL, as Neo4j sees them.
+
+The suite runs on the embedded ArcadeDB, which accepts Cypher that Neo4j 5
+refuses (or warns about), and production runs on Neo4j. So a session
+fixture turns on the graph store's statement recorder, and at the end of
+the session every distinct text it recorded, plus the DDL that the shipped
+dictionaries and the fixture dictionaries compile to, goes through
+`lintCypherQuery` of `@neo4j-cypher/language-support`: Neo4j's own parser
+and semantic analysis, compiled to JavaScript, run offline in Node
+(tests/cypher_gate.mjs; the version is pinned in package.json). An error
+or a warning (Neo4j's front-end warns about deprecated forms) fails the
+session, naming the statement and Neo4j's message. The store sends the same
+text to both databases (engine/graph/dialect.py), so what was recorded is
+the Neo4j form.
+
+Without Node or node_modules the gate is reported as skipped, unless
+COMMONS_CYPHER_GATE=required (`make test`, `make lint-cypher`): then it
+fails. Texts found clean by the same linter version are remembered under
+node_modules/.cache, so a rerun only lints what is new (`npm ci` empties it).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from engine.dictionary import DictionaryError, load_dictionary
+from engine.graph.ddl import compile_ddl
+from engine.graph.store import StatementRecorder, record_statements
+
+ROOT = Path(__file__).resolve().parent.parent
+LINTER = Path(__file__).with_suffix(".mjs")
+PACKAGE = ROOT / "node_modules" / "@neo4j-cypher" / "language-support" / "package.json"
+CACHE = ROOT / "node_modules" / ".cache" / "commons-cypher-gate.json"
+FIXTURE_DICTIONARIES = ROOT / "tests" / "fixtures" / "dictionaries"
+LINT_TIMEOUT_S = 900
+
+Statements = dict[str, list[str]]  # statement text -> the names of its parameters
+RECORDER = pytest.StashKey[StatementRecorder]()
+REPORT = pytest.StashKey["Report | str"]()
+
+
+@dataclass(frozen=True)
+class Finding:
+    query: str
+    severity: str  # "error", or "warning": Neo4j's front-end warns of deprecated forms
+    message: str
+    offset: int
+
+    def __str__(self) -> str:
+        line = self.query.count("\n", 0, self.offset) + 1
+        column = self.offset - self.query.rfind("\n", 0, self.offset)
+        return f"{self.severity} at line {line}, column {column}: {self.message}"
+
+
+@dataclass
+class Report:
+    checked: int
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def errors(self) -> int:
+        return sum(finding.severity == "error" for finding in self.findings)
+
+    @property
+    def deprecations(self) -> int:
+        return len(self.findings) - self.errors
+
+    def summary(self) -> str:
+        return (
+            f"statements checked {self.checked}, errors {self.errors}, "
+            f"deprecations {self.deprecations}"
+        )
+
+
+def unavailable() -> str | None:
+    """Why the linter cannot run here, or None."""
+    if shutil.which("node") is None:
+        return "node not found (`make test` installs Debian's nodejs)"
+    if not PACKAGE.is_file():
+        return "node_modules is missing (`npm ci` installs it; `make test` runs that)"
+    return None
+
+
+def dictionary_ddl() -> set[str]:
+    """The DDL of the shipped dictionaries and of every fixture dictionary that loads."""
+    folders = [ROOT / "dictionaries" / "default", ROOT / "dictionaries" / "demo"]
+    folders += sorted(path for path in FIXTURE_DICTIONARIES.iterdir() if path.is_dir())
+    ddl: set[str] = set()
+    for folder in folders:
+        try:
+            ddl.update(compile_ddl(load_dictionary(folder)))
+        except DictionaryError:
+            continue  # a fixture that is broken on purpose compiles to nothing
+    return ddl
+
+
+def _lint_part(part: list[tuple[str, list[str]]]) -> list[Finding]:
+    payload = json.dumps([{"query": query, "parameters": names} for query, names in part])
+    done = subprocess.run(
+        ["node", str(LINTER)],
+        input=payload,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=LINT_TIMEOUT_S,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"the Cypher linter failed: {done.stderr.strip()}")
+    results = json.loads(done.stdout)
+    return [
+        Finding(query, found["severity"], found["message"], found["offset"])
+        for (query, _), found_list in zip(part, results, strict=True)
+        for found in found_list
+    ]
+
+
+def lint(statements: Statements) -> list[Finding]:
+    """Every statement through `lintCypherQuery`; parameters named with it are declared.
+
+    Neo4j's analysis takes 20-150 ms a statement, so the work is shared by one
+    Node process per core.
+    """
+    items = sorted(statements.items())
+    parts = max(1, min(os.cpu_count() or 1, 4, len(items)))
+    with ThreadPoolExecutor(parts) as pool:
+        found = pool.map(_lint_part, [items[i::parts] for i in range(parts)])
+    return [finding for part in found for finding in part]
+
+
+def _key(version: str, query: str, names: list[str]) -> str:
+    return hashlib.sha256(json.dumps([version, query, names]).encode()).hexdigest()
+
+
+def check(statements: Statements) -> Report:
+    """Lint what was not found clean before by the same linter version; remember what is clean."""
+    version = json.loads(PACKAGE.read_text())["version"]
+    clean = set(json.loads(CACHE.read_text())) if CACHE.is_file() else set()
+    keys = {query: _key(version, query, names) for query, names in statements.items()}
+    findings = lint(
+        {query: names for query, names in statements.items() if keys[query] not in clean}
+    )
+    flagged = {finding.query for finding in findings}
+    clean |= {key for query, key in keys.items() if query not in flagged}
+    CACHE.parent.mkdir(parents=True, exist_ok=True)
+    CACHE.write_text(json.dumps(sorted(clean)))
+    return Report(len(statements), findings)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def cypher_gate(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Record every statement the session sends, for the gate at its end."""
+    request.config.stash[RECORDER] = record_statements()
+    yield
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Run the gate when tests ran and were not interrupted; its findings fail the session."""
+    recorder = session.config.stash.get(RECORDER, None)
+    if recorder is None or exitstatus == pytest.ExitCode.INTERRUPTED:
+        return
+    reason = unavailable()
+    if reason is not None:
+        session.config.stash[REPORT] = reason
+        if os.environ.get("COMMONS_CYPHER_GATE") == "required":
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
+        return
+    statements = {query: [] for query in dictionary_ddl()} | recorder.statements()
+    report = check(statements)
+    session.config.stash[REPORT] = report
+    if report.findings:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    report = terminalreporter.config.stash.get(REPORT, None)
+    if report is None:
+        return
+    if isinstance(report, str):
+        required = os.environ.get("COMMONS_CYPHER_GATE") == "required"
+        terminalreporter.write_line(
+            f"Neo4j gate {'FAILED' if required else 'skipped'}: {report}", red=required
+        )
+        return
+    if report.findings:
+        terminalreporter.section("Neo4j gate: statements Neo4j 5 refuses or deprecates")
+        by_statement: dict[str, list[Finding]] = {}
+        for finding in report.findings:
+            by_statement.setdefault(finding.query, []).append(finding)
+        for query, findings in by_statement.items():
+            terminalreporter.write_line(query)
+            for finding in findings:
+                terminalreporter.write_line(f"  {finding}", red=finding.severity == "error")
+    terminalreporter.write_line(
+        f"Neo4j gate: {report.summary()}", red=bool(report.findings), green=not report.findings
+    )
