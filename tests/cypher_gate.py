@@ -9,9 +9,14 @@ dictionaries and the fixture dictionaries compile to, goes through
 and semantic analysis, compiled to JavaScript, run offline in Node
 (tests/cypher_gate.mjs; the version is pinned in package.json). An error
 or a warning (Neo4j's front-end warns about deprecated forms) fails the
-session, naming the statement and Neo4j's message. The store sends the same
-text to both databases (engine/graph/dialect.py), so what was recorded is
-the Neo4j form.
+session, naming the statement and Neo4j's message. The parameters a text
+was sent with are declared to the analysis; one it uses but was never sent
+is an error, as Neo4j would answer. Texts are read as Cypher 5, Neo4j 5's
+language; Cypher 25 drops what Cypher 5 deprecates, so a text with no
+deprecation is read the same by both. The store sends the same text to both
+databases (engine/graph/dialect.py), so what was recorded is the Neo4j form.
+Statements sent by another process (a `commons serve` a test starts) are
+not recorded: the same code sends them in-process in other tests.
 
 Without Node or node_modules the gate is reported as skipped, unless
 COMMONS_CYPHER_GATE=required (`make test`, `make lint-cypher`): then it
@@ -26,7 +31,6 @@ import json
 import os
 import shutil
 import subprocess
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -82,6 +86,11 @@ class Report:
         )
 
 
+def required() -> bool:
+    """Whether a gate that cannot run fails (`make test`) rather than being skipped."""
+    return os.environ.get("COMMONS_CYPHER_GATE") == "required"
+
+
 def unavailable() -> str | None:
     """Why the linter cannot run here, or None."""
     if shutil.which("node") is None:
@@ -131,8 +140,10 @@ def lint(statements: Statements) -> list[Finding]:
     Neo4j's analysis takes 20-150 ms a statement, so the work is shared by one
     Node process per core.
     """
+    if not statements:
+        return []
     items = sorted(statements.items())
-    parts = max(1, min(os.cpu_count() or 1, 4, len(items)))
+    parts = min(os.cpu_count() or 1, 4, len(items))
     with ThreadPoolExecutor(parts) as pool:
         found = pool.map(_lint_part, [items[i::parts] for i in range(parts)])
     return [finding for part in found for finding in part]
@@ -153,15 +164,16 @@ def check(statements: Statements) -> Report:
     flagged = {finding.query for finding in findings}
     clean |= {key for query, key in keys.items() if query not in flagged}
     CACHE.parent.mkdir(parents=True, exist_ok=True)
-    CACHE.write_text(json.dumps(sorted(clean)))
+    written = CACHE.with_name(f"{CACHE.name}.{os.getpid()}")
+    written.write_text(json.dumps(sorted(clean)))
+    written.replace(CACHE)  # whole, even with another session of this checkout at its end too
     return Report(len(statements), findings)
 
 
 @pytest.fixture(scope="session", autouse=True)
-def cypher_gate(request: pytest.FixtureRequest) -> Iterator[None]:
+def cypher_gate(request: pytest.FixtureRequest) -> None:
     """Record every statement the session sends, for the gate at its end."""
     request.config.stash[RECORDER] = record_statements()
-    yield
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
@@ -172,7 +184,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     reason = unavailable()
     if reason is not None:
         session.config.stash[REPORT] = reason
-        if os.environ.get("COMMONS_CYPHER_GATE") == "required":
+        if required():
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
         return
     statements = {query: [] for query in dictionary_ddl()} | recorder.statements()
@@ -187,9 +199,8 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     if report is None:
         return
     if isinstance(report, str):
-        required = os.environ.get("COMMONS_CYPHER_GATE") == "required"
         terminalreporter.write_line(
-            f"Neo4j gate {'FAILED' if required else 'skipped'}: {report}", red=required
+            f"Neo4j gate {'FAILED' if required() else 'skipped'}: {report}", red=required()
         )
         return
     if report.findings:

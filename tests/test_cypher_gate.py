@@ -12,7 +12,7 @@ import pytest
 from engine.dictionary import load_dictionary
 from engine.graph.ddl import compile_ddl
 from engine.graph.store import GraphStore, StatementRecorder, record_statements
-from tests.cypher_gate import ROOT, dictionary_ddl, lint, unavailable
+from tests.cypher_gate import ROOT, dictionary_ddl, lint, required, unavailable
 
 # Statements broken on purpose, and correct ones, each with the parameters sent with it.
 BROKEN_SYNTAX = "MATCH (n:`case`) RETRUN n.id AS id"
@@ -45,7 +45,7 @@ STATEMENTS = {
 def require_linter() -> None:
     reason = unavailable()
     if reason is not None:
-        if os.environ.get("COMMONS_CYPHER_GATE") == "required":
+        if required():
             pytest.fail(f"the Neo4j gate cannot run: {reason}")
         pytest.skip(f"the Neo4j gate cannot run: {reason}")
 
