@@ -20,8 +20,10 @@ not recorded: the same code sends them in-process in other tests.
 
 Without Node or node_modules the gate is reported as skipped, unless
 COMMONS_CYPHER_GATE=required (`make test`, `make lint-cypher`): then it
-fails. Texts found clean by the same linter version are remembered under
-node_modules/.cache, so a rerun only lints what is new (`npm ci` empties it).
+fails. Neo4j's analysis takes 20-150 ms a text, so texts found clean by a
+linter version are remembered in a file named after it in ~/.cache/commons
+(as tests/test_drs_compliance.py keeps its suite there), and a rerun, in
+this checkout or a fresh one, lints only what is new.
 """
 
 from __future__ import annotations
@@ -44,7 +46,7 @@ from engine.graph.store import StatementRecorder, record_statements
 ROOT = Path(__file__).resolve().parent.parent
 LINTER = Path(__file__).with_suffix(".mjs")
 PACKAGE = ROOT / "node_modules" / "@neo4j-cypher" / "language-support" / "package.json"
-CACHE = ROOT / "node_modules" / ".cache" / "commons-cypher-gate.json"
+CACHE = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "commons"
 FIXTURE_DICTIONARIES = ROOT / "tests" / "fixtures" / "dictionaries"
 LINT_TIMEOUT_S = 900
 
@@ -135,11 +137,8 @@ def _lint_part(part: list[tuple[str, list[str]]]) -> list[Finding]:
 
 
 def lint(statements: Statements) -> list[Finding]:
-    """Every statement through `lintCypherQuery`; parameters named with it are declared.
-
-    Neo4j's analysis takes 20-150 ms a statement, so the work is shared by one
-    Node process per core.
-    """
+    """Every statement through `lintCypherQuery`, shared by one Node process per core;
+    the parameters named with a statement are declared."""
     if not statements:
         return []
     items = sorted(statements.items())
@@ -149,24 +148,25 @@ def lint(statements: Statements) -> list[Finding]:
     return [finding for part in found for finding in part]
 
 
-def _key(version: str, query: str, names: list[str]) -> str:
-    return hashlib.sha256(json.dumps([version, query, names]).encode()).hexdigest()
+def _key(query: str, names: list[str]) -> str:
+    return hashlib.sha256(json.dumps([query, names]).encode()).hexdigest()
 
 
 def check(statements: Statements) -> Report:
     """Lint what was not found clean before by the same linter version; remember what is clean."""
     version = json.loads(PACKAGE.read_text())["version"]
-    clean = set(json.loads(CACHE.read_text())) if CACHE.is_file() else set()
-    keys = {query: _key(version, query, names) for query, names in statements.items()}
+    cache = CACHE / f"cypher-gate-{version}.json"
+    clean = set(json.loads(cache.read_text())) if cache.is_file() else set()
+    keys = {query: _key(query, names) for query, names in statements.items()}
     findings = lint(
         {query: names for query, names in statements.items() if keys[query] not in clean}
     )
     flagged = {finding.query for finding in findings}
     clean |= {key for query, key in keys.items() if query not in flagged}
-    CACHE.parent.mkdir(parents=True, exist_ok=True)
-    written = CACHE.with_name(f"{CACHE.name}.{os.getpid()}")
+    CACHE.mkdir(parents=True, exist_ok=True)
+    written = cache.with_name(f"{cache.name}.{os.getpid()}")
     written.write_text(json.dumps(sorted(clean)))
-    written.replace(CACHE)  # whole, even with another session of this checkout at its end too
+    written.replace(cache)  # whole, even when another session ends at the same time
     return Report(len(statements), findings)
 
 
