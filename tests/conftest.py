@@ -20,6 +20,10 @@ from engine.graph.arcadedb import EmbeddedArcadeDB
 from engine.graph.store import GraphStore
 from engine.objects.seaweedfs import EmbeddedSeaweedFS
 from engine.objects.store import ObjectStore
+from tests.cypher_gate import cypher_gate, pytest_sessionfinish, pytest_terminal_summary
+
+# The Neo4j gate (tests/cypher_gate.py): its fixture records, its hooks check and report.
+__all__ = ["cypher_gate", "pytest_sessionfinish", "pytest_terminal_summary"]
 
 GRAPH_BACKENDS = ["arcadedb", "neo4j"]
 OBJECT_BACKENDS = ["seaweedfs", "minio"]

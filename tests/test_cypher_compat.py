@@ -172,6 +172,27 @@ def test_call_subquery_per_row(chain: GraphStore) -> None:
     assert [(r["id"], sorted(r["samples"])) for r in rows] == [("c1", ["s1", "s2"]), ("c2", ["s3"])]
 
 
+def test_collected_records_imported_by_scope_clauses(chain: GraphStore) -> None:
+    """The shape of an aggregation (engine/query/aggregate.py): records collected once, each
+    chart a CALL naming what it imports (Neo4j 5 deprecates `CALL { WITH s0 ... }`)."""
+    [row] = chain.read(
+        "MATCH (c:`case`) WITH collect(c) AS s0, max(c.age) AS high0 "
+        "CALL (s0) { UNWIND s0 AS n UNWIND n.tags AS tag WITH tag, count(*) AS count "
+        "RETURN collect({key: tag, count: count}) AS r1 } "
+        "CALL (s0, high0) { WITH s0, coalesce($low, 0) AS low, high0 AS high "
+        "UNWIND s0 AS n WITH n, low, high WHERE n.age >= low AND n.age < high "
+        "RETURN count(n) AS r2 } "
+        "CALL () { MATCH (n:sample) RETURN count(*) AS r3 } "
+        "RETURN size(s0) AS total, r1, r2, r3",
+        {"low": None},
+    )
+    assert sorted(row.pop("r1"), key=lambda bucket: bucket["key"]) == [
+        {"key": "x", "count": 1},
+        {"key": "y", "count": 1},
+    ]
+    assert row == {"total": 2, "r2": 1, "r3": 3}
+
+
 def test_parameter_list_membership_and_string_predicates(chain: GraphStore) -> None:
     rows = chain.read(
         "MATCH (s:sample) WHERE s.kind IN $kinds AND s.submitter_id STARTS WITH $prefix "

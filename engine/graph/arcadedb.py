@@ -16,6 +16,7 @@ from pathlib import Path
 import neo4j
 
 from engine.child_process import ChildServer, free_port
+from engine.graph.store import HEALTH_CHECK
 
 DATABASE = "commons"
 USER = "root"
@@ -64,7 +65,7 @@ def _database_answers(endpoint: BoltEndpoint) -> bool:
         neo4j.GraphDatabase.driver(endpoint.uri, auth=(endpoint.user, endpoint.password)) as driver,
         driver.session(database=endpoint.database) as session,
     ):
-        session.execute_read(lambda tx: tx.run("RETURN 1 AS one").consume())
+        session.execute_read(lambda tx: tx.run(HEALTH_CHECK).consume())
     return True
 
 

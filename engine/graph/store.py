@@ -4,6 +4,10 @@ One code path serves Neo4j 5 and the embedded ArcadeDB. Every statement
 runs in a managed transaction (see dialect.py for why), every value travels
 as a parameter, and every statement sent is counted in `round_trips`, so
 tests can prove that a request's cost is bounded by its shape, not its rows.
+
+The test suite runs on ArcadeDB only, so it also turns on `record_statements()`:
+every distinct statement text sent, which its Neo4j gate (tests/cypher_gate.py)
+then runs through Neo4j's own front-end.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ T = TypeVar("T")
 Row = dict[str, Any]
 MERGE_RETRIES = 8
 READ_RETRIES = 4
+HEALTH_CHECK = "RETURN 1 AS one"
 
 
 class StoreUnavailable(Exception):
@@ -45,6 +50,37 @@ class Health:
     error: str = ""
 
 
+class StatementRecorder:
+    """Every distinct statement text sent, with the names of the parameters it was sent with."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._statements: dict[str, set[str]] = {}
+
+    def add(self, query: str, params: dict[str, Any] | None) -> None:
+        with self._lock:
+            names = self._statements.setdefault(query, set())
+            if params:
+                names.update(params)
+
+    def statements(self) -> dict[str, list[str]]:
+        """Each statement text with its parameter names, sorted."""
+        with self._lock:
+            return {query: sorted(names) for query, names in self._statements.items()}
+
+
+# Off (None) unless turned on: when off, sending a statement costs one global lookup more.
+_recorder: StatementRecorder | None = None
+
+
+def record_statements() -> StatementRecorder:
+    """Record every statement any GraphStore of this process sends from now on (for tests)."""
+    global _recorder
+    if _recorder is None:
+        _recorder = StatementRecorder()
+    return _recorder
+
+
 class Transaction:
     """A transaction whose `run` materialises rows and counts the round trip."""
 
@@ -53,12 +89,12 @@ class Transaction:
         self._store = store
 
     def run(self, query: str, params: dict[str, Any] | None = None) -> list[Row]:
-        self._store._count_round_trip()
+        self._store._sent(query, params)
         return _rows(self._tx.run(query, params or {}))
 
     def value(self, query: str, params: dict[str, Any] | None = None) -> Any:
         """The one value of a statement answering one row of one column."""
-        self._store._count_round_trip()
+        self._store._sent(query, params)
         return self._tx.run(query, params or {}).single(strict=True)[0]
 
 
@@ -104,9 +140,12 @@ class GraphStore:
             ) from None
         self.dialect: Dialect = detect_dialect(info.agent)
 
-    def _count_round_trip(self) -> None:
+    def _sent(self, query: str, params: dict[str, Any] | None) -> None:
+        """Count the round trip of `query`, and record it when recording is on."""
         with self._lock:
             self.round_trips += 1
+        if _recorder is not None:
+            _recorder.add(query, params)
 
     @contextmanager
     def _session(self, access: str = neo4j.WRITE_ACCESS) -> Iterator[neo4j.Session]:
@@ -138,7 +177,7 @@ class GraphStore:
         for attempt in itertools.count():
             try:
                 with self._session(neo4j.READ_ACCESS) as session:
-                    self._count_round_trip()
+                    self._sent(query, params)
                     return _rows(session.run(query, params or {}))
             except TransientError:
                 if attempt >= READ_RETRIES:
@@ -195,7 +234,8 @@ class GraphStore:
             # A bare statement, not a managed transaction: a down store must be
             # reported at once, not retried for the driver's 30 s.
             with self._session() as session:
-                session.run("RETURN 1 AS one").consume()
+                self._sent(HEALTH_CHECK, None)
+                session.run(HEALTH_CHECK).consume()
             return Health(self.dialect.name, True, self.dialect.version)
         except (StoreUnavailable, Neo4jError, OSError) as error:
             return Health(self.dialect.name, False, self.dialect.version, str(error))

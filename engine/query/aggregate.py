@@ -3,7 +3,7 @@
 Gen3 copies the graph into Elasticsearch to count it, so its explorer lags
 behind submissions; here an aggregation is a Cypher statement on the live
 graph, so a record submitted a moment ago counts. The records in scope are
-matched once (`collect(n)`), and each chart is a `CALL { UNWIND ... }` over
+matched once (`collect(n)`), and each chart is a `CALL (s0) { UNWIND ... }` over
 them (grouping, `count`, `min/max/avg/sum`, buckets by arithmetic): a
 dashboard's whole set of charts costs one filter evaluation and one round
 trip, and no row crosses the wire to be counted. A chart with guppy's
@@ -120,7 +120,7 @@ class _Statement:
             else:
                 name = f"s{len(self.sets)}"
                 match = self.scope.match(self.builder, skip_field=skip)
-                self.clauses.append(f"CALL {{ {match} RETURN collect({VARIABLE}) AS {name} }}")
+                self.clauses.append(f"CALL () {{ {match} RETURN collect({VARIABLE}) AS {name} }}")
                 self.sets[skip] = name
         return self.sets[skip]
 
@@ -145,7 +145,7 @@ class _Statement:
         values = self._values(records, chart.field)
         if not chart.field.numeric:
             self.clauses.append(
-                f"CALL {{ WITH {records} {values} "
+                f"CALL ({records}) {{ {values} "
                 "WITH value AS key, count(*) AS count, sum(unreadable) AS unreadable "
                 f"RETURN collect({{key: key, count: count, unreadable: unreadable}}) AS r{index} }}"
             )
@@ -160,7 +160,7 @@ class _Statement:
             f"max({bounded}) AS high{index}",
         ]
         self.clauses.append(
-            f"CALL {{ WITH {records} {values} WITH value, unreadable WHERE value IS NOT NULL "
+            f"CALL ({records}) {{ {values} WITH value, unreadable WHERE value IS NOT NULL "
             f"RETURN {', '.join(stats)} }}"
         )
         self.results += [f"{stat}{index}" for stat in (*_STATS, "unreadable", "low", "high")]
@@ -179,7 +179,7 @@ class _Statement:
             width = f"CASE WHEN high > low THEN (high - low) / toFloat({bins}) ELSE 1.0 END"
             last = f"{bins} - 1"
         self.clauses.append(
-            f"CALL {{ WITH {records}, low{index}, high{index} "
+            f"CALL ({records}, low{index}, high{index}) {{ "
             f"WITH {records}, coalesce({start}, low{index}) AS low, "
             f"coalesce({end}, high{index}) AS high "
             f"WITH {records}, low, high, {width} AS width "

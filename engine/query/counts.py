@@ -2,10 +2,11 @@
 
 One statement each, so the dictionary view and the project overview cost
 one round trip whatever the size of the dictionary. A count per type is a
-`CALL { MATCH (n:<type>) RETURN count(*) }` each: in that exact form the
+`CALL () { MATCH (n:<type>) RETURN count(*) }` each: in that form the
 embedded ArcadeDB answers from its own bookkeeping instead of scanning
 (25 types over 200,000 nodes: 4 ms, against 340 ms as a `UNION ALL` that
-also returns the type's name). Counts keep to readable projects.
+also returns the type's name; 3 types of 60,000 nodes: 6-9 ms with or
+without the `()` that Neo4j 5 asks for). Counts keep to readable projects.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ def counts_by_type(
     builder = ConditionBuilder(readable, max_rows=0)
     labels = sorted(dictionary.nodes)
     calls = [
-        f"CALL {{ MATCH {cypher.node('n', label)}{_where(builder, label)} RETURN count(*) AS c{index} }}"
+        f"CALL () {{ MATCH {cypher.node('n', label)}{_where(builder, label)} RETURN count(*) AS c{index} }}"
         for index, label in enumerate(labels)
     ]
     columns = ", ".join(f"c{index}" for index in range(len(labels)))

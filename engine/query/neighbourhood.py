@@ -42,11 +42,9 @@ def neighbourhood(
         visible = builder.visible("m", edge.target)
         target = f"{arrow(edge, cypher.name(edge.relationship))}{cypher.node('m', edge.target)}"
         condition = f" WHERE {' AND '.join(visible)}" if visible else ""
+        clauses.append(f"CALL (n) {{ MATCH (n){target}{condition} RETURN count(m) AS c{index} }}")
         clauses.append(
-            f"CALL {{ WITH n MATCH (n){target}{condition} RETURN count(m) AS c{index} }}"
-        )
-        clauses.append(
-            f"CALL {{ WITH n MATCH (n){target}{condition} WITH m ORDER BY m.submitter_id, m.id "
+            f"CALL (n) {{ MATCH (n){target}{condition} WITH m ORDER BY m.submitter_id, m.id "
             f"LIMIT {size} RETURN collect(m {{{named}}}) AS e{index} }}"
         )
     columns = ["n {.*} AS record", *(f"c{i}, e{i}" for i in range(len(edges)))]
