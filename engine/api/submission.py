@@ -29,10 +29,11 @@ from engine.objects.access import RecordAccess
 from engine.objects.node_delete import delete_with_records
 from engine.submission import projects
 from engine.submission.delete import delete_entities
-from engine.submission.documents import SourceDoc, parse_body
+from engine.submission.documents import SourceDoc, as_document, parse_body
 from engine.submission.fetch import fetch_by_ids, fetch_documents
 from engine.submission.submit import Target, find_project, submit_documents
 from engine.submission.tabular import template, write_table
+from engine.submission.transaction_log import Document, Origin
 
 PREFIXES = ("/api/v0/submission", "/v0/submission")
 SERVICE = "sheepdog"
@@ -118,12 +119,19 @@ async def project(request: Request) -> Response:
         )
         return Response(status_code=204)
     body = await read_body(request)
-    sources = parse_body(body, request.headers.get("content-type", ""), compiled.dictionary)
-    return await _submit(request, sources, dry_run=request.url.path.endswith("/_dry_run"))
+    content_type = request.headers.get("content-type", "")
+    sources = parse_body(body, content_type, compiled.dictionary)
+    name = request.headers.get("x-document-name")
+    document = as_document(body, content_type, name, len(sources))
+    return await _submit(request, sources, request.url.path.endswith("/_dry_run"), [document])
 
 
-async def _submit(request: Request, sources: list[SourceDoc], dry_run: bool) -> Response:
-    records = RecordAccess(await principal(request)).readable()
+async def _submit(
+    request: Request, sources: list[SourceDoc], dry_run: bool, documents: list[Document]
+) -> Response:
+    """`documents`: the texts the sources came in, for the transaction log."""
+    who = await principal(request)
+    records = RecordAccess(who).readable()
     result = await run_in_threadpool(
         lambda: submit_documents(
             _store(request),
@@ -133,6 +141,7 @@ async def _submit(request: Request, sources: list[SourceDoc], dry_run: bool) -> 
             create_only=request.method == "POST",
             dry_run=dry_run,
             records=records,
+            origin=Origin(who.name, tuple(documents)),
         )
     )
     return _submission_response(result)
@@ -144,6 +153,7 @@ async def bulk(request: Request) -> Response:
     if not isinstance(items, list):
         raise HTTPProblem(400, "bulk body must be a list of {name, doc, doc_format} objects")
     sources: list[SourceDoc] = []
+    documents: list[Document] = []
     for position, item in enumerate(items):
         if not isinstance(item, dict) or not isinstance(item.get("doc"), str):
             raise HTTPProblem(400, f"bulk item {position} must be an object with a string 'doc'")
@@ -166,7 +176,8 @@ async def bulk(request: Request) -> Response:
             )
         for source in parsed:
             sources.append(SourceDoc(source.doc, source.line, len(sources)))
-    return await _submit(request, sources, dry_run=False)
+        documents.append(Document(item.get("name"), kind, item["doc"], len(parsed)))
+    return await _submit(request, sources, False, documents)
 
 
 # Entities, export, templates -------------------------------------------------
@@ -184,17 +195,20 @@ async def entities(request: Request) -> Response:
     target, store, compiled = _target(request), _store(request), _compiled(request)
     ids = _id_list(request.path_params["ids"])
     if request.method == "DELETE":
+        submitter = (await principal(request)).name
         cascade = request.query_params.get("cascade", "false").lower() in ("1", "true", "yes")
         if request.query_params.get("delete_records", "").lower() in ("1", "true", "yes"):
             objects = await data_objects(request)
             result = await run_in_threadpool(
                 lambda: delete_with_records(
-                    objects, compiled.dictionary, target, ids, cascade=cascade
+                    objects, compiled.dictionary, target, ids, cascade=cascade, submitter=submitter
                 )
             )
             return _submission_response(result)
         result = await run_in_threadpool(
-            lambda: delete_entities(store, compiled.dictionary, target, ids, cascade=cascade)
+            lambda: delete_entities(
+                store, compiled.dictionary, target, ids, cascade=cascade, submitter=submitter
+            )
         )
         return _submission_response(result)
 

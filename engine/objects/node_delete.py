@@ -43,13 +43,14 @@ def delete_with_records(
     ids: list[str],
     *,
     cascade: bool = False,
+    submitter: str | None = None,
 ) -> SubmissionResult:
     graph = objects.index.graph
     dids = graph.execute_read(
         lambda tx: _named_records(tx, dictionary, target.project_id, ids, cascade)
     )
     objects.require_deletable(dids)  # a refusal comes before any entity is deleted
-    result = delete_entities(graph, dictionary, target, ids, cascade=cascade)
+    result = delete_entities(graph, dictionary, target, ids, cascade=cascade, submitter=submitter)
     if result.success:
         for did in dids:
             try:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -71,7 +70,9 @@ class SubmissionResult:
     dry_run: bool = False
     created: bool = True  # POST answers 201, PUT 200
     transactional_errors: list[str] = field(default_factory=list)
-    transaction_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    # The id of its record in the transaction log (engine/submission/transaction_log.py),
+    # an integer as sheepdog's; None for what is not logged (programs, projects).
+    transaction_id: int | None = None
     deleted: int = 0
     dependent_ids: list[str] = field(default_factory=list)
 

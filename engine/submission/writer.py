@@ -7,7 +7,8 @@ creating it. Whatever is left (second and later targets of a link, targets
 created later in the same statement, links of updated nodes) goes through
 one statement per link name. The number of statements is fixed by the
 dictionary, never by the rows, and the transaction around them makes the
-whole request land or none of it.
+whole request land or none of it. What was written is answered as snapshots
+for the transaction log: the properties of each node before and after.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from engine.dictionary.model import Dictionary
 from engine.graph import cypher
 from engine.graph.store import Transaction
 from engine.submission.entity import Entity
+from engine.submission.transaction_log import Snapshot
 
 
 class TargetVanished(Exception):
@@ -73,12 +75,26 @@ def create_nodes(
         raise TargetVanished(f"a target of a new {label} was deleted during the submission")
 
 
-def update_nodes(tx: Transaction, label: str, rows: list[dict]) -> None:
-    """rows: `{"id", "props"}`; a None in props removes that property."""
-    tx.run(
-        f"UNWIND $rows AS r MATCH {cypher.node('n', label, '{id: r.id}')} SET n += r.props",
+def update_nodes(tx: Transaction, label: str, rows: list[dict]) -> list[Snapshot]:
+    """rows: `{"id", "props"}`; a None in props removes that property.
+
+    The properties before the update come back from the same statement.
+    """
+    updated = tx.run(
+        f"UNWIND $rows AS r MATCH {cypher.node('n', label, '{id: r.id}')} "
+        "WITH n, r, properties(n) AS old SET n += r.props RETURN r.id AS id, old",
         {"rows": rows},
     )
+    props = {row["id"]: row["props"] for row in rows}
+    return [
+        (
+            row["id"],
+            "update",
+            row["old"],
+            {k: v for k, v in (row["old"] | props[row["id"]]).items() if v is not None},
+        )
+        for row in updated
+    ]
 
 
 def replace_links(
@@ -132,6 +148,7 @@ class _Plan:
         self.created = defaultdict(lambda: defaultdict(list))
         self.updated: dict[str, list[dict]] = defaultdict(list)
         self.links: dict[tuple[str, str], _Links] = defaultdict(_Links)
+        self.snapshots: dict[str, Snapshot] = {}
 
     def node(self, entity: Entity) -> None:
         """An updated node's links are all replaced; a new one carries the first target of each
@@ -154,6 +171,7 @@ class _Plan:
         links = tuple(sorted(carried))
         # A new node has no value to clear: an empty cell leaves the property out.
         values = {k: v for k, v in {**props, **self.creates, "id": id_}.items() if v is not None}
+        self.snapshots[id_] = (id_, "create", {}, values)
         self.created[source][(links, tuple(values))].append(
             {"values": list(values.values()), "targets": [carried[n] for n in links]}
         )
@@ -161,7 +179,8 @@ class _Plan:
 
 def write_entities(
     tx: Transaction, dictionary: Dictionary, entities: list[Entity], project_id: str
-) -> None:
+) -> list[Snapshot]:
+    """Writes the entities; answers a snapshot of each, in the order of `entities`."""
     plan = _Plan(entities, project_id)
     by_label: dict[str, list[Entity]] = defaultdict(list)
     for entity in entities:
@@ -174,6 +193,8 @@ def write_entities(
             position = keys.index("id")
             plan.unwritten.difference_update(row["values"][position] for row in rows)
         if label in plan.updated:
-            update_nodes(tx, label, plan.updated[label])
+            for snapshot in update_nodes(tx, label, plan.updated[label]):
+                plan.snapshots[snapshot[0]] = snapshot
     for (source, name), links in plan.links.items():
         replace_links(tx, dictionary, source, name, links.pairs, links.replaced)
+    return [plan.snapshots[entity.result.id] for entity in entities]
