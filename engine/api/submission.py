@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import orjson
 import yaml
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -53,9 +52,8 @@ def _target(request: Request) -> Target:
 
 
 def _submission_response(result: Any) -> Response:
-    """Encoded by orjson: a 5,000-entity answer takes 3 ms instead of starlette's 10-30."""
-    body = orjson.dumps(result.to_json())
-    return Response(body, status_code=result.status, media_type="application/json")
+    """The answer as the transaction log recorded it (encoded once, by orjson)."""
+    return Response(result.encoded, status_code=result.status, media_type="application/json")
 
 
 # Programs and projects -----------------------------------------------------

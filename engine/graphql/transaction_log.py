@@ -51,7 +51,7 @@ from engine.query.tree import (
     Value,
     conjunction,
 )
-from engine.submission.transaction_log import LABEL, State
+from engine.submission.transaction_log import LABEL, State, unpack
 
 Collect = Callable[[GraphQLObjectType, list[FieldNode]], Fields]
 Shaper = Callable[[dict[str, Any]], dict[str, Any]]
@@ -235,7 +235,7 @@ def _objects(value: Any, shape: Shaper) -> Any:
     return shape(value)
 
 
-def _response(text: str) -> dict[str, Any]:
+def _response(text: bytes) -> dict[str, Any]:
     """A document's answer (sheepdog's transaction JSON) as peregrine's TransactionResponse:
     `transactional_errors` is an Int there (how many), `unique_keys` and `warnings` JSON text."""
     answer = orjson.loads(text)
@@ -267,8 +267,8 @@ def _documents(stored: dict[str, Any]) -> list[dict[str, Any]]:
                 "id": position + 1,
                 "transaction_id": stored["id"],
                 "doc": lambda p=position: texts[p],
-                "response_json": lambda p=position: responses[p],
-                "response": lambda p=position: _response(responses[p]),
+                "response_json": lambda p=position: unpack(responses[p]).decode(),
+                "response": lambda p=position: _response(unpack(responses[p])),
             }
         )
     return found
@@ -284,7 +284,9 @@ def _snapshots(stored: dict[str, Any]) -> list[dict[str, Any]]:
             "old_props": lambda old=old: _text(old),
             "new_props": lambda new=new: _text(new),
         }
-        for position, (entity_id, action, old, new) in enumerate(orjson.loads(stored["snapshots"]))
+        for position, (entity_id, action, old, new) in enumerate(
+            orjson.loads(unpack(stored["snapshots"]))
+        )
     ]
 
 
