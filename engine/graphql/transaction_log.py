@@ -31,7 +31,6 @@ from engine.graphql.collect import Fields
 from engine.graphql.serialize import converter
 from engine.query.errors import QueryError
 from engine.query.tree import (
-    ALWAYS,
     NEVER,
     And,
     AnyOf,
@@ -144,26 +143,25 @@ def _filter(name: str, value: Any) -> Predicate:
 
 def where(arguments: dict[str, Any]) -> Predicate:
     """The records the arguments let through (before readable projects)."""
-    found = [
-        _filter(name, value)
-        for name, value in arguments.items()
-        if value is not None and name not in PAGE
-    ]
-    return conjunction(found) if found else ALWAYS
+    return conjunction(
+        [
+            _filter(name, value)
+            for name, value in arguments.items()
+            if value is not None and name not in PAGE
+        ]
+    )
 
 
-def _offset(arguments: dict[str, Any]) -> int:
-    offset = arguments.get("offset") or 0
-    if offset < 0:
-        raise QueryError(f"offset: {offset} is negative")
-    return offset
+def _counted(arguments: dict[str, Any], name: str) -> int | None:
+    value = arguments.get(name)
+    if value is not None and value < 0:
+        raise QueryError(f"{name}: {value} is negative; use 0 for all records")
+    return value
 
 
 def page(arguments: dict[str, Any]) -> Page:
-    first, last = arguments.get("first"), arguments.get("last")
-    for name, value in (("first", first), ("last", last)):
-        if value is not None and value < 0:
-            raise QueryError(f"{name}: {value} is negative; use 0 for all records")
+    first, last = _counted(arguments, "first"), _counted(arguments, "last")
+    offset = _counted(arguments, "offset") or 0
     order: list[tuple[str, bool]] = []
     for argument, descending in (("order_by_asc", False), ("order_by_desc", True)):
         key = arguments.get(argument)
@@ -176,12 +174,13 @@ def page(arguments: dict[str, Any]) -> Page:
             )
         order.append((key, descending))
     if last is not None:  # the newest `last`, after any order asked for, as peregrine sorts
-        return Page(last or None, _offset(arguments), (*order, ("id", True)))
-    return Page(DEFAULT_FIRST if first is None else first or None, _offset(arguments), tuple(order))
+        return Page(last or None, offset, (*order, ("id", True)))
+    return Page(DEFAULT_FIRST if first is None else first or None, offset, tuple(order))
 
 
 def count(arguments: dict[str, Any]) -> NodeCount:
-    return NodeCount(LABEL, where(arguments), _offset(arguments), arguments.get("first") or None)
+    offset = _counted(arguments, "offset") or 0
+    return NodeCount(LABEL, where(arguments), offset, _counted(arguments, "first") or None)
 
 
 def listing(
