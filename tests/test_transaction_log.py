@@ -211,6 +211,19 @@ def test_an_error_in_the_write_is_recorded_errored(
     }
 
 
+def test_submissions_give_the_store_the_logs_constraints(
+    project: TestClient, graph: GraphStore
+) -> None:
+    """Applied on a store's first claim, whichever way the submission came in."""
+    names = {row["name"] for row in graph.read("SHOW CONSTRAINTS")}
+    names |= {row["name"] for row in graph.read("SHOW INDEXES")}
+    assert {
+        "commons_CommonsTransaction_id_unique",
+        "commons_CommonsCounter_name_unique",
+        "commons_CommonsTransaction_project_id_index",
+    } <= names
+
+
 def test_a_submission_to_a_missing_project_records_nothing(api: TestClient) -> None:
     make_project(api)
     assert api.put(f"{BASE}/demo/nothere", json=[STUDY]).status_code == 404

@@ -61,13 +61,15 @@ from engine.submission.result import SubmissionResult
 
 LABEL = "CommonsTransaction"
 COUNTER = "CommonsCounter"
+# Written as engine/graph/ddl.py writes its own, so that `apply_ddl` finds them present.
 SCHEMA = [
     f"CREATE CONSTRAINT commons_{LABEL}_id_unique IF NOT EXISTS "
-    f"FOR (n:{LABEL}) REQUIRE n.id IS UNIQUE",
+    f"FOR (n:`{LABEL}`) REQUIRE n.`id` IS UNIQUE",
     f"CREATE CONSTRAINT commons_{COUNTER}_name_unique IF NOT EXISTS "
-    f"FOR (n:{COUNTER}) REQUIRE n.name IS UNIQUE",
+    f"FOR (n:`{COUNTER}`) REQUIRE n.`name` IS UNIQUE",
     # Every read is limited to readable projects: the first condition of every query.
-    f"CREATE INDEX commons_{LABEL}_project_id_index IF NOT EXISTS FOR (n:{LABEL}) ON (n.project_id)",
+    f"CREATE INDEX commons_{LABEL}_project_id_index IF NOT EXISTS "
+    f"FOR (n:`{LABEL}`) ON (n.`project_id`)",
 ]
 CLAIM = (
     f"MERGE (c:{COUNTER} {{name: 'transaction_log'}}) "
