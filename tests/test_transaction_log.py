@@ -611,3 +611,5 @@ def test_links_list_parents_and_children_of_every_type(project: TestClient) -> N
     assert [link["type"] for link in su1["biospecimens"]] == ["sample"] * 3
     assert su1["one"] == [{"submitter_id": "sa-2", "__typename": "sample"}]
     assert [link["submitter_id"] for link in su2["_links"]] == ["st-1"]
+    [omics] = data(project, "{ project { _links(first: 0) { type id } } }")["project"]
+    assert sorted(link["type"] for link in omics["_links"]) == ["program", "study"]
