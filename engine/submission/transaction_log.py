@@ -18,12 +18,14 @@ a record, 10 ms of it the transaction itself); base64, since Neo4j lists
 hold text but not byte arrays.
 
 How a record is written, and why:
-- The id is claimed first, in a small write of its own: a counter node,
-  incremented by one claim at a time in this process. Measured on the
-  embedded store, concurrent increments of one node fail or wait for the
-  driver's one-second retry, and an increment inside the submission's own
-  transaction would fail whole submissions; one short claim at a time never
-  collided. Ids increase; one can be skipped (a submission to a project that
+- The id is claimed in a small write of its own: a counter node,
+  incremented by one claim at a time in this process (one worker thread
+  makes them all, in the order asked). Measured on the embedded store,
+  concurrent increments of one node fail or wait for the driver's one-second
+  retry, and an increment inside the submission's own transaction would fail
+  whole submissions; one short claim at a time never collided. The claim
+  runs while the submission is checked, which needs the id only when it
+  records. Ids increase; one can be skipped (a submission to a project that
   does not exist claims one and records nothing, as sheepdog records nothing).
 - The record itself is created inside the submission's transaction, in one
   statement whatever the number of entities, so it says SUCCEEDED exactly
@@ -42,10 +44,10 @@ from __future__ import annotations
 import base64
 import dataclasses
 import logging
-import threading
 import weakref
 import zlib
 from collections.abc import Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -81,7 +83,8 @@ INTERNAL_ERROR = "Internal server error. Sorry, something unexpected went wrong!
 # (entity id, action, properties before, properties after)
 Snapshot = tuple[str, str, dict[str, Any], dict[str, Any]]
 
-_CLAIMING = threading.Lock()
+# One worker: claims one at a time, in order; `_PREPARED` is only ever touched by it.
+_CLAIMS = ThreadPoolExecutor(max_workers=1, thread_name_prefix="transaction-id")
 _PREPARED: weakref.WeakSet[GraphStore] = weakref.WeakSet()
 _LOG = logging.getLogger(__name__)
 
@@ -118,13 +121,13 @@ class Origin:
 
 
 def _claim(store: GraphStore) -> int:
-    """The next id. The schema is applied on a store's first claim, so every way into a
-    submission (API, GraphQL, demo loading, tests) has the constraints that keep ids unique."""
-    with _CLAIMING:
-        if store not in _PREPARED:
-            apply_ddl(store, SCHEMA)
-            _PREPARED.add(store)
-        return store.write(CLAIM, upsert=True)[0]["id"]
+    """The next id (run by the `_CLAIMS` worker). The schema is applied on a store's first
+    claim, so every way into a submission (API, GraphQL, demo loading, tests) has the
+    constraints that keep ids unique."""
+    if store not in _PREPARED:
+        apply_ddl(store, SCHEMA)
+        _PREPARED.add(store)
+    return store.write(CLAIM, upsert=True)[0]["id"]
 
 
 def _now() -> str:
@@ -142,9 +145,9 @@ def unpack(stored: str) -> bytes:
 
 @dataclass(frozen=True)
 class Entry:
-    """The record of one submission being made: its id is claimed, its outcome not yet known."""
+    """The record of one submission being made: its id being claimed, its outcome not known."""
 
-    id: int
+    claim: Future[int]
     role: str
     program: str
     project: str
@@ -164,6 +167,11 @@ class Entry:
             answers.append(pack(part.encoded))
             start += document.entities
         return answers
+
+    @property
+    def id(self) -> int:
+        """The claimed id, waited for (the claim raises here if it failed)."""
+        return self.claim.result()
 
     def _documents(self, entities: int) -> tuple[Document, ...]:
         return self.origin.documents or (Document(None, "N/A", "", entities),)
@@ -211,26 +219,26 @@ class Entry:
         tx.run(CREATE, {"props": self._props(state, documents, responses, kept)})
 
     def _write_errored(self, store: GraphStore) -> None:
-        answer = {
-            "transaction_id": self.id,
-            "code": 500,
-            "success": False,
-            "message": INTERNAL_ERROR,
-            "entity_error_count": 0,
-            "transactional_error_count": 1,
-            "transactional_errors": [INTERNAL_ERROR],
-            "created_entity_count": 0,
-            "updated_entity_count": 0,
-            "entities": [],
-        }
-        documents = self._documents(0)
-        response = pack(orjson.dumps(answer))
-        props = self._props(State.ERRORED, documents, [response] * len(documents), ())
         try:
+            answer = {
+                "transaction_id": self.id,
+                "code": 500,
+                "success": False,
+                "message": INTERNAL_ERROR,
+                "entity_error_count": 0,
+                "transactional_error_count": 1,
+                "transactional_errors": [INTERNAL_ERROR],
+                "created_entity_count": 0,
+                "updated_entity_count": 0,
+                "entities": [],
+            }
+            documents = self._documents(0)
+            response = pack(orjson.dumps(answer))
+            props = self._props(State.ERRORED, documents, [response] * len(documents), ())
             store.execute_write(lambda tx: tx.run(CREATE, {"props": props}))
         except (Neo4jError, DriverError, StoreUnavailable) as error:
             # The submission's own error is the one to answer; this one is only logged.
-            _LOG.warning("transaction %s: its ERRORED record was not written: %s", self.id, error)
+            _LOG.warning("a transaction's ERRORED record was not written: %s", error)
 
     @contextmanager
     def errors_recorded(
@@ -251,5 +259,5 @@ class Entry:
 def open_entry(
     store: GraphStore, program: str, project: str, role: str, dry_run: bool, origin: Origin
 ) -> Entry:
-    """A record for a submission about to start, its id claimed."""
-    return Entry(_claim(store), role, program, project, dry_run, origin)
+    """A record for a submission about to start, its id being claimed meanwhile."""
+    return Entry(_CLAIMS.submit(_claim, store), role, program, project, dry_run, origin)
