@@ -15,7 +15,7 @@ list would hold without a `first`, less `offset`, at most `first`.
 names related cases. Where peregrine ignores an argument it does not know
 how to use (a sort key), this refuses it and names the keys it can sort by.
 
-Documents and snapshots are held as JSON text; they are read only when
+Documents and snapshots are held as (packed) JSON text; they are read only when
 asked for, and shaped here to the selection, down to `response.entities.errors`.
 """
 

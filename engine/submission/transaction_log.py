@@ -12,10 +12,10 @@ new properties]` per entity written) and `entity_ids` (the entities written,
 what the `entities` filter and each node's `_transaction_logs` look for).
 Neo4j keeps scalars and lists, never maps, hence the texts. Packed (`pack`)
 is zlib then base64: a 5,000-entity submission's answer and snapshots are
-2.4 MB of repetitive JSON and pack to under 0.1 MB, which the store writes
-in a fifth of the time (measured on the embedded store: 38 ms against 14 ms
-a record, 10 ms of it the transaction itself); base64, since Neo4j lists
-hold text but not byte arrays.
+2.4 MB of repetitive JSON and pack to about 0.4 MB (its random ids do not
+shrink), and the record's statement took about 13 ms instead of 38 ms
+(measured on the embedded store); base64, since Neo4j lists hold text but
+not byte arrays.
 
 How a record is written, and why:
 - The id is claimed in a small write of its own: a counter node,
