@@ -31,6 +31,7 @@ from engine.graph.store import GraphStore
 from engine.objects.index import DDL as RECORD_DDL
 from engine.objects.store import ObjectStore
 from engine.stores import Stores
+from engine.submission.transaction_log import LABEL as LOG
 from tests.auth_fixture import access_token
 
 BASE = "/api/v0/submission"
@@ -204,7 +205,8 @@ def _load(world: World) -> None:
     a_ids = {entity["unique_keys"][0]["submitter_id"]: entity["id"] for entity in entities}
     ok(admin.put(f"{BASE}/other/b", json=b_docs))
     b_rows = world.graph.read(
-        "MATCH (n) WHERE n.project_id = $b RETURN n.id AS id, n.submitter_id AS sid", {"b": B}
+        f"MATCH (n) WHERE n.project_id = $b AND NOT n:{LOG} RETURN n.id AS id, n.submitter_id AS sid",
+        {"b": B},
     )
     b_subject = next(row["id"] for row in b_rows if row["sid"] == "zz-b-su-1")
     world.names = {

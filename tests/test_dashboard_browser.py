@@ -17,10 +17,11 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 import uvicorn
 from starlette.applications import Starlette
+from starlette.testclient import TestClient
 
 from engine.child_process import free_port
 from engine.submission.demo import load_examples
-from tests.auth_fixture import credentials_file, open_to_anonymous
+from tests.auth_fixture import access_token, bearer, credentials_file, open_to_anonymous
 from tests.explore_cohort import fresh_app
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -232,3 +233,37 @@ def test_signing_in_with_a_credentials_file_and_out(page, live_app, tmp_path: Pa
     with page.expect_request("**/api/v0/explore/**") as asked:
         page.reload()
     assert "authorization" not in asked.value.headers
+
+
+def test_submissions_list_the_last_transactions_with_their_state(
+    page, live_app, tmp_path: Path
+) -> None:
+    """The transaction log through peregrine's query, newest first, coloured by state."""
+    admin = TestClient(live_app, headers=bearer(live_app, "admin@dashboard", admin=True))
+    refused = admin.put(
+        "/api/v0/submission/demo/omics",
+        json=[{"type": "subject", "submitter_id": "no-study", "studies": {"submitter_id": "x"}}],
+    )
+    assert refused.status_code == 400
+    ready(page, "/?view=projects")
+    token = access_token(live_app, "admin@dashboard", admin=True)
+    page.evaluate("token => sessionStorage.setItem('commons.accessToken', token)", token)
+    page.click("header nav a[data-view=submissions]")
+    ready(page)
+    rows = page.locator("#submissions tbody tr")
+    ids = [int(i) for i in rows.evaluate_all("rows => rows.map(r => r.dataset.id)")]
+    assert ids == sorted(ids, reverse=True) and len(ids) > 1
+    newest = rows.first
+    assert newest.get_attribute("data-id") == str(refused.json()["transaction_id"])
+    assert newest.get_attribute("data-state") == "FAILED"
+    cells = newest.locator("td").all_inner_texts()
+    assert cells[1:3] == ["admin@dashboard", "demo-omics"] and cells[3].endswith(" UTC")
+    assert int(newest.locator("td[data-bytes]").get_attribute("data-bytes")) == len(
+        refused.request.content
+    )
+    succeeded = page.locator("#submissions tr[data-state=SUCCEEDED] .state").first
+    failed = newest.locator(".state")
+    assert "failed" in failed.get_attribute("class")
+    colour = "e => getComputedStyle(e).backgroundColor"
+    assert failed.evaluate(colour) != succeeded.evaluate(colour)
+    shot(page, tmp_path, "submissions")

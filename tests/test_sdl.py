@@ -64,6 +64,7 @@ def test_query_has_a_list_and_a_count_per_node_type(
         expected[node] = f"[{node}]"
         expected[f"_{node}_count"] = "Int"
     expected |= {"node": "[Node]", "_node_type": "[_NodeType]", "viewer": "viewer"}
+    expected |= {"transaction_log": "[TransactionLog]", "_transaction_log_count": "Int"}
     assert query == expected
 
 

@@ -94,6 +94,7 @@ async def graphql(request: Request) -> Response:
             readable=readable,
             authorize=authorize,
             records=record_access(request, who).readable(),
+            submitter=who.name,
         )
 
     try:

@@ -41,6 +41,14 @@ RESERVED = frozenset(
         "SubmittedEntity",
         "SubmissionError",
         "UniqueKey",
+        "TransactionLog",
+        "TransactionSnapshot",
+        "TransactionDocument",
+        "TransactionResponse",
+        "TransactionResponseEntity",
+        "TransactionResponseError",
+        "TransactionResponseEntityRelatedCases",
+        "GenericEntity",
     }
 )
 

@@ -11,7 +11,10 @@ interface (and the data file types `DataNode`), which the generic root
 fields `node` and `datanode` list; `_node_type` lists the node types
 themselves and `viewer` repeats the per-type root fields, as in peregrine.
 Beyond peregrine, every list and count takes `filter`, guppy's filter
-language.
+language. Peregrine's transaction log is served as it names it:
+`transaction_log` and `_transaction_log_count` at the root, and on every node
+type `_transaction_logs`, `_transaction_logs_count` (the records that wrote
+that node) and `_links` (its parents and children, as `Node`s).
 
 Enums become GraphQL enums only where every value is a valid GraphQL name
 (`Tumor` is, `Not Reported` and `01` are not); otherwise String. Each node
@@ -75,6 +78,37 @@ NODE_ARGUMENTS = {
     "updated_after": "String",
     "filter": "JSON",
 }
+# `_links`: peregrine's Node-interface arguments but `of_type` (the types are the neighbours').
+LINKS_ARGUMENTS = {name: kind for name, kind in NODE_ARGUMENTS.items() if name != "of_type"}
+# The arguments of peregrine's transaction log fields, in its order; `first` is 10 when
+# not given (0: all), `last` the newest records.
+TRANSACTION_ARGUMENTS = {
+    "id": "ID",
+    "type": "String",
+    "quick_search": "ID",
+    "project_id": "[String]",
+    "project": "String",
+    "program": "String",
+    "order_by_asc": "String",
+    "order_by_desc": "String",
+    "related_cases": "[String]",
+    "first": "Int",
+    "last": "Int",
+    "offset": "Int",
+    "entities": "[String]",
+    "is_dry_run": "Boolean",
+    "closed": "Boolean",
+    "committable": "Boolean",
+    "state": "String",
+    "committed_by": "ID",
+}
+# Arguments described in the schema, as peregrine describes them.
+ARGUMENT_DESCRIPTIONS = {
+    "committable": (
+        '(committable: true) means (is_dry_run: true) AND (closed: false) AND (state: "SUCCEEDED") '
+        "AND (committed_by is None)."
+    ),
+}
 # What `_node_type` tells of each node type, read from its schema.
 NODE_TYPE_FIELDS = (
     "id",
@@ -87,9 +121,10 @@ NODE_TYPE_FIELDS = (
     "submittable",
 )
 SCALARS = {"integer": "Float", "number": "Float", "boolean": "Boolean"}
-# The fields of the Node interface, on every node type.
+# The fields of the Node interface, on every node type (peregrine's `Node`).
 FIXED_FIELDS = {
     "id": "ID!",
+    "submitter_id": "String",
     "type": "String",
     "project_id": "String",
     "created_datetime": "String",
@@ -132,6 +167,57 @@ SUBMISSION_TYPES = {
 }
 
 
+# Peregrine's transaction log types, named as it names them (the portal's queries are
+# compiled against them). `TransactionSnapshot.entity_id` is ours: the entity written.
+TRANSACTION_TYPES = {
+    "TransactionLog": (
+        '"A submission or deletion, as the transaction log records it."\n'
+        "type TransactionLog {\n"
+        "  id: ID\n  is_dry_run: Boolean\n  closed: Boolean\n  committed_by: ID\n"
+        "  state: String\n  type: String\n  quick_search: ID\n  submitter: String\n"
+        "  role: String\n  program: String\n  project: String\n  created_datetime: String\n"
+        "  canonical_json: String\n  project_id: String\n  snapshots: [TransactionSnapshot]\n"
+        "  documents: [TransactionDocument]\n"
+        "  related_cases: [TransactionResponseEntityRelatedCases]\n}"
+    ),
+    "TransactionSnapshot": (
+        '"An entity as a transaction wrote it: its properties before and after (JSON text)."\n'
+        "type TransactionSnapshot {\n  id: ID\n  transaction_id: Int\n  entity_id: String\n"
+        "  action: String\n  old_props: String\n  new_props: String\n}"
+    ),
+    "TransactionDocument": (
+        '"A document of a transaction as it was sent, and the answer to it."\n'
+        "type TransactionDocument {\n  id: ID\n  transaction_id: ID\n  doc_format: String\n"
+        "  doc: String\n  doc_size: Int\n  name: String\n  response_json: String\n"
+        "  response: TransactionResponse\n}"
+    ),
+    "TransactionResponse": (
+        "type TransactionResponse {\n  transaction_id: ID\n  success: Boolean\n"
+        "  entity_error_count: Int\n  transactional_error_count: Int\n  code: Int\n"
+        "  message: String\n  transactional_errors: Int\n  created_entity_count: Int\n"
+        "  updated_entity_count: Int\n  released_entity_count: Int\n"
+        "  cases_related_to_updated_entities_count: Int\n"
+        "  cases_related_to_created_entities_count: Int\n"
+        "  entities: [TransactionResponseEntity]\n}"
+    ),
+    "TransactionResponseEntity": (
+        "type TransactionResponseEntity {\n  valid: Boolean\n  action: String\n  type: String\n"
+        "  id: String\n  unique_keys: String\n"
+        "  related_cases: [TransactionResponseEntityRelatedCases]\n"
+        "  errors: [TransactionResponseError]\n  warnings: String\n}"
+    ),
+    "TransactionResponseError": (
+        "type TransactionResponseError {\n  keys: [String]\n"
+        '  "Entities that depend on this one, so that the transaction failed."\n'
+        "  dependents: [GenericEntity]\n  message: String\n  type: String\n}"
+    ),
+    "TransactionResponseEntityRelatedCases": (
+        "type TransactionResponseEntityRelatedCases {\n  id: String\n  submitter_id: String\n}"
+    ),
+    "GenericEntity": "type GenericEntity {\n  id: String\n  type: String\n}",
+}
+
+
 def submitted_through_graphql(dictionary: Dictionary) -> list[str]:
     """The node types with a `submit<Type>` mutation: programs and projects are made by admins."""
     return [
@@ -150,7 +236,14 @@ def submit_field(names: GraphQLNames, node: str) -> str:
 
 
 def _arguments(arguments: dict[str, str]) -> str:
-    return "(\n" + "".join(f"    {name}: {kind}\n" for name, kind in arguments.items()) + "  )"
+    return (
+        "(\n"
+        + "".join(
+            f"{_described(ARGUMENT_DESCRIPTIONS.get(name, ''), '    ')}    {name}: {kind}\n"
+            for name, kind in arguments.items()
+        )
+        + "  )"
+    )
 
 
 def _fields(fields: dict[str, str]) -> str:
@@ -171,6 +264,8 @@ class _Writer:
         self.dictionary = dictionary
         self.names: GraphQLNames = graphql_names(dictionary)
         self._arguments: dict[str, str] = {}
+        self.transaction_arguments = _arguments(TRANSACTION_ARGUMENTS)
+        self.links_arguments = _arguments(LINKS_ARGUMENTS)
 
     def arguments(self, node: str) -> str:
         """`(id: String ... state: [String])` for fields listing `node`; written once per node type."""
@@ -211,6 +306,9 @@ class _Writer:
             arguments = self.arguments(target)
             lines.append(f"  {name}{arguments}: [{self.names.types[target]}]\n")
             lines.append(f"  _{name}_count{arguments}: Int\n")
+        lines.append(f"  _transaction_logs{self.transaction_arguments}: [TransactionLog]\n")
+        lines.append(f"  _transaction_logs_count{self.transaction_arguments}: Int\n")
+        lines.append(f"  _links{self.links_arguments}: [Node]\n")
         interfaces = " & DataNode" if node.name in self.data_nodes else ""
         return (
             f"{_described(node.description, '')}type {self.names.types[node.name]} "
@@ -277,6 +375,9 @@ class _Writer:
         }
         lines.append(f"  _node_type{_arguments(type_arguments)}: [_NodeType]\n")
         lines.append("  viewer: viewer\n")
+        if "transaction_log" not in self.dictionary.nodes:  # a node type of that name wins
+            lines.append(f"  transaction_log{self.transaction_arguments}: [TransactionLog]\n")
+            lines.append(f"  _transaction_log_count{self.transaction_arguments}: Int\n")
         return "type Query {\n" + "".join(lines) + "}"
 
     def mutation(self) -> str:
@@ -336,6 +437,7 @@ class _Writer:
             yield name, self.enum_type(node, prop)
         yield from SHARED_TYPES.items()
         yield from SUBMISSION_TYPES.items()
+        yield from TRANSACTION_TYPES.items()
         yield from self.generic_types()
 
 

@@ -112,10 +112,12 @@ class QueryService:
         readable: frozenset[str] | None = None,
         authorize: Authorize | None = None,
         records: Visibility | None = None,
+        submitter: str | None = None,
     ) -> GraphQLAnswer:
         """`readable`: the project ids the caller may read (None: all of them);
         `authorize`: the check a mutation makes before it writes (None: allow);
-        `records`: the index records a submitted data-file node may name (None: all)."""
+        `records`: the index records a submitted data-file node may name (None: all);
+        `submitter`: who a mutation's transaction log names."""
         if not isinstance(query, str) or not query.strip():
             return failed(["query: send the GraphQL query text as `query`"])
         try:
@@ -136,7 +138,13 @@ class QueryService:
             )
         if operation.operation == OperationType.MUTATION:
             data, messages = self.mutations.execute(
-                self.schema.schema, document, operation_name, values, authorize or _allow, records
+                self.schema.schema,
+                document,
+                operation_name,
+                values,
+                authorize or _allow,
+                records,
+                submitter,
             )
             body = {"data": data, **({"errors": messages} if messages else {})}
             return GraphQLAnswer(body, 400 if messages else 200)

@@ -3,7 +3,8 @@
 A mutation is a handful of root fields, so unlike queries it is executed by
 graphql-core with one resolver per field; each resolver hands its input to
 engine/submission exactly as a PUT or DELETE would, and answers sheepdog's
-transaction JSON. Every field is one transaction of its own.
+transaction JSON. Every field is one transaction of its own, recorded in the
+transaction log with its input as a JSON document.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import orjson
 from graphql import (
     DocumentNode,
     GraphQLError,
@@ -30,6 +32,7 @@ from engine.objects.access import Visibility
 from engine.submission.delete import delete_entities
 from engine.submission.documents import SourceDoc
 from engine.submission.submit import ProjectNotFound, Target, submit_documents
+from engine.submission.transaction_log import Document, Origin
 
 # Called as authorize(action, project_id), action "submit" or "delete", before a mutation
 # touches a project; it raises to refuse.
@@ -84,10 +87,9 @@ class Mutations:
         ) -> dict[str, Any]:
             target = _target(project_id)
             info.context["authorize"]("submit", target.project_id)
-            sources = [
-                SourceDoc(_document(node, entity, integers), None, i)
-                for i, entity in enumerate(input)
-            ]
+            docs = [_document(node, entity, integers) for entity in input]
+            sources = [SourceDoc(doc, None, i) for i, doc in enumerate(docs)]
+            document = Document(None, "json", orjson.dumps(docs).decode(), len(docs))
             try:
                 result = submit_documents(
                     self.store,
@@ -96,6 +98,7 @@ class Mutations:
                     sources,
                     dry_run=dry_run,
                     records=info.context["records"],
+                    origin=Origin(info.context["submitter"], (document,)),
                 )
             except ProjectNotFound as error:
                 raise GraphQLError(str(error)) from None
@@ -110,7 +113,12 @@ class Mutations:
         info.context["authorize"]("delete", target.project_id)
         try:
             result = delete_entities(
-                self.store, self.compiled.dictionary, target, ids, cascade=cascade
+                self.store,
+                self.compiled.dictionary,
+                target,
+                ids,
+                cascade=cascade,
+                submitter=info.context["submitter"],
             )
         except ProjectNotFound as error:
             raise GraphQLError(str(error)) from None
@@ -124,13 +132,17 @@ class Mutations:
         variables: dict[str, Any],
         authorize: Authorize,
         records: Visibility | None = None,
+        submitter: str | None = None,
     ) -> tuple[dict[str, Any] | None, list[str]]:
-        """(data, error messages): the fields run one after the other, as GraphQL mutations do."""
+        """(data, error messages): the fields run one after the other, as GraphQL mutations do.
+
+        `submitter`: who is asking, named in the transaction log."""
+        context = {"authorize": authorize, "records": records, "submitter": submitter}
         result = execute(
             schema,
             document,
             variable_values=variables,
             operation_name=operation_name,
-            context_value={"authorize": authorize, "records": records},
+            context_value=context,
         )
         return result.data, [error.message for error in result.errors or ()]

@@ -4,6 +4,7 @@ Root fields are planned one by one: a node type's list or count becomes a
 store query (engine/query/tree.py) covering its whole nested selection;
 `__typename` and `_node_type` are known without the store; `viewer` holds
 root fields of its own; `__schema` and `__type` are left to graphql-core.
+The transaction log's fields are planned by engine/graphql/transaction_log.py.
 A root field whose arguments are wrong is refused alone, with the reason,
 as peregrine refuses it; the others are still answered.
 """
@@ -23,6 +24,7 @@ from graphql import (
 from graphql.execution.values import VariableValues
 
 from engine.dictionary.model import NodeType
+from engine.graphql import transaction_log
 from engine.graphql.collect import Fields, collect_fields
 from engine.graphql.node_types import node_types
 from engine.graphql.schema import QuerySchema
@@ -36,6 +38,8 @@ from engine.query.tree import (
     Count,
     Entry,
     Link,
+    Logged,
+    Neighbours,
     NodeCount,
     NodeList,
     Shape,
@@ -127,6 +131,11 @@ class Planner:
         if name == "_node_type":
             shape = self.shape_of(field, nodes, None, 1)
             return Known(node_types(self.dictionary, shape, self._arguments(field, nodes)))
+        if name == "transaction_log":
+            arguments = self._arguments(field, nodes)
+            return FromStore(transaction_log.listing(self.collect, field, nodes, arguments))
+        if name == "_transaction_log_count":
+            return FromStore(transaction_log.count(self._arguments(field, nodes)))
         if name in self.schema.counts:
             label = self.schema.counts[name]
             where = self.arguments.where(
@@ -180,6 +189,27 @@ class Planner:
         )
         return NodeList(branches, self.arguments.page(types, arguments))
 
+    def neighbours(
+        self, key: str, node: NodeType, field: GraphQLField, nodes: list[FieldNode], depth: int
+    ) -> Entry:
+        """`_links`: the node's neighbours of every type its links reach (of `category`, if
+        given), each by the relationship types that lead there."""
+        routes: dict[str, set[str]] = {}
+        for edge in node.edges.values():
+            routes.setdefault(edge.target, set()).add(edge.relationship)
+        category = self._arguments(field, nodes).get("category")
+        labels = sorted(
+            label
+            for label in routes
+            if category is None or self.dictionary.nodes[label].category == category
+        )
+        if not labels:
+            return Constant(key, [])
+        listed = self.node_list(labels, field, nodes, depth + 1)
+        return Neighbours(
+            key, tuple((label, tuple(sorted(routes[label]))) for label in labels), listed
+        )
+
     def shape_of(
         self, field: GraphQLField, nodes: list[FieldNode], node: NodeType | None, depth: int
     ) -> Shape:
@@ -201,6 +231,14 @@ class Planner:
                 arguments = self._arguments(kind.fields[name], selected)
                 where = self.arguments.where(self.dictionary.nodes[edge.target], arguments)
                 entries.append(Count(key, edge, where))
+            elif node is not None and name in ("_transaction_logs", "_transaction_logs_count"):
+                arguments = self._arguments(kind.fields[name], selected)
+                logged = transaction_log.of_node(
+                    self.collect, name, kind.fields[name], selected, arguments
+                )
+                entries.append(Logged(key, logged))
+            elif node is not None and name == "_links":
+                entries.append(self.neighbours(key, node, kind.fields[name], selected, depth))
             else:
                 entries.append(Value(key, name, converter(kind.fields[name].type)))
         return Shape(tuple(entries))

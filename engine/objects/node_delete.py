@@ -44,6 +44,7 @@ def delete_with_records(
     *,
     cascade: bool = False,
     dry_run: bool = False,
+    submitter: str | None = None,
 ) -> SubmissionResult:
     """`dry_run`: every check (the records' too), nothing deleted."""
     graph = objects.index.graph
@@ -51,7 +52,9 @@ def delete_with_records(
         lambda tx: _named_records(tx, dictionary, target.project_id, ids, cascade)
     )
     objects.require_deletable(dids)  # a refusal comes before any entity is deleted
-    result = delete_entities(graph, dictionary, target, ids, cascade=cascade, dry_run=dry_run)
+    result = delete_entities(
+        graph, dictionary, target, ids, cascade=cascade, dry_run=dry_run, submitter=submitter
+    )
     if result.success and not dry_run:
         for did in dids:
             try:

@@ -5,7 +5,9 @@ field, each returning one column. A list is a `MATCH` of its node type,
 filtered, sorted and cut to its page, collected into maps; each nested list
 is a `CALL (parent) { ... }` inside it, cut to its page per parent, so
 `first`/`offset` hold for every parent; each count is a `COUNT { }`
-subquery. The number of round trips is therefore one per request whatever
+subquery. A node's transaction records are matched by the node's id among
+the ids each record wrote (within the node's project, which is indexed), and
+its `_links` neighbours by a `UNION` of one match per neighbour type. The number of round trips is therefore one per request whatever
 the depth of the selection or the number of rows, and the store does the
 joins where the indexes are.
 
@@ -29,15 +31,19 @@ from engine.query.tree import (
     And,
     AnyOf,
     Compare,
+    Computed,
     Count,
     HasEdge,
     Link,
+    Logged,
+    Neighbours,
     NodeCount,
     NodeList,
     Not,
     Or,
     Page,
     Predicate,
+    Present,
     Reach,
     Search,
     StoreQuery,
@@ -106,8 +112,11 @@ class ConditionBuilder:
             )
         return f"{variable}.project_id IN {parameter}"
 
-    def where(self, variable: str, label: str, predicate: Predicate) -> str:
-        parts = self.visible(variable, label)
+    def where(
+        self, variable: str, label: str, predicate: Predicate, first: tuple[str, ...] = ()
+    ) -> str:
+        """` WHERE ...`: the conditions `first` (Cypher text), readable projects, `predicate`."""
+        parts = [*first, *self.visible(variable, label)]
         if predicate != ALWAYS:
             parts.append(self.condition(variable, predicate))
         return f" WHERE {' AND '.join(parts)}" if parts else ""
@@ -122,6 +131,8 @@ class ConditionBuilder:
             )
         if isinstance(predicate, Not):
             return f"NOT coalesce({self.condition(variable, predicate.predicate)}, false)"
+        if isinstance(predicate, Present):
+            return f"{variable}.{name(predicate.prop)} IS NOT NULL"
         if isinstance(predicate, Search):
             text = self.parameters.add(predicate.text)
             found = [
@@ -206,6 +217,28 @@ class ConditionBuilder:
                     key = f"k{next(self.names)}"
                     calls.append(f"CALL ({variable}) {{ {self.link(parent, entry, key)} }}")
                     fields[key] = key
+                elif isinstance(entry, Computed):
+                    key = f"v{next(self.names)}"
+                    fields[key] = (
+                        "{"
+                        + ", ".join(f"{name(p)}: {variable}.{name(p)}" for p in entry.props)
+                        + "}"
+                    )
+                elif isinstance(entry, Logged):
+                    key = f"t{next(self.names)}"
+                    own = (f"{variable}:{name(branch.label)}",) if several else ()
+                    if isinstance(entry.query, NodeList):
+                        block = self.logged(variable, own, entry.query, key)
+                        calls.append(f"CALL ({variable}) {{ {block} }}")
+                        fields[key] = key
+                    else:
+                        _, match = self.logged_match(variable, own, entry.query)
+                        fields[key] = f"COUNT {{ {match} }}"
+                elif isinstance(entry, Neighbours):
+                    key = f"k{next(self.names)}"
+                    block = self.neighbours(variable, parent, entry, key)
+                    calls.append(f"CALL ({variable}) {{ {block} }}")
+                    fields[key] = key
                 else:
                     continue
                 self.keys[id(entry)] = key
@@ -222,6 +255,44 @@ class ConditionBuilder:
         )
         distinct = edge.direction == "both"
         return f"{match} {self.cut(variable, nodes.page, distinct)} {self.objects(variable, nodes)} AS {column}"
+
+    def logged_match(
+        self, parent: str, own: tuple[str, ...], query: NodeList | NodeCount
+    ) -> tuple[str, str]:
+        """(variable, `MATCH`) of the transaction records that wrote `parent` (a node
+        meeting `own`: of its branch's label, in a list of several types)."""
+        label, where = (
+            (query.branches[0].label, query.branches[0].where)
+            if isinstance(query, NodeList)
+            else (query.label, query.where)
+        )
+        record = self.variable()
+        first = (
+            *own,
+            f"{record}.project_id = {parent}.project_id",
+            f"{parent}.id IN {record}.entity_ids",
+        )
+        return record, f"MATCH ({record}:{name(label)}){self.where(record, label, where, first)}"
+
+    def logged(self, parent: str, own: tuple[str, ...], query: NodeList, column: str) -> str:
+        record, match = self.logged_match(parent, own, query)
+        return f"{match} {self.cut(record, query.page)} {self.objects(record, query)} AS {column}"
+
+    def neighbours(self, imported: str, parent: str, entry: Neighbours, column: str) -> str:
+        """Every node one relationship away from `parent` (`imported`, of its branch's label),
+        of the types `entry` lists, each once."""
+        variable = self.variable()
+        routes = dict(entry.routes)
+        union = " UNION ".join(
+            f"MATCH ({parent})-[:{'|'.join(name(r) for r in routes[branch.label])}]-"
+            f"({variable}:{name(branch.label)}){self.where(variable, branch.label, branch.where)} "
+            f"RETURN {variable}"
+            for branch in entry.nodes.branches
+        )
+        return (
+            f"CALL ({imported}) {{ {union} }} {self.cut(variable, entry.nodes.page)} "
+            f"{self.objects(variable, entry.nodes)} AS {column}"
+        )
 
     def root_list(self, nodes: NodeList, column: str) -> str:
         variable = self.variable()

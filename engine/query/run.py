@@ -14,7 +14,18 @@ from graphql import GraphQLError
 from engine.graph.store import GraphStore
 from engine.query.cypher import LABEL_KEY, Statement, build_statement
 from engine.query.limits import Limits
-from engine.query.tree import Constant, Count, Link, NodeList, Shape, StoreQuery, Value
+from engine.query.tree import (
+    Computed,
+    Constant,
+    Count,
+    Link,
+    Logged,
+    Neighbours,
+    NodeList,
+    Shape,
+    StoreQuery,
+    Value,
+)
 
 
 class Answer:
@@ -46,9 +57,19 @@ class Answer:
                 answer[entry.key] = entry.value
             elif isinstance(entry, Count):
                 answer[entry.key] = record[keys[id(entry)]]
-            elif isinstance(entry, Link):
+            elif isinstance(entry, Link | Neighbours):
                 answer[entry.key] = self.nodes(entry.nodes, record[keys[id(entry)]])
+            elif isinstance(entry, Computed):
+                answer[entry.key] = entry.compute(record[keys[id(entry)]])
+            elif isinstance(entry, Logged):
+                answer[entry.key] = self.result(entry.query, record[keys[id(entry)]])
         return answer
+
+    def result(self, query: StoreQuery, found: Any) -> Any:
+        """A list's objects from its returned maps; a count as it is shown."""
+        if isinstance(query, NodeList):
+            return self.nodes(query, found)
+        return query.shown(found)
 
     def value(self, entry: Value, stored: Any) -> Any:
         try:
@@ -72,7 +93,7 @@ def run_queries(
     row = rows[0]
     answer = Answer(statement.keys, limits)
     results = [
-        answer.nodes(query, row[column]) if isinstance(query, NodeList) else row[column]
+        answer.result(query, row[column])
         for query, column in zip(queries, statement.columns, strict=True)
     ]
     return results, answer.errors

@@ -4,7 +4,10 @@ Each list field of a request (a root field such as `case`, or a link field
 such as `case.samples`) becomes a `NodeList`: for each node type it lists (a
 `Branch`), the `Predicate` its nodes must meet and the `Shape` of the objects
 returned (properties, counts, nested lists); and one `Page` over them all. A root count
-(`_case_count`) becomes a `NodeCount`. Planners (engine/graphql/plan.py)
+(`_case_count`) becomes a `NodeCount`. The transaction log's records are
+nodes too (one label, no dictionary type): the same `NodeList` lists them,
+and a node's own records (`_transaction_logs`) and neighbours of every type
+(`_links`) are entries of its shape. Planners (engine/graphql/plan.py)
 build the tree; engine/query/cypher.py is the one place that turns it into
 Cypher. Keeping the two apart lets tests assert what was asked without
 parsing query text, and gives authorization one seam: the builder adds the
@@ -61,6 +64,13 @@ class Search:
 
 
 @dataclass(frozen=True)
+class Present:
+    """The property has a value."""
+
+    prop: str
+
+
+@dataclass(frozen=True)
 class Not:
     """True when `predicate` is false or unknown (a missing property is not a match)."""
 
@@ -100,7 +110,7 @@ class Reach:
     where: Predicate
 
 
-Predicate = Compare | AnyOf | AllOf | Search | Not | And | Or | HasEdge | Reach
+Predicate = Compare | AnyOf | AllOf | Search | Present | Not | And | Or | HasEdge | Reach
 
 ALWAYS: Predicate = And(())
 NEVER: Predicate = Or(())
@@ -158,7 +168,35 @@ class Link:
     nodes: NodeList
 
 
-Entry = Value | Constant | Count | Link
+@dataclass(frozen=True)
+class Computed:
+    """A field worked out from several stored properties (`props`): `compute` gets them as a
+    map (a transaction record's JSON-held documents, its `type` from its role)."""
+
+    key: str
+    props: tuple[str, ...]
+    compute: Callable[[dict[str, Any]], Any]
+
+
+@dataclass(frozen=True)
+class Logged:
+    """The transaction records that wrote this node: listed, or counted (`_transaction_logs`)."""
+
+    key: str
+    query: NodeList | NodeCount
+
+
+@dataclass(frozen=True)
+class Neighbours:
+    """`_links`: the node's parents and children, each once, a branch of `nodes` per type;
+    `routes` names, per type, the relationship types that lead there."""
+
+    key: str
+    routes: tuple[tuple[str, tuple[str, ...]], ...]
+    nodes: NodeList
+
+
+Entry = Value | Constant | Count | Link | Computed | Logged | Neighbours
 
 
 @dataclass(frozen=True)
@@ -187,10 +225,17 @@ class NodeList:
 
 @dataclass(frozen=True)
 class NodeCount:
-    """How many nodes of `label` meet `where` (a root `_<type>_count`)."""
+    """How many nodes of `label` meet `where` (a root `_<type>_count`); of them, as peregrine
+    counts transaction records, those past `offset`, at most `first` (None: all)."""
 
     label: str
     where: Predicate
+    offset: int = 0
+    first: int | None = None
+
+    def shown(self, found: int) -> int:
+        left = max(found - self.offset, 0)
+        return left if self.first is None else min(left, self.first)
 
 
 StoreQuery = NodeList | NodeCount

@@ -15,6 +15,7 @@ from engine.graph.store import GraphStore
 from engine.submission import projects
 from engine.submission.documents import SourceDoc
 from engine.submission.submit import Target, submit_documents
+from engine.submission.transaction_log import Document, Origin
 
 
 class DemoError(Exception):
@@ -39,8 +40,12 @@ def load_examples(store: GraphStore, compiled: CompiledDictionary, examples: Pat
         path = examples / f"{node}.json"
         if node in ("program", "project") or not path.exists():
             continue
-        sources = [SourceDoc(doc, None, index) for index, doc in enumerate(_records(path))]
-        result = submit_documents(store, compiled, target, sources)
+        records = _records(path)
+        sources = [SourceDoc(doc, None, index) for index, doc in enumerate(records)]
+        document = Document(path.name, "json", path.read_text(encoding="utf-8"), len(records))
+        result = submit_documents(
+            store, compiled, target, sources, origin=Origin(None, (document,))
+        )
         if not result.success:
             errors = [
                 error for entity in result.to_json()["entities"] for error in entity["errors"]

@@ -26,6 +26,7 @@ from jsonschema import Draft4Validator
 from engine.dictionary.model import SYSTEM_PROPERTIES, Dictionary, NodeType, PropertyKind
 from engine.gc_tuning import collection_paused
 from engine.json_input import JSONRejected, loads
+from engine.submission.transaction_log import Document
 
 JSON_TYPES = ("application/json",)
 TSV_TYPES = ("text/tab-separated-values", "text/tsv")
@@ -86,6 +87,14 @@ def parse_body(body: bytes, content_type: str | None, dictionary: Dictionary) ->
         given = f"content type '{media}'" if media else "no content type"
         raise BodyError(f"{given}, and the body does not look like JSON; {_SEND}")
     raise BodyError(f"unsupported content type '{media}'; {_SEND}")
+
+
+def as_document(body: bytes, content_type: str | None, name: str | None, entities: int) -> Document:
+    """A body `parse_body` read (holding `entities` entities), as the transaction log keeps it:
+    its text and its format, named as sheepdog names them (`json`, `tsv`, `csv`)."""
+    media = (content_type or "").split(";", 1)[0].strip().lower()
+    kind = "tsv" if media in TSV_TYPES else "csv" if media in CSV_TYPES else "json"
+    return Document(name, kind, _decode(body), entities)
 
 
 def _decode(body: bytes) -> str:

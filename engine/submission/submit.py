@@ -6,6 +6,8 @@ error of every document. Two submissions racing to create the same
 fails the loser's transaction, and it is run again, finding the winner's
 entity to update. A link target deleted by another transaction between the
 check and the write is found the same way: the run again reports it.
+Every submission that reaches its project is recorded in the transaction
+log (engine/submission/transaction_log.py), dry runs and failures too.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from engine.submission.lookup import (
     resolve_links,
 )
 from engine.submission.result import SubmissionResult
+from engine.submission.transaction_log import Entry, Origin, Snapshot, open_entry
 from engine.submission.writer import TargetVanished, write_entities
 
 RACE_RETRIES = 5
@@ -73,13 +76,16 @@ def _submit(
     create_only: bool,
     dry_run: bool,
     records: Visibility | None,
+    entry: Entry,
 ) -> SubmissionResult:
     project = find_project(tx, target)
     if not sources:
         # As sheepdog: a body of no entities (`[]`, a header without rows) is a mistake, not a no-op.
-        return SubmissionResult(
+        refused = SubmissionResult(
             [], dry_run=dry_run, created=create_only, transactional_errors=[NOTHING_TO_SUBMIT]
         )
+        entry.write(tx, refused)
+        return refused
     dictionary = compiled.dictionary
     entities = [
         check_document(
@@ -107,8 +113,10 @@ def _submit(
     )
     check_file_records(tx, [e for e in checkable if e.result.valid], records)
     add_findings(entities, validated.result())
+    snapshots: list[Snapshot] = []
     if result.success and not dry_run:
-        write_entities(tx, dictionary, entities, target.project_id)
+        snapshots = write_entities(tx, dictionary, entities, target.project_id)
+    entry.write(tx, result, snapshots)
     return result
 
 
@@ -121,20 +129,27 @@ def submit_documents(
     create_only: bool = False,
     dry_run: bool = False,
     records: Visibility | None = None,
+    origin: Origin | None = None,
 ) -> SubmissionResult:
     """POST (`create_only`) or PUT documents into one project; nothing is written unless all are valid.
 
     `records`: the index records the submitter may read, which alone a data-file
-    node's `object_id` may name (None: all of them).
+    node's `object_id` may name (None: all of them). `origin`: who sent the
+    documents, and their texts, for the transaction log.
     """
-    for attempt in range(RACE_RETRIES + 1):
-        try:
-            with collection_paused():
-                return store.execute_write(
-                    lambda tx: _submit(tx, compiled, target, sources, create_only, dry_run, records)
-                )
-        except (ConstraintError, TargetVanished):
-            if attempt == RACE_RETRIES:
-                raise
-            time.sleep(0.01 * 2**attempt)
+    role = "create" if create_only else "update"
+    entry = open_entry(store, target.program, target.project, role, dry_run, origin or Origin())
+    with entry.errors_recorded(store, (ProjectNotFound,)):
+        for attempt in range(RACE_RETRIES + 1):
+            try:
+                with collection_paused():
+                    return store.execute_write(
+                        lambda tx: _submit(
+                            tx, compiled, target, sources, create_only, dry_run, records, entry
+                        )
+                    )
+            except (ConstraintError, TargetVanished):
+                if attempt == RACE_RETRIES:
+                    raise
+                time.sleep(0.01 * 2**attempt)
     raise AssertionError("unreachable")

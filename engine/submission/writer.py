@@ -7,7 +7,8 @@ creating it. Whatever is left (second and later targets of a link, targets
 created later in the same statement, links of updated nodes) goes through
 one statement per link name. The number of statements is fixed by the
 dictionary, never by the rows, and the transaction around them makes the
-whole request land or none of it.
+whole request land or none of it. What was written is answered as snapshots
+for the transaction log: the properties of each node before and after.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from engine.dictionary.model import Dictionary
 from engine.graph import cypher
 from engine.graph.store import Transaction
 from engine.submission.entity import Entity
+from engine.submission.transaction_log import Snapshot
 
 
 class TargetVanished(Exception):
@@ -74,12 +76,26 @@ def create_nodes(
         raise TargetVanished(f"a target of a new {label} was deleted during the submission")
 
 
-def update_nodes(tx: Transaction, label: str, rows: list[dict]) -> None:
-    """rows: `{"id", "props"}`; a None in props removes that property."""
-    tx.run(
-        f"UNWIND $rows AS r MATCH {cypher.node('n', label, '{id: r.id}')} SET n += r.props",
+def update_nodes(tx: Transaction, label: str, rows: list[dict]) -> list[Snapshot]:
+    """rows: `{"id", "props"}`; a None in props removes that property.
+
+    The properties before the update come back from the same statement.
+    """
+    updated = tx.run(
+        f"UNWIND $rows AS r MATCH {cypher.node('n', label, '{id: r.id}')} "
+        "WITH n, r, properties(n) AS old SET n += r.props RETURN r.id AS id, old",
         {"rows": rows},
     )
+    props = {row["id"]: row["props"] for row in rows}
+    return [
+        (
+            row["id"],
+            "update",
+            row["old"],
+            {k: v for k, v in (row["old"] | props[row["id"]]).items() if v is not None},
+        )
+        for row in updated
+    ]
 
 
 def replace_links(
@@ -133,6 +149,7 @@ class _Plan:
         self.created = defaultdict(lambda: defaultdict(list))
         self.updated: dict[str, list[dict]] = defaultdict(list)
         self.links: dict[tuple[str, str], _Links] = defaultdict(_Links)
+        self.snapshots: dict[str, Snapshot] = {}
 
     def node(self, entity: Entity) -> None:
         """An updated node's links are all replaced; a new one carries the first target of each
@@ -153,9 +170,14 @@ class _Plan:
             self.updated[source].append({"id": id_, "props": props | self.updates})
             return
         links = tuple(sorted(carried))
-        self.created[source][links].append(
-            ({**props, **self.creates, "id": id_}, [carried[n] for n in links])
+        values = {**props, **self.creates, "id": id_}
+        self.snapshots[id_] = (
+            id_,
+            "create",
+            {},
+            {k: v for k, v in values.items() if v is not None},
         )
+        self.created[source][links].append((values, [carried[n] for n in links]))
 
     def node_rows(
         self, label: str
@@ -179,7 +201,8 @@ class _Plan:
 
 def write_entities(
     tx: Transaction, dictionary: Dictionary, entities: list[Entity], project_id: str
-) -> None:
+) -> list[Snapshot]:
+    """Writes the entities; answers a snapshot of each, in the order of `entities`."""
     plan = _Plan(entities, project_id)
     by_label: dict[str, list[Entity]] = defaultdict(list)
     for entity in entities:
@@ -190,6 +213,8 @@ def write_entities(
         for links, keys, rows in plan.node_rows(label):
             create_nodes(tx, dictionary, label, links, keys, rows)
         if label in plan.updated:
-            update_nodes(tx, label, plan.updated[label])
+            for snapshot in update_nodes(tx, label, plan.updated[label]):
+                plan.snapshots[snapshot[0]] = snapshot
     for (source, name), links in plan.links.items():
         replace_links(tx, dictionary, source, name, links.pairs, links.replaced)
+    return [plan.snapshots[entity.result.id] for entity in entities]

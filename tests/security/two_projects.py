@@ -32,6 +32,7 @@ from engine.graph.ddl import apply_ddl
 from engine.graph.store import GraphStore
 from engine.objects.index import DDL as RECORD_DDL
 from engine.objects.store import ObjectStore
+from engine.submission.transaction_log import LABEL as LOG
 from tests.auth_fixture import access_token
 from tests.auth_world import make_app, ok, project_tree, role
 
@@ -263,7 +264,8 @@ def build_two_projects(
     _load_entities(world)
     _load_files(world)
     rows = graph.read(
-        "MATCH (n) WHERE n.project_id = 'A-A1' RETURN n.id AS id, n.submitter_id AS sid"
+        f"MATCH (n) WHERE n.project_id = 'A-A1' AND NOT n:{LOG} "
+        "RETURN n.id AS id, n.submitter_id AS sid"
     )
     keys = graph.read(
         "MATCH (r:IndexRecord) WHERE 'A1' IN [a IN r.authz | split(a, '/')[-1]] "

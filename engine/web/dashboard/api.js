@@ -1,4 +1,5 @@
-// The endpoints the dashboard reads: guppy's API, and the explore endpoints for the rest.
+// The endpoints the dashboard reads: guppy's API, peregrine's for the transaction log, and
+// the explore endpoints for the rest.
 // A signed-in visitor's access token rides along with every request; it lives in
 // sessionStorage, so it ends with the tab, and the API key it came from is never kept.
 const TOKEN = "commons.accessToken";
@@ -44,6 +45,18 @@ export async function explore(path) {
 
 export async function guppy(query, variables) {
   return (await answer(await call("/guppy/graphql", postJson({ query, variables })))).data;
+}
+
+// Peregrine's GraphQL: answers `data`. Its errors are a list of messages; the thrown error
+// carries the HTTP status (401: sign in first).
+export async function peregrine(query, variables) {
+  const response = await call("/api/v0/submission/graphql", postJson({ query, variables }));
+  const body = await response.json().catch(() => null);
+  if (!response.ok) {
+    const messages = Array.isArray(body?.errors) ? body.errors.join("; ") : body?.message;
+    throw Object.assign(new Error(messages || `${response.status} ${response.statusText}`), { status: response.status });
+  }
+  return body.data;
 }
 
 // The API key of a credentials.json (the file `commons keys create` writes, or a Gen3

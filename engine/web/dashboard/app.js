@@ -6,12 +6,14 @@ import { renderDictionary } from "./views/dictionary.js";
 import { renderExplorer } from "./views/explorer.js";
 import { renderProjects } from "./views/projects.js";
 import { renderRecord } from "./views/record.js";
+import { renderSubmissions } from "./views/submissions.js";
 
 const VIEWS = {
   dictionary: renderDictionary,
   projects: renderProjects,
   explore: renderExplorer,
   record: renderRecord,
+  submissions: renderSubmissions,
 };
 
 async function render() {
