@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 from neo4j.exceptions import ResultNotSingleError
 
 from engine.graph.dialect import Dialect, detect_dialect, is_merge_conflict
-from engine.graph.store import GraphStore, StoreUnavailable
+from engine.graph.store import GraphStore, StoreUnavailable, Transaction
 
 UPSERT = "UNWIND $rows AS r MERGE (n:Widget {key: r.key}) SET n += r.props"
 
@@ -79,6 +80,38 @@ def test_two_writers_with_overlapping_keys_make_no_duplicates(widgets: GraphStor
     assert errors == []
     rows = widgets.read("MATCH (n:Widget) RETURN count(n) AS nodes, count(DISTINCT n.key) AS keys")
     assert rows == [{"nodes": 475, "keys": 475}]
+
+
+def test_a_write_that_lost_an_optimistic_race_is_tried_again_at_once(widgets: GraphStore) -> None:
+    """ArcadeDB fails at commit a transaction whose records another committed first (a
+    TransientError); the neo4j driver's managed retry waited 1 s, then 2, 4... (30 s in all),
+    so under concurrent writes a request slept for seconds, and past 30 s answered 500."""
+    if widgets.dialect.name != "arcadedb":
+        pytest.skip("Neo4j makes the second writer wait on the first one's lock")
+    widgets.write("CREATE (:Widget {key: 'a', n: 0})")
+    bump = "MATCH (n:Widget {key: 'a'}) SET n.n = n.n + $by"
+    changed, overtaken = threading.Event(), threading.Event()
+    attempts: list[float] = []
+
+    def slow(tx: Transaction) -> None:
+        attempts.append(time.monotonic())
+        tx.run(bump, {"by": 1})
+        if len(attempts) == 1:  # another writer commits the same node before this one does
+            changed.set()
+            overtaken.wait(10)
+
+    def fast() -> None:
+        changed.wait(10)
+        widgets.write(bump, {"by": 10})
+        overtaken.set()
+
+    other = threading.Thread(target=fast)
+    other.start()
+    widgets.execute_write(slow)
+    other.join()
+    assert len(attempts) == 2  # the first commit failed, and the work ran again
+    assert attempts[1] - attempts[0] < 0.5
+    assert widgets.read("MATCH (n:Widget {key: 'a'}) RETURN n.n AS n") == [{"n": 11}]
 
 
 def test_dialect_is_detected_from_the_server(graph_store: GraphStore) -> None:
