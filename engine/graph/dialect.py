@@ -6,14 +6,15 @@ far (each covered by tests/test_cypher_compat.py or tests/test_graph_store.py):
 - Two writers MERGE-ing the same key at once: Neo4j makes the second wait on
   the lock; ArcadeDB fails it with ConstraintValidationFailed. No duplicate
   is created either way, so the engine retries such an upsert.
-- Two writers changing the same records at once: Neo4j makes the second
-  wait on the lock; ArcadeDB's transactions are optimistic, and the one
-  that commits second fails with a TransientError (DeadlockDetected), often
-  under concurrent writes. store.execute_write runs it again at once, not
-  after the driver's 1 s, 2 s, 4 s... waits.
+- Two transactions writing at once: Neo4j locks what each writes and makes
+  the other wait; ArcadeDB's transactions are optimistic, and the one that
+  commits second fails (TransientError DeadlockDetected) whenever the other
+  changed the same pages, which under concurrent writes is most of the
+  time. The driver retries that after 1 s, then 2, 4, 8... (30 s in all,
+  then the error), so the store runs one write transaction at a time there.
 - Auto-commit statements: ArcadeDB deadlocks on batched relationship MERGE
   and keeps the rows written before a failing statement. The store therefore
-  runs every statement inside a transaction, on both.
+  runs every statement inside a managed transaction, on both.
 - A composite uniqueness constraint counts a missing property as a value on
   ArcadeDB (Neo4j ignores such nodes), and checks it after each SET item.
   So ddl.py only constrains keys that are always present, and the writer
@@ -35,6 +36,11 @@ from neo4j.exceptions import ConstraintError, Neo4jError
 class Dialect:
     name: str
     version: str
+
+    @property
+    def optimistic_writes(self) -> bool:
+        """Concurrent write transactions fail at commit instead of waiting on locks."""
+        return self.name == "arcadedb"
 
     @property
     def merge_conflicts_fail(self) -> bool:
