@@ -8,10 +8,9 @@ far (each covered by tests/test_cypher_compat.py or tests/test_graph_store.py):
   is created either way, so the engine retries such an upsert.
 - Two transactions writing at once: Neo4j locks what each writes and makes
   the other wait; ArcadeDB's transactions are optimistic, and the one that
-  commits second fails (TransientError DeadlockDetected) whenever the other
-  changed the same pages, which under concurrent writes is most of the
-  time. The driver retries that after 1 s, then 2, 4, 8... (30 s in all,
-  then the error), so the store runs one write transaction at a time there.
+  commits second fails (TransientError DeadlockDetected) when the other
+  changed the same pages, as concurrent writers of one node type often do.
+  Both are retried (store.execute_write), with waits that stop doubling.
 - Auto-commit statements: ArcadeDB deadlocks on batched relationship MERGE
   and keeps the rows written before a failing statement. The store therefore
   runs every statement inside a managed transaction, on both.
@@ -36,11 +35,6 @@ from neo4j.exceptions import ConstraintError, Neo4jError
 class Dialect:
     name: str
     version: str
-
-    @property
-    def optimistic_writes(self) -> bool:
-        """Concurrent write transactions fail at commit instead of waiting on locks."""
-        return self.name == "arcadedb"
 
     @property
     def merge_conflicts_fail(self) -> bool:
