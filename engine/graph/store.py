@@ -1,7 +1,7 @@
 """The graph store: Cypher over Bolt with the official neo4j driver.
 
 One code path serves Neo4j 5 and the embedded ArcadeDB. Every statement
-runs in a managed transaction (see dialect.py for why), every value travels
+runs in a transaction (see dialect.py for why), every value travels
 as a parameter, and every statement sent is counted in `round_trips`, so
 tests can prove that a request's cost is bounded by its shape, not its rows.
 """
