@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 from neo4j.exceptions import ResultNotSingleError
 
+from engine.graph import store
 from engine.graph.dialect import Dialect, detect_dialect, is_merge_conflict
-from engine.graph.store import GraphStore, StoreUnavailable
+from engine.graph.store import GraphStore, StoreUnavailable, Transaction
 
 UPSERT = "UNWIND $rows AS r MERGE (n:Widget {key: r.key}) SET n += r.props"
 
@@ -79,6 +81,33 @@ def test_two_writers_with_overlapping_keys_make_no_duplicates(widgets: GraphStor
     assert errors == []
     rows = widgets.read("MATCH (n:Widget) RETURN count(n) AS nodes, count(DISTINCT n.key) AS keys")
     assert rows == [{"nodes": 475, "keys": 475}]
+
+
+def test_a_write_that_keeps_losing_races_waits_a_bounded_time_between_tries(
+    widgets: GraphStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ArcadeDB fails at commit a transaction whose node another writer committed first. The
+    driver's managed retry waited 1, 2, 4, 8, 16 s: a writer that lost five times waited past
+    30 s, and then failed (a 500). The waits now stop doubling at RETRY_WAIT_MAX (here scaled
+    down to keep the test short)."""
+    if widgets.dialect.name != "arcadedb":
+        pytest.skip("Neo4j makes the other writer wait on this one's lock")
+    monkeypatch.setattr(store, "RETRY_WAIT", 0.05)
+    monkeypatch.setattr(store, "RETRY_WAIT_MAX", 0.1)
+    widgets.write("CREATE (:Widget {key: 'a', n: 0})")
+    bump = "MATCH (n:Widget {key: 'a'}) SET n.n = n.n + $by"
+    attempts: list[float] = []
+
+    def losing(tx: Transaction) -> None:
+        attempts.append(time.monotonic())
+        tx.run(bump, {"by": 1})
+        if len(attempts) <= 4:
+            widgets.write(bump, {"by": 10})  # another writer commits the node first
+
+    widgets.execute_write(losing)
+    assert len(attempts) == 5
+    assert attempts[-1] - attempts[0] < 2  # the driver's waits: 1 + 2 + 4 + 8 s
+    assert widgets.read("MATCH (n:Widget {key: 'a'}) RETURN n.n AS n") == [{"n": 41}]
 
 
 def test_dialect_is_detected_from_the_server(graph_store: GraphStore) -> None:

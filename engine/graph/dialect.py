@@ -6,9 +6,14 @@ far (each covered by tests/test_cypher_compat.py or tests/test_graph_store.py):
 - Two writers MERGE-ing the same key at once: Neo4j makes the second wait on
   the lock; ArcadeDB fails it with ConstraintValidationFailed. No duplicate
   is created either way, so the engine retries such an upsert.
+- Two transactions writing at once: Neo4j locks what each writes and makes
+  the other wait; ArcadeDB's transactions are optimistic, and the one that
+  commits second fails (TransientError DeadlockDetected) when the other
+  changed the same pages, as concurrent writers of one node type often do.
+  The loser runs again (store.execute_write), after waits that stop doubling.
 - Auto-commit statements: ArcadeDB deadlocks on batched relationship MERGE
   and keeps the rows written before a failing statement. The store therefore
-  runs every statement inside a managed transaction, on both.
+  runs every statement inside a transaction (managed or explicit), on both.
 - A composite uniqueness constraint counts a missing property as a value on
   ArcadeDB (Neo4j ignores such nodes), and checks it after each SET item.
   So ddl.py only constrains keys that are always present, and the writer

@@ -1,7 +1,7 @@
 """The graph store: Cypher over Bolt with the official neo4j driver.
 
 One code path serves Neo4j 5 and the embedded ArcadeDB. Every statement
-runs in a managed transaction (see dialect.py for why), every value travels
+runs in a transaction (see dialect.py for why), every value travels
 as a parameter, and every statement sent is counted in `round_trips`, so
 tests can prove that a request's cost is bounded by its shape, not its rows.
 
@@ -13,6 +13,7 @@ then runs through Neo4j's own front-end.
 from __future__ import annotations
 
 import itertools
+import random
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -23,6 +24,7 @@ from typing import Any, TypeVar
 import neo4j
 from neo4j.exceptions import (
     AuthError,
+    DriverError,
     Neo4jError,
     ServiceUnavailable,
     SessionExpired,
@@ -34,6 +36,11 @@ from engine.graph.dialect import Dialect, detect_dialect, is_merge_conflict
 T = TypeVar("T")
 Row = dict[str, Any]
 MERGE_RETRIES = 8
+# A write transaction that failed with a transient error runs again after RETRY_WAIT,
+# then RETRY_WAIT_MAX each time, until WRITE_RETRY_SECONDS (the driver's budget) are spent.
+RETRY_WAIT = 1.0
+RETRY_WAIT_MAX = 2.0
+WRITE_RETRY_SECONDS = 30.0
 READ_RETRIES = 4
 HEALTH_CHECK = "RETURN 1 AS one"
 
@@ -203,19 +210,35 @@ class GraphStore:
     def execute_write(self, work: Callable[[Transaction], T], *, upsert: bool = False) -> T:
         """Run `work` in one write transaction: all of it commits or none of it does.
 
-        The driver retries transient errors. With `upsert=True` the work is an
-        idempotent MERGE, so a lost MERGE race on ArcadeDB is retried too.
+        A transaction that fails with an error the driver calls retryable runs
+        again, for up to WRITE_RETRY_SECONDS, as the driver's managed
+        transactions do; but their wait keeps doubling (1, 2, 4, 8, 16 s) and
+        this one stops at RETRY_WAIT_MAX. On ArcadeDB, whose transactions are
+        optimistic (dialect.py), one writer in several fails at commit when
+        many write at once, and the doubling left a request waiting past 30 s,
+        to end in a 500. Waits much shorter than a second made it worse: the
+        retries met the next commits, and throughput halved.
+        With `upsert=True` the work is an idempotent MERGE, so a lost MERGE
+        race on ArcadeDB is retried too, at once.
         """
-        for attempt in itertools.count():
-            try:
-                with self._session() as session:
-                    return session.execute_write(lambda tx: work(Transaction(tx, self)))
-            except Neo4jError as error:
-                if not (
-                    upsert and attempt < MERGE_RETRIES and is_merge_conflict(self.dialect, error)
-                ):
-                    raise
-                time.sleep(0.005 * 2**attempt)
+        deadline = time.monotonic() + WRITE_RETRY_SECONDS
+        with self._session() as session:
+            for attempt in itertools.count():
+                try:
+                    with session.begin_transaction() as tx:
+                        result = work(Transaction(tx, self))
+                        tx.commit()
+                        return result
+                except (Neo4jError, DriverError) as error:
+                    if upsert and is_merge_conflict(self.dialect, error):
+                        if attempt >= MERGE_RETRIES:
+                            raise
+                        time.sleep(0.005 * 2**attempt)
+                        continue
+                    if not error.is_retryable() or time.monotonic() > deadline:
+                        raise
+                wait = min(RETRY_WAIT * 2**attempt, RETRY_WAIT_MAX)
+                time.sleep(wait * random.uniform(0.8, 1.2))  # the driver's jitter
         raise AssertionError("unreachable")
 
     def write_batches(

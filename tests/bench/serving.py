@@ -13,7 +13,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 import httpx
@@ -44,31 +44,35 @@ def admin_credentials(data_dir: Path, url: str) -> Path:
 
 
 @contextmanager
-def running_commons(folder: Path, **settings: str) -> Iterator[tuple[str, Path]]:
+def running_commons(
+    folder: Path, log: Path | None = None, **settings: str
+) -> Iterator[tuple[str, Path]]:
     """`commons serve` with its data in `folder` and `settings` (environment variables) added:
-    its URL and an admin's credentials.json, once it answers; stopped on the way out."""
+    its URL and an admin's credentials.json, once it answers; stopped on the way out. The
+    server's output goes to `log` when given, so a benchmark that fails can show why."""
     port = free_port()
     env = {**os.environ, "COMMONS_CONFIG": "/nonexistent", **settings}
     env.pop("NEO4J_URI", None)
     env.pop("S3_ENDPOINT", None)
-    server = subprocess.Popen(
-        [COMMONS, "serve", "--data-dir", str(folder / "data"), "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(300):
-            try:
-                if httpx.get(url + "/_status").status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.2)
-        else:
-            raise SystemExit("Commons did not start")
-        yield url, admin_credentials(folder / "data", url)
-    finally:
-        server.terminate()
-        server.wait(60)
+    with log.open("wb") if log else nullcontext(subprocess.DEVNULL) as output:
+        server = subprocess.Popen(
+            [COMMONS, "serve", "--data-dir", str(folder / "data"), "--port", str(port)],
+            env=env,
+            stdout=output,
+            stderr=output,
+        )
+        url = f"http://127.0.0.1:{port}"
+        try:
+            for _ in range(300):
+                try:
+                    if httpx.get(url + "/_status").status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                time.sleep(0.2)
+            else:
+                raise SystemExit("Commons did not start")
+            yield url, admin_credentials(folder / "data", url)
+        finally:
+            server.terminate()
+            server.wait(60)
