@@ -4,14 +4,17 @@ If any document is invalid nothing is written, and the answer lists every
 error of every document. Two submissions racing to create the same
 (project, submitter_id) cannot both win: the store's uniqueness constraint
 fails the loser's transaction, and it is run again, finding the winner's
-entity to update. A link target deleted by another transaction between the
-check and the write is found the same way: the run again reports it.
+entity to update. Racing on another unique key (a publication's `doi`) ends
+the same way, and the run again answers NOT_UNIQUE (unique.py); should the
+constraint still fail after the last run, the checks alone answer, never a
+500. A link target deleted by another transaction between the check and the
+write is found the same way: the run again reports it.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -32,10 +35,15 @@ from engine.submission.lookup import (
     resolve_links,
 )
 from engine.submission.result import SubmissionResult
+from engine.submission.unique import check_unique_keys
 from engine.submission.writer import TargetVanished, write_entities
 
 RACE_RETRIES = 5
 NOTHING_TO_SUBMIT = "Nothing to submit: the request holds no entities"
+STORE_REFUSED = (
+    "The store refused the write: other submissions kept writing the same unique keys "
+    "meanwhile; nothing was written, submit again"
+)
 # Schema validation is pure Python while the lookups mostly wait on the store, so the two
 # overlap; a few workers serve concurrent requests.
 _VALIDATION = ThreadPoolExecutor(max_workers=4, thread_name_prefix="validate")
@@ -101,6 +109,7 @@ def _submit(
     # up too, and its answer lists those errors beside the schema's.
     checkable = [entity for entity in entities if entity.node is not None and entity.result.valid]
     assign_ids(tx, checkable, dictionary, target.project_id, create_only)
+    check_unique_keys(tx, [e for e in entities if e.node is not None], target.project_id)
     resolve_links(tx, [e for e in checkable if e.result.id], dictionary, project)
     check_target_multiplicity(
         tx, [e for e in checkable if e.result.valid], dictionary, target.project_id
@@ -127,14 +136,32 @@ def submit_documents(
     `records`: the index records the submitter may read, which alone a data-file
     node's `object_id` may name (None: all of them).
     """
+
+    def submission(tx: Transaction, checks_only: bool = dry_run) -> SubmissionResult:
+        return _submit(tx, compiled, target, sources, create_only, checks_only, records)
+
     for attempt in range(RACE_RETRIES + 1):
         try:
             with collection_paused():
-                return store.execute_write(
-                    lambda tx: _submit(tx, compiled, target, sources, create_only, dry_run, records)
-                )
-        except (ConstraintError, TargetVanished):
+                return store.execute_write(submission)
+        except TargetVanished:
             if attempt == RACE_RETRIES:
                 raise
-            time.sleep(0.01 * 2**attempt)
+        except ConstraintError:
+            if attempt == RACE_RETRIES:
+                return _refused_by_store(store, submission, dry_run)
+        time.sleep(0.01 * 2**attempt)
     raise AssertionError("unreachable")
+
+
+def _refused_by_store(
+    store: GraphStore, submission: Callable[[Transaction, bool], SubmissionResult], dry_run: bool
+) -> SubmissionResult:
+    """The answer when a store constraint still fails the write after every run again: the checks
+    run once more without writing (sheepdog's integrity check after an IntegrityError), so each
+    entity whose key is taken is named; failing that, a transactional error. Never a 500."""
+    result = store.execute_read(lambda tx: submission(tx, True))
+    result.dry_run = dry_run
+    if result.success:
+        result.transactional_errors.append(STORE_REFUSED)
+    return result
