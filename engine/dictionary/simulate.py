@@ -42,11 +42,15 @@ def simulate(
     """About `count` records per submittable node type below project, by node type in import order.
 
     `project` is the code of the project the records will be submitted to:
-    links to the project node name it. A node type gets fewer than `count`
+    links to the project node name it. Free text of a key unique across all
+    projects starts with `<project>-<seed>_`, so the records of another run
+    (another project, or another seed) never take a value this run holds; an
+    optional such key of another kind is left out (see _GlobalKeys).
+    A node type gets fewer than `count`
     records when its required links run out of targets (e.g. one-to-one
     links), and none when a required target type has no records.
     """
-    simulation = _Simulation(random.Random(seed), project)
+    simulation = _Simulation(random.Random(seed), project, f"{project}-{seed}")
     for name in dictionary.import_order:
         node = dictionary.nodes[name]
         if name not in ROOT_TYPES and node.submittable:
@@ -86,8 +90,9 @@ class _NodeLinks:
 
 
 class _Simulation:
-    def __init__(self, rng: random.Random, project: str) -> None:
+    def __init__(self, rng: random.Random, project: str, stamp: str) -> None:
         self.rng = rng
+        self.stamp = stamp
         self.values = ValueMaker(rng)
         self.records: Records = {}
         # References to the records made so far, by node type (what links point at).
@@ -100,10 +105,13 @@ class _Simulation:
         references = self.references.setdefault(node.name, [])
         width = len(str(count))
         keys = _value_keys(node)
+        shared = _global_keys(node)
         taken: set[tuple[tuple[str, ...], str]] = set()
         for index in range(count):
             chosen = self._choose_links(node)
-            properties = None if chosen is None else self._unique_properties(node, keys, taken)
+            properties = (
+                None if chosen is None else self._unique_properties(node, keys, shared, taken)
+            )
             if chosen is None or properties is None:
                 break
             record: dict[str, Any] = {
@@ -122,13 +130,17 @@ class _Simulation:
         self,
         node: NodeType,
         keys: list[tuple[str, ...]],
+        shared: _GlobalKeys,
         taken: set[tuple[tuple[str, ...], str]],
     ) -> dict[str, Any] | None:
         """Properties whose unique keys no earlier record holds (drawn again when one does);
         None when no such draw comes out: a key over a short enum runs out of values, as a
-        one_to_one link runs out of targets."""
+        one_to_one link runs out of targets. See _GlobalKeys for keys unique across projects."""
         for _ in range(UNIQUE_DRAWS):
-            values = self._properties(node)
+            values = self._properties(node, shared.left_out)
+            for name in shared.stamped:
+                if name in values:
+                    values[name] = self._stamped(values[name], node.schema["properties"][name])
             held = {
                 (key, repr([values[name] for name in key]))
                 for key in keys
@@ -139,10 +151,15 @@ class _Simulation:
                 return values
         return None
 
-    def _properties(self, node: NodeType) -> dict[str, Any]:
+    def _stamped(self, text: str, schema: dict[str, Any]) -> str:
+        """`text` with the run's stamp in front, unless that would pass the schema's maxLength."""
+        stamped = f"{self.stamp}_{text}"
+        return stamped if len(stamped) <= schema.get("maxLength", len(stamped)) else text
+
+    def _properties(self, node: NodeType, left_out: frozenset[str]) -> dict[str, Any]:
         values: dict[str, Any] = {}
         for prop in node.properties.values():
-            if prop.system or prop.name in ("type", "submitter_id"):
+            if prop.system or prop.name in ("type", "submitter_id") or prop.name in left_out:
                 continue
             optional_skip = (
                 prop.deprecated or prop.name in _UNINDEXED or self.rng.random() >= FILL_RATE
@@ -269,6 +286,36 @@ def _value_keys(node: NodeType) -> list[tuple[str, ...]]:
         for key in node.unique_keys
         if not {"id", "submitter_id"} & set(key) and set(key) != {"project_id"}
     ]
+
+
+@dataclass(frozen=True)
+class _GlobalKeys:
+    """Properties of the node's keys unique across all projects (`[doi]`, `[name]`: no
+    `project_id`), whose drawn values another run (another project or seed) would repeat.
+
+    Free text (no enum, pattern or format) carries the run's stamp; any other optional one is
+    left out, since a number or an enum value cannot be told from another run's. A required one
+    is drawn all the same, and may clash with another run's.
+    """
+
+    stamped: tuple[str, ...]
+    left_out: frozenset[str]
+
+
+def _global_keys(node: NodeType) -> _GlobalKeys:
+    names = {
+        name
+        for key in node.unique_keys
+        if not {"id", "submitter_id", "project_id"} & set(key)
+        for name in key
+        if name in node.properties
+    }
+    stamped = tuple(sorted(n for n in names if _free_text(node.schema["properties"][n])))
+    return _GlobalKeys(stamped, frozenset(names - set(stamped) - set(node.required)))
+
+
+def _free_text(schema: dict[str, Any]) -> bool:
+    return schema.get("type") == "string" and not {"enum", "pattern", "format"} & set(schema)
 
 
 def _name_file(node: NodeType, record: dict[str, Any]) -> None:

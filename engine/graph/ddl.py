@@ -14,9 +14,10 @@ yields the same schema, on Neo4j 5 and on the embedded ArcadeDB.
   `project_id`, which Commons sets): ArcadeDB indexes a missing value as a
   value, so two nodes without it would collide there and not on Neo4j.
 - Indexes serve the lookups every request makes (`submitter_id`,
-  `project_id`) and the facets exploration counts on (every enum and
-  boolean property). A property already led by a single-property
-  constraint is not indexed again.
+  `project_id`, and each unique key left unconstrained, which the
+  submission checks before writing: engine/submission/unique.py) and the
+  facets exploration counts on (every enum and boolean property). A
+  property already led by a single-property constraint is not indexed again.
 - The datetimes and `state` are not indexed: one submission gives all its
   nodes the same datetimes and state, so such an index selects little,
   while every index is written again on each create and update (measured on
@@ -77,9 +78,17 @@ def _index(name: str, label: str, prop: str) -> str:
     return f"CREATE INDEX {name} IF NOT EXISTS FOR (n:{quote(label)}) ON (n.{quote(prop)})"
 
 
-def _indexed_properties(node: NodeType, constrained: set[str]) -> list[str]:
+def _indexed_properties(
+    node: NodeType, keys: list[tuple[str, ...]], constrained: set[str]
+) -> list[str]:
+    """`keys`: the unique keys made constraints; any other is indexed on its first property
+    beyond the lookups (`nickname` of `[project_id, nickname]`), so checking it seeks."""
     declared = set(node.properties) | set(node.system_properties)
     wanted = [prop for prop in LOOKUP_PROPERTIES if prop in declared]
+    for key in node.unique_keys:
+        beyond = [prop for prop in key if prop not in LOOKUP_PROPERTIES]
+        if key not in keys and "id" not in key and beyond and beyond[0] in declared:
+            wanted.append(beyond[0])
     wanted += sorted(
         name
         for name, prop in node.properties.items()
@@ -100,7 +109,7 @@ def compile_ddl(dictionary: Dictionary) -> list[str]:
             _constraint(names(node.label, key, "unique"), node.label, key) for key in keys
         ]
         single = {key[0] for key in keys if len(key) == 1}
-        for prop in _indexed_properties(node, single):
+        for prop in _indexed_properties(node, keys, single):
             indexes.append(_index(names(node.label, (prop,), "index"), node.label, prop))
     return constraints + indexes
 

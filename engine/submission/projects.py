@@ -15,6 +15,7 @@ from typing import Any
 
 from engine.auth.resources import name_problem
 from engine.dictionary.compile import CompiledDictionary
+from engine.dictionary.model import NodeType
 from engine.graph import cypher
 from engine.graph.store import GraphStore, Transaction
 from engine.submission.entity import MANAGED, schema_findings
@@ -23,6 +24,8 @@ from engine.submission.writer import now
 
 PROGRAM_SEED = uuid.UUID("85b08c6a-56a6-4474-9c30-b65abfd214a8")
 PROJECT_SEED = uuid.UUID("249b4405-2c69-45d9-96bc-7410333d5d80")
+# The state sheepdog gives a new project; a submitted state is dropped, as sheepdog drops it.
+OPEN = "open"
 
 
 class AdminError(Exception):
@@ -95,12 +98,22 @@ def _clean(doc: Any, node: str) -> dict[str, Any]:
     return {k: v for k, v in doc.items() if k not in MANAGED and k != "id"} | {"type": node}
 
 
+def _checked(node: NodeType, doc: dict[str, Any], **set_by_commons: str) -> dict[str, Any]:
+    """The document as the schema sees it: with what Commons sets (the id, a project's state)
+    among the properties the node declares, so a dictionary that lists them in `required`
+    (the GDC's, MMRF's, Kids First's project: `state`) is met by the values sheepdog sets."""
+    return doc | {k: v for k, v in set_by_commons.items() if k in node.properties}
+
+
 def upsert_program(store: GraphStore, compiled: CompiledDictionary, doc: Any) -> dict[str, Any]:
     """Sheepdog's answer: `{id, name, message}`."""
     doc = _clean(doc, "program")
+    node = compiled.dictionary.nodes["program"]
     result = EntityResult(index=0, type="program")
+    name = doc.get("name")
+    identity = {"id": program_id(name)} if isinstance(name, str) else {}
     result.errors += schema_findings(
-        compiled.dictionary.nodes["program"], compiled.validators["program"], doc
+        node, compiled.validators["program"], _checked(node, doc, **identity)
     )
     if not result.valid:
         raise AdminError(400, "; ".join(error.message for error in result.errors))
@@ -136,7 +149,9 @@ def upsert_project(
     answer = SubmissionResult([result], created=False)
     if link:
         doc[link] = {"id": program_id(program)}
-    result.errors += schema_findings(node, compiled.validators["project"], doc)
+    identity = {"id": project_uuid(code)} if isinstance(code, str) else {}
+    checked = _checked(node, doc, state=OPEN, **identity)
+    result.errors += schema_findings(node, compiled.validators["project"], checked)
     if not isinstance(code, str):
         return answer
     problem = name_problem("project code", code)
@@ -164,7 +179,7 @@ def upsert_project(
             return
         tx.run(
             "MATCH (g:`program` {name: $program}) MERGE (p:`project` {id: $id}) "
-            "ON CREATE SET p.created_datetime = $now, p.state = 'open' "
+            "ON CREATE SET p.created_datetime = $now, p.state = $state "
             "SET p += $props, p.project_id = $project_id, p.updated_datetime = $now "
             + (f"MERGE (p)-[:{cypher.name(link.upper())}]->(g)" if link else ""),
             {
@@ -172,6 +187,7 @@ def upsert_project(
                 "id": result.id,
                 "props": props,
                 "project_id": project_id,
+                "state": OPEN,
                 "now": now(),
             },
         )

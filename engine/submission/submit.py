@@ -4,8 +4,11 @@ If any document is invalid nothing is written, and the answer lists every
 error of every document. Two submissions racing to create the same
 (project, submitter_id) cannot both win: the store's uniqueness constraint
 fails the loser's transaction, and it is run again, finding the winner's
-entity to update. A link target deleted by another transaction between the
-check and the write is found the same way: the run again reports it.
+entity to update. Racing on another unique key (a publication's `doi`) ends
+the same way, and the run again answers NOT_UNIQUE (unique.py); should the
+constraint still fail after the last run, the checks alone answer, never a
+500. A link target deleted by another transaction between the check and the
+write is found the same way: the run again reports it.
 Every submission that reaches its project is recorded in the transaction
 log (engine/submission/transaction_log.py), dry runs and failures too.
 """
@@ -35,9 +38,17 @@ from engine.submission.lookup import (
 )
 from engine.submission.result import SubmissionResult
 from engine.submission.transaction_log import Entry, Origin, Snapshot, open_entry
+from engine.submission.unique import check_unique_keys
 from engine.submission.writer import TargetVanished, write_entities
 
 RACE_RETRIES = 5
+STORE_REFUSED = (
+    "The store refused the write: other submissions kept writing the same unique keys "
+    "meanwhile; nothing was written, submit again"
+)
+# Schema validation is pure Python while the lookups mostly wait on the store, so the two
+# overlap; a few workers serve concurrent requests.
+_VALIDATION = ThreadPoolExecutor(max_workers=4, thread_name_prefix="validate")
 NOTHING_TO_SUBMIT = "Nothing to submit: the request holds no entities"
 # Schema validation is pure Python while the lookups mostly wait on the store, so the two
 # overlap; a few workers serve concurrent requests.
@@ -77,7 +88,10 @@ def _submit(
     dry_run: bool,
     records: Visibility | None,
     entry: Entry,
+    refused_by_store: bool = False,
 ) -> SubmissionResult:
+    """`refused_by_store`: the store's constraint failed every run, so these checks answer
+    alone; when they find nothing, the answer is STORE_REFUSED and nothing is written."""
     project = find_project(tx, target)
     if not sources:
         # As sheepdog: a body of no entities (`[]`, a header without rows) is a mistake, not a no-op.
@@ -107,12 +121,15 @@ def _submit(
     # up too, and its answer lists those errors beside the schema's.
     checkable = [entity for entity in entities if entity.node is not None and entity.result.valid]
     assign_ids(tx, checkable, dictionary, target.project_id, create_only)
+    check_unique_keys(tx, [e for e in entities if e.node is not None], target.project_id)
     resolve_links(tx, [e for e in checkable if e.result.id], dictionary, project)
     check_target_multiplicity(
         tx, [e for e in checkable if e.result.valid], dictionary, target.project_id
     )
     check_file_records(tx, [e for e in checkable if e.result.valid], records)
     add_findings(entities, validated.result())
+    if refused_by_store and result.success:
+        result.transactional_errors.append(STORE_REFUSED)
     snapshots: list[Snapshot] = []
     if result.success and not dry_run:
         snapshots = write_entities(tx, dictionary, entities, target.project_id)
@@ -139,17 +156,24 @@ def submit_documents(
     """
     role = "create" if create_only else "update"
     entry = open_entry(store, target.program, target.project, role, dry_run, origin or Origin())
+
+    def submission(tx: Transaction, refused_by_store: bool = False) -> SubmissionResult:
+        return _submit(
+            tx, compiled, target, sources, create_only, dry_run, records, entry, refused_by_store
+        )
+
     with entry.errors_recorded(store, (ProjectNotFound,)):
         for attempt in range(RACE_RETRIES + 1):
             try:
                 with collection_paused():
-                    return store.execute_write(
-                        lambda tx: _submit(
-                            tx, compiled, target, sources, create_only, dry_run, records, entry
-                        )
-                    )
-            except (ConstraintError, TargetVanished):
+                    return store.execute_write(submission)
+            except TargetVanished:
                 if attempt == RACE_RETRIES:
                     raise
-                time.sleep(0.01 * 2**attempt)
+            except ConstraintError:
+                if attempt == RACE_RETRIES:
+                    # As sheepdog's integrity check after an IntegrityError: each entity
+                    # whose key is taken is named; failing that, a transactional error.
+                    return store.execute_write(lambda tx: submission(tx, refused_by_store=True))
+            time.sleep(0.01 * 2**attempt)
     raise AssertionError("unreachable")
