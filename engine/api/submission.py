@@ -307,30 +307,15 @@ async def _delete(request: Request, dry_run: bool) -> Response:
     ids = _id_list(request.path_params["ids"])
     submitter = (await principal(request)).name
     cascade = request.query_params.get("cascade", "false").lower() in ("1", "true", "yes")
+    options = {"cascade": cascade, "dry_run": dry_run, "submitter": submitter}
     if request.query_params.get("delete_records", "").lower() in ("1", "true", "yes"):
         objects = await data_objects(request)
         result = await run_in_threadpool(
-            lambda: delete_with_records(
-                objects,
-                compiled.dictionary,
-                target,
-                ids,
-                cascade=cascade,
-                dry_run=dry_run,
-                submitter=submitter,
-            )
+            lambda: delete_with_records(objects, compiled.dictionary, target, ids, **options)
         )
     else:
         result = await run_in_threadpool(
-            lambda: delete_entities(
-                store,
-                compiled.dictionary,
-                target,
-                ids,
-                cascade=cascade,
-                dry_run=dry_run,
-                submitter=submitter,
-            )
+            lambda: delete_entities(store, compiled.dictionary, target, ids, **options)
         )
     return _submission_response(result)
 
