@@ -21,6 +21,7 @@ from engine.graph.store import GraphStore
 from engine.objects.seaweedfs import EmbeddedSeaweedFS
 from engine.objects.store import ObjectStore
 
+pytest_plugins = ["tests.fuzz_summary"]
 GRAPH_BACKENDS = ["arcadedb", "neo4j"]
 OBJECT_BACKENDS = ["seaweedfs", "minio"]
 

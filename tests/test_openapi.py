@@ -172,3 +172,25 @@ def test_docs_render_in_a_browser_without_a_network(live_commons) -> None:
             browser.close()
     assert elsewhere == []
     assert problems == []
+
+
+# Findings of the fuzz run (tests/test_fuzz_api.py), each held here.
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v0/submission/demo/a%0Ab/manifest",  # a line break: the mount's `.*` stops at it
+        "/user/data/download/a%0Ab",  # a `path` parameter's `.*` too
+        "/no/such/route",
+        "/dashboard/no-such-file.js",  # static files
+    ],
+)
+def test_a_path_no_route_takes_answers_the_contract_error_body(api, path: str) -> None:
+    """The router's own 404 was Starlette's plain text, which no operation documents: any path,
+    however malformed, answers an error body naming what was asked."""
+    response = api.get(path)
+    assert response.status_code == 404
+    assert response.headers["content-type"] == "application/json"
+    assert response.json()["code"] == 404
+    assert response.json()["message"].startswith("Not Found: GET /")

@@ -139,7 +139,6 @@ CALLER = (401, 403)  # the route checks what the caller may do
 BODY = (400, 413)  # the route reads a body (malformed, or past COMMONS_MAX_BODY_MB)
 EMPTY = Answer("Done; no body.")
 ANY_FILE = Answer("The file.", {"*/*": Any})
-NOT_FOUND_TEXT = Answer("No such file.", {TEXT: str})
 
 
 # Models -> JSON Schema ------------------------------------------------------------------------
@@ -271,7 +270,9 @@ class _Document:
     def operation(self, route: Mounted, contract: Contract, op: Operation) -> Schema:
         error = self.schemas.of(DrsProblem if route.path.startswith(GA4GH) else Problem)
         responses: dict[str, Schema] = {}
-        for status in op.errors:
+        # A path parameter its route cannot match is a 404 from the router.
+        errors = sorted({*op.errors, 404}) if route.params else op.errors
+        for status in errors:
             responses[str(status)] = {
                 "description": REASONS[status],
                 "content": {JSON: {"schema": error}},
@@ -283,7 +284,7 @@ class _Document:
                     media: {"schema": self.schemas.of(model)}
                     for media, model in given.content.items()
                 }
-            if status in op.errors:  # either this answer or an error (e.g. a malformed name)
+            if status in errors:  # either this answer or an error (e.g. a malformed name)
                 entry["description"] += " Or: " + REASONS[status]
                 content = entry.setdefault("content", {})
                 mine = content.get(JSON, {}).get("schema")
@@ -391,8 +392,7 @@ CONTRACT = Contract(
         docs: {"GET": Operation("Swagger UI over this document (local files only)", {200: HTML})},
         StaticFiles: {
             "GET": Operation(
-                "A static file (the dashboard's, GraphiQL's, Swagger UI's)",
-                {200: ANY_FILE, 404: NOT_FOUND_TEXT},
+                "A static file (the dashboard's, GraphiQL's, Swagger UI's)", {200: ANY_FILE}
             )
         },
     },
