@@ -14,7 +14,7 @@ from starlette.responses import FileResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from engine.api.openapi import Answer, Contract, Operation
+from engine.api.openapi import HTML, Contract, Operation
 
 WEB = Path(__file__).resolve().parent.parent / "web" / "dashboard"
 
@@ -25,7 +25,7 @@ async def index(request: Request) -> Response:
 
 CONTRACT = Contract(
     "dashboard",
-    {index: {"GET": Operation("The dashboard", {200: Answer("The page.", {"text/html": str})})}},
+    {index: {"GET": Operation("The dashboard", {200: HTML})}},
 )
 routes = [
     Route("/", index),

@@ -32,7 +32,7 @@ from starlette.staticfiles import StaticFiles
 from engine.api.body import json_object
 from engine.api.errors import HTTPProblem
 from engine.api.objects import record_access
-from engine.api.openapi import JSON, Answer, Contract, Operation, Problem, answer
+from engine.api.openapi import HTML, JSON, Contract, Operation, Problem, answer
 from engine.api.submission import PREFIXES
 from engine.auth.errors import AuthError
 from engine.auth.principal import Principal, principal
@@ -186,7 +186,7 @@ CONTRACT = Contract(
             )
         },
         getschema: {"GET": Operation("The schema's introspection", {200: answer("", GraphQLBody)})},
-        graphiql: {"GET": Operation("GraphiQL", {200: Answer("The page.", {"text/html": str})})},
+        graphiql: {"GET": Operation("GraphiQL", {200: HTML})},
     },
 )
 

@@ -99,7 +99,6 @@ class Operation:
     body: Mapping[str, Any] | None = None  # media type -> model
     body_required: bool = True
     path: Mapping[str, Any] = field(default_factory=dict)  # a path parameter's model, if narrower
-    description: str = ""
 
 
 @dataclass(frozen=True)
@@ -129,15 +128,13 @@ REASONS = {
     401: "Not signed in: send an access token (Authorization: Bearer ...).",
     403: "The caller lacks the permission the message names.",
     404: "Not found (or not visible to the caller).",
-    405: "This method is not allowed here.",
     409: "Conflicts with the current state (e.g. a stale revision).",
     413: "The request is past a limit (COMMONS_MAX_BODY_MB, or a list's length).",
-    415: "The body's media type is not taken here.",
-    503: "A store is unreachable.",
 }
 CALLER = (401, 403)  # the route checks what the caller may do
 BODY = (400, 413)  # the route reads a body (malformed, or past COMMONS_MAX_BODY_MB)
 EMPTY = Answer("Done; no body.")
+HTML = Answer("The page.", {"text/html": str})
 ANY_FILE = Answer("The file.", {"*/*": Any})
 
 
@@ -315,8 +312,6 @@ class _Document:
             "summary": op.summary,
             "responses": responses,
         }
-        if op.description:
-            found["description"] = op.description
         if parameters:
             found["parameters"] = parameters
         if op.body is not None:
@@ -328,7 +323,7 @@ class _Document:
             }
         return found
 
-    def build(self, routes: Sequence[BaseRoute], title: str) -> Schema:
+    def build(self, routes: Sequence[BaseRoute]) -> Schema:
         paths: dict[str, dict[str, Schema]] = {}
         tags: dict[str, None] = {}
         for route in mounted(routes):
@@ -346,7 +341,7 @@ class _Document:
         return {
             "openapi": "3.1.0",
             "info": {
-                "title": title,
+                "title": "Commons",
                 "version": version("commons"),
                 "description": "Gen3-compatible services of Commons: sheepdog, peregrine, "
                 "indexd, DRS, fence, guppy, and Commons' own exploration and admin routes.",
@@ -359,14 +354,14 @@ class _Document:
                     "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
                 },
             },
-            # Anonymous callers are served too, what anonymous callers may see.
+            # A token is optional: anonymous callers are answered what they may see.
             "security": [{}, {"bearer": []}],
         }
 
 
 def document(routes: Sequence[BaseRoute], node_types: Sequence[str]) -> Schema:
     """The OpenAPI document of `routes`; `node_types` are the dictionary's (`NodeType`)."""
-    return _Document(node_types).build(routes, "Commons")
+    return _Document(node_types).build(routes)
 
 
 # The routes of the contract itself -----------------------------------------------------------
@@ -384,7 +379,6 @@ async def docs(request: Request) -> Response:
     return FileResponse(DOCS_PAGE, media_type="text/html")
 
 
-HTML = Answer("The page.", {"text/html": str})
 CONTRACT = Contract(
     "docs",
     {
