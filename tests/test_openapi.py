@@ -118,6 +118,14 @@ def test_node_types_and_models_come_from_the_dictionary_and_the_code(api, doc) -
     assert index_404["content"]["application/json"]["schema"]["$ref"].endswith("/Problem")
 
 
+def test_a_status_both_answered_and_errored_may_be_either_body(doc) -> None:
+    """A submission's 400 is its transaction answer (invalid entities) or an error (a malformed
+    project name, a body that is not JSON): the fuzz run's first finding."""
+    post = doc["paths"]["/api/v0/submission/{program}/{project}"]["post"]["responses"]["400"]
+    either = post["content"]["application/json"]["schema"]["anyOf"]
+    assert [s["$ref"].rsplit("/", 1)[1] for s in either] == ["SubmissionJSON", "Problem"]
+
+
 def test_graphql_endpoints_are_posts_with_a_request_body(doc) -> None:
     for path in ("/api/v0/submission/graphql", "/v0/submission/graphql", "/guppy/graphql"):
         body = doc["paths"][path]["post"]["requestBody"]["content"]["application/json"]
