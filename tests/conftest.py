@@ -25,6 +25,7 @@ from tests.cypher_gate import cypher_gate, pytest_sessionfinish, pytest_terminal
 # The Neo4j gate (tests/cypher_gate.py): its fixture records, its hooks check and report.
 __all__ = ["cypher_gate", "pytest_sessionfinish", "pytest_terminal_summary"]
 
+pytest_plugins = ["tests.fuzz_summary"]
 GRAPH_BACKENDS = ["arcadedb", "neo4j"]
 OBJECT_BACKENDS = ["seaweedfs", "minio"]
 

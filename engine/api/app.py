@@ -4,7 +4,19 @@ from __future__ import annotations
 
 from starlette.applications import Starlette
 
-from engine.api import auth, dashboard, data, drs, errors, explore, guppy, index, status, submission
+from engine.api import (
+    auth,
+    dashboard,
+    data,
+    drs,
+    errors,
+    explore,
+    guppy,
+    index,
+    openapi,
+    status,
+    submission,
+)
 from engine.api import graphql as graphql_api
 from engine.auth.authority import Authority
 from engine.config import Settings
@@ -25,6 +37,7 @@ def create_app(stores: Stores, settings: Settings, compiled: CompiledDictionary)
             *data.routes,
             *guppy.routes,
             *explore.routes,
+            *openapi.routes,
             # Last: `/` and `/dashboard` are the dashboard's, after every API route.
             *dashboard.routes,
         ],

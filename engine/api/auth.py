@@ -8,7 +8,7 @@ form-encoded, so both are read.
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Any
+from typing import Any, TypedDict
 
 import yaml
 from starlette.concurrency import run_in_threadpool
@@ -18,6 +18,7 @@ from starlette.routing import Route
 
 from engine.api.body import form_body, json_body, json_object, read_body
 from engine.api.errors import HTTPProblem
+from engine.api.openapi import BODY, CALLER, JSON, Contract, Operation, answer
 from engine.auth.authority import Authority
 from engine.auth.errors import AuthError
 from engine.auth.policy_store import save_policy, show_policy
@@ -106,6 +107,63 @@ async def admin_policy(request: Request) -> Response:
         await run_in_threadpool(save_policy, graph, data)
     return JSONResponse(await run_in_threadpool(show_policy, graph))
 
+
+class JWKS(TypedDict):
+    keys: list[dict[str, Any]]
+
+
+class APIKey(TypedDict):
+    """credentials.json: `api_key` is what is read, `key_id` may come along."""
+
+    api_key: str
+
+
+class AccessToken(TypedDict):
+    access_token: str
+
+
+class Grant(TypedDict):
+    service: str
+    method: str
+
+
+class UserInfo(TypedDict):
+    username: str
+    sub: str
+    is_admin: bool
+    authz: dict[str, list[Grant]]
+    resources: list[str]
+
+
+_POLICY = answer("The active policy, in user.yaml's shape.", dict[str, Any])
+CONTRACT = Contract(
+    "auth (fence)",
+    {
+        jwks: {"GET": Operation("The keys access tokens are signed with", {200: answer("", JWKS)})},
+        access_token: {
+            "POST": Operation(
+                "An API key (credentials.json) exchanged for an access token",
+                {200: answer("The access token.", AccessToken)},
+                (*BODY, 401),
+                body={JSON: APIKey, "application/x-www-form-urlencoded": APIKey},
+            )
+        },
+        user_info: {
+            "GET": Operation(
+                "Who the token names and what they may do", {200: answer("", UserInfo)}, (401,)
+            )
+        },
+        admin_policy: {
+            "GET": Operation("The active policy (admin)", {200: _POLICY}, CALLER),
+            "PUT": Operation(
+                "Replace the policy, checked whole (admin)",
+                {200: _POLICY},
+                (*BODY, *CALLER),
+                body={JSON: dict[str, Any], "application/x-yaml": str},
+            ),
+        },
+    },
+)
 
 routes = [
     Route("/.well-known/jwks.json", jwks),

@@ -14,6 +14,8 @@ from starlette.responses import FileResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from engine.api.openapi import HTML, Contract, Operation
+
 WEB = Path(__file__).resolve().parent.parent / "web" / "dashboard"
 
 
@@ -21,6 +23,10 @@ async def index(request: Request) -> Response:
     return FileResponse(WEB / "index.html", headers={"cache-control": "no-cache"})
 
 
+CONTRACT = Contract(
+    "dashboard",
+    {index: {"GET": Operation("The dashboard", {200: HTML})}},
+)
 routes = [
     Route("/", index),
     Mount("/dashboard", StaticFiles(directory=WEB), name="dashboard"),

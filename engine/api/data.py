@@ -13,7 +13,7 @@ drops a failed upload's parts from the store.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NotRequired, TypedDict
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -22,7 +22,8 @@ from starlette.routing import Route
 
 from engine.api.body import json_object
 from engine.api.objects import data_objects, optional_number, whole_number
-from engine.objects.record import RecordError
+from engine.api.openapi import BODY, CALLER, EMPTY, JSON, Contract, Operation, Param, answer
+from engine.objects.record import IndexRecord, RecordError
 
 PROTOCOL = "s3"
 MAX_BATCH = 1000
@@ -200,6 +201,106 @@ async def multipart_complete(request: Request) -> Response:
     )
     return JSONResponse(record.to_json())
 
+
+class Ticket(TypedDict):
+    """A record awaiting its bytes, and the signed URL to PUT them to."""
+
+    guid: str
+    url: str
+    rev: str
+
+
+class Signed(TypedDict):
+    url: str
+
+
+class Uploads(TypedDict):
+    uploads: list[Ticket]
+
+
+class Refused(TypedDict):
+    guid: str
+    code: int
+    message: str
+
+
+class Completed(TypedDict):
+    records: list[IndexRecord]
+    errors: list[Refused]
+
+
+class Download(TypedDict):
+    guid: str
+    url: NotRequired[str]
+    record: NotRequired[IndexRecord]
+    code: NotRequired[int]
+    message: NotRequired[str]
+
+
+class Downloads(TypedDict):
+    downloads: list[Download]
+
+
+class Multipart(TypedDict):
+    guid: str
+    uploadId: str
+    key: str
+
+
+class PartURL(TypedDict):
+    presigned_url: str
+
+
+# Every body may name the protocol and bucket, which must be Commons' own.
+_BODY = {JSON: dict[str, Any]}
+_EXPIRES = Param("expires_in", "Seconds the URL is valid (capped by SIGNED_URL_TTL)", int)
+_SIGNED = (*BODY, *CALLER, 404, 409)
+
+
+def _posted(summary: str, status: int, model: Any) -> Operation:
+    return Operation(summary, {status: answer("", model)}, _SIGNED, body=_BODY)
+
+
+CONTRACT = Contract(
+    "data (fence)",
+    {
+        upload: {"POST": _posted("A new record and a signed PUT for its bytes", 201, Ticket)},
+        upload_batch: {"POST": _posted("Many uploads in one request", 201, Uploads)},
+        upload_complete: {
+            "POST": _posted("Check uploaded bytes against what was sent", 200, Completed)
+        },
+        upload_to_guid: {
+            "GET": Operation(
+                "A signed PUT for a record without bytes",
+                {200: answer("", Ticket)},
+                (*CALLER, 400, 404, 409),
+                (Param("file_name", "The file's name"), _EXPIRES),
+            )
+        },
+        download_batch: {"POST": _posted("Signed URLs and records of many GUIDs", 200, Downloads)},
+        download: {
+            "GET": Operation(
+                "A signed URL for a record's bytes",
+                {200: answer("", Signed)},
+                (*CALLER, 400, 404),
+                (Param("protocol", "s3, or a scheme of the record's URLs"), _EXPIRES),
+            )
+        },
+        multipart_init: {"POST": _posted("Start a multipart upload", 201, Multipart)},
+        multipart_upload: {"POST": _posted("A signed URL for one part", 200, PartURL)},
+        multipart_complete: {"POST": _posted("Complete a multipart upload", 200, IndexRecord)},
+        multipart_abort: {
+            "POST": Operation(
+                "Drop an unfinished multipart upload", {204: EMPTY}, _SIGNED, body=_BODY
+            )
+        },
+        delete: {
+            "DELETE": Operation(
+                "Delete a record and its bytes", {204: EMPTY}, (*CALLER, 400, 404, 409)
+            )
+        },
+    },
+)
 
 routes = [
     Route("/user/data/upload", upload, methods=["POST"]),

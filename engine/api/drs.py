@@ -19,7 +19,7 @@ answers DRS's `{msg, status_code}` (engine/api/errors.py).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypedDict
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -28,6 +28,7 @@ from starlette.routing import Route
 
 from engine.api.body import json_body
 from engine.api.objects import data_objects
+from engine.api.openapi import BODY, CALLER, JSON, Contract, Operation, answer
 from engine.objects import drs
 from engine.objects.record import RecordError
 
@@ -109,6 +110,54 @@ async def bulk_access(request: Request) -> Response:
     )
     return JSONResponse(drs.access_urls(pairs, iter(signed)))
 
+
+class BulkIds(TypedDict):
+    bulk_object_ids: list[str]
+
+
+class AccessIds(TypedDict):
+    bulk_object_id: str
+    bulk_access_ids: list[str]
+
+
+class BulkAccessIds(TypedDict):
+    bulk_object_access_ids: list[AccessIds]
+
+
+_PASSPORTS = {JSON: {"type": "object", "description": "Passports: bearer tokens stand in for them"}}
+_OBJECT = Operation(
+    "A DRS object (blob)", {200: answer("", drs.DrsObject)}, (*CALLER, 400, 404), body=_PASSPORTS
+)
+_ACCESS = Operation(
+    "A signed URL for the object's bytes (access id `s3`)",
+    {200: answer("", drs.AccessURL)},
+    (*CALLER, 400, 404),
+    body=_PASSPORTS,
+)
+CONTRACT = Contract(
+    "DRS (GA4GH)",
+    {
+        service_info: {"GET": Operation("GA4GH service-info", {200: answer("", drs.ServiceInfo)})},
+        bulk_objects: {
+            "POST": Operation(
+                "Many DRS objects, and why the others did not resolve",
+                {200: answer("", drs.BulkObjects)},
+                BODY,
+                body={JSON: BulkIds},
+            )
+        },
+        bulk_access: {
+            "POST": Operation(
+                "Signed URLs for many (object, access id) pairs",
+                {200: answer("", drs.BulkAccessURLs)},
+                BODY,
+                body={JSON: BulkAccessIds},
+            )
+        },
+        access: {"GET": _ACCESS, "POST": _ACCESS},
+        drs_object: {"GET": _OBJECT, "POST": _OBJECT},
+    },
+)
 
 routes = [
     Route(PREFIX + "/service-info", service_info),

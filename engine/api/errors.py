@@ -2,8 +2,9 @@
 
 Sheepdog's clients read `message` and `code` from an error body, so every
 error answer carries both; GA4GH APIs (DRS, under `/ga4gh/`) name them
-`msg` and `status_code`, and there every error answers in that shape, a
-route that does not exist or a method it does not take included.
+`msg` and `status_code`. Every error answers in the shape of its path's API,
+a route that does not exist or a method it does not take included, so the
+OpenAPI contract (engine/api/openapi.py) holds for any path a client sends.
 """
 
 from __future__ import annotations
@@ -64,10 +65,9 @@ async def _not_found(request: Request, error: Exception) -> Response:
 
 
 async def _routing(request: Request, error: Exception) -> Response:
-    """No route, or not this method: Starlette's plain text, but GA4GH's shape under `/ga4gh/`."""
+    """No route (a path parameter its route cannot match included, e.g. one holding a line
+    break), or not this method: the error body of the API at the path, naming what was asked."""
     assert isinstance(error, HTTPException)
-    if not request.url.path.startswith(GA4GH):
-        return PlainTextResponse(error.detail, error.status_code, headers=error.headers)
     allowed = (error.headers or {}).get("Allow")
     message = f"{error.detail}: {request.method} {request.url.path}"
     return problem(

@@ -11,7 +11,7 @@ other clients use too, so the dashboard shows what any guppy client sees.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypedDict
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -20,6 +20,7 @@ from starlette.routing import Mount, Route
 
 from engine.api.errors import HTTPProblem
 from engine.api.guppy import access
+from engine.api.openapi import Contract, NodeTypeName, Operation, answer
 from engine.dictionary.model import Dictionary, NodeType
 from engine.query.counts import counts_by_project, counts_by_type
 from engine.query.facets import facets
@@ -113,6 +114,44 @@ async def record(request: Request) -> Response:
         raise HTTPProblem(404, f"no {node.name} with id {request.path_params['id']}")
     return JSONResponse(found)
 
+
+class DictionarySummary(TypedDict):
+    categories: list[str]
+    nodes: list[dict[str, Any]]
+
+
+class ProjectCounts(TypedDict):
+    project_id: str
+    counts: dict[str, int]
+
+
+class Projects(TypedDict):
+    types: list[str]
+    projects: list[ProjectCounts]
+
+
+CONTRACT = Contract(
+    "exploration (dashboard)",
+    {
+        dictionary: {
+            "GET": Operation(
+                "Node types with their links, facets, properties and live counts",
+                {200: answer("", DictionarySummary)},
+            )
+        },
+        projects: {
+            "GET": Operation("Counts per project and node type", {200: answer("", Projects)})
+        },
+        record: {
+            "GET": Operation(
+                "A record and its neighbours along every edge",
+                {200: answer("`{record, edges}`.", dict[str, Any])},
+                (404,),
+                path={"type": NodeTypeName},
+            )
+        },
+    },
+)
 
 routes = [
     Mount(

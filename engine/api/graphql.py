@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
-from typing import Any
+from typing import Any, NotRequired, TypedDict
 
 import anyio
 from graphql import FieldNode, GraphQLError, OperationDefinitionNode, parse
@@ -32,6 +32,7 @@ from starlette.staticfiles import StaticFiles
 from engine.api.body import json_object
 from engine.api.errors import HTTPProblem
 from engine.api.objects import record_access
+from engine.api.openapi import HTML, JSON, Contract, Operation, Problem, answer
 from engine.api.submission import PREFIXES
 from engine.auth.errors import AuthError
 from engine.auth.principal import Principal, principal
@@ -157,6 +158,38 @@ def _routes() -> list[BaseRoute]:
     routes.append(Mount("/graphql/assets", app=StaticFiles(directory=GRAPHIQL / "assets")))
     return routes
 
+
+class GraphQLRequest(TypedDict):
+    query: str
+    variables: NotRequired[dict[str, Any] | None]
+    operationName: NotRequired[str | None]
+
+
+class GraphQLBody(TypedDict):
+    """A GraphQL answer; `errors` when there are any (peregrine's are strings)."""
+
+    data: Any
+    errors: NotRequired[list[Any]]
+
+
+_ANSWER = answer("The answer.", GraphQLBody)
+_REFUSED = answer(
+    "Refused: not signed in, or a mutation's permission is lacking.", GraphQLBody | Problem
+)
+CONTRACT = Contract(
+    "query (peregrine)",
+    {
+        graphql: {
+            "POST": Operation(
+                "A GraphQL query or mutation over the projects the caller may read",
+                {200: _ANSWER, 400: _ANSWER, 401: _REFUSED, 403: _REFUSED, 413: _ANSWER},
+                body={JSON: GraphQLRequest},
+            )
+        },
+        getschema: {"GET": Operation("The schema's introspection", {200: answer("", GraphQLBody)})},
+        graphiql: {"GET": Operation("GraphiQL", {200: HTML})},
+    },
+)
 
 # Before the submission routes: their `/{program}` would take `/graphql` for a program name.
 routes = _routes()

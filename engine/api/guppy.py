@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, Literal, NotRequired, TypedDict
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -22,6 +22,17 @@ from starlette.routing import Route
 
 from engine.api.body import json_object
 from engine.api.errors import HTTPProblem
+from engine.api.graphql import GraphQLBody, GraphQLRequest
+from engine.api.openapi import (
+    BODY,
+    JSON,
+    Answer,
+    Contract,
+    NodeTypeName,
+    Operation,
+    Problem,
+    answer,
+)
 from engine.auth.principal import principal
 from engine.graphql.guppy_schema import GuppySchema
 from engine.query.access import ACCESSIBILITIES, Access
@@ -120,6 +131,49 @@ async def download(request: Request) -> Response:
         headers={"content-disposition": f"attachment; filename={node.name}.{fmt}"},
     )
 
+
+class DownloadRequest(TypedDict):
+    type: NotRequired[NodeTypeName]
+    filter: NotRequired[Any]
+    sort: NotRequired[Any]
+    fields: NotRequired[list[str]]
+    accessibility: NotRequired[Literal["accessible", "unaccessible", "all"]]
+    format: NotRequired[Literal["json", "tsv", "csv"]]
+
+
+_ANSWER = answer("The answer.", GraphQLBody)
+CONTRACT = Contract(
+    "exploration (guppy)",
+    {
+        graphql: {
+            "POST": Operation(
+                "Aggregations, histograms and rows over what the caller may see",
+                {200: _ANSWER, 400: answer("Errors.", GraphQLBody | Problem)},
+                (413,),
+                body={JSON: GraphQLRequest},
+                body_required=False,
+            )
+        },
+        download: {
+            "POST": Operation(
+                "Every record of `type` matching `filter`, streamed as JSON, TSV or CSV",
+                {
+                    200: Answer(
+                        "The records.",
+                        {
+                            JSON: list[dict[str, Any]],
+                            "text/tab-separated-values": str,
+                            "text/csv": str,
+                        },
+                    )
+                },
+                BODY,
+                body={JSON: DownloadRequest},
+                body_required=False,
+            )
+        },
+    },
+)
 
 routes = [
     Route("/guppy/graphql", graphql, methods=["POST"]),

@@ -15,7 +15,7 @@ suffix (`/versions`, `/latest`) come before the bare record route.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypedDict
 
 from starlette.concurrency import run_in_threadpool
 from starlette.convertors import Convertor, register_url_convertor
@@ -33,6 +33,7 @@ from engine.api.objects import (
     required_param,
     whole_number,
 )
+from engine.api.openapi import BODY, CALLER, EMPTY, JSON, Contract, Operation, Param, answer
 from engine.json_input import INT64_MAX
 from engine.objects.index import MAX_LIMIT, RecordQuery
 from engine.objects.keys import UUID
@@ -56,7 +57,13 @@ class GuidConvertor(Convertor[str]):
 register_url_convertor("guid", GuidConvertor())
 
 
-def _ids(record: IndexRecord) -> dict[str, str]:
+class Ids(TypedDict):
+    did: str
+    rev: str
+    baseid: str
+
+
+def _ids(record: IndexRecord) -> Ids:
     return {"did": record.did, "rev": record.rev, "baseid": record.baseid}
 
 
@@ -191,6 +198,117 @@ def _routes(prefix: str) -> list[Route]:
         *urls.routes(prefix),
     ]
 
+
+class RecordList(TypedDict):
+    """The records found, and the filters they were found by."""
+
+    records: list[IndexRecord]
+    ids: list[str] | None
+    size: int | None
+    file_name: str | None
+    hashes: dict[str, str]
+    urls: list[str]
+    acl: list[str]
+    authz: list[str]
+    start: str | None
+    page: int
+    limit: int
+
+
+_LISTED = (
+    Param("ids", "Comma-separated dids"),
+    Param("hash", "`<type>:<value>`, e.g. md5:<32 hex digits> (repeatable)"),
+    Param("size", "Size in bytes", int),
+    Param("file_name", "File name"),
+    Param("uploader", "Uploader"),
+    Param("version", "Version label"),
+    Param("url", "A URL the record holds (repeatable)"),
+    Param("acl", "Comma-separated acl entries"),
+    Param("authz", "Comma-separated resource paths"),
+    Param("metadata", "`key:value` (repeatable)"),
+    Param("start", "Records after this did"),
+    Param("limit", f"At most this many (1 to {MAX_LIMIT}, default 100)", int),
+    Param("page", "Page number, with limit", int),
+)
+_REV = Param("rev", "The record's current revision", required=True)
+_RECORD = answer("The record.", IndexRecord)
+_IDS = answer("The record's did, revision and base id.", Ids)
+_WRITE = (*BODY, *CALLER, 404, 409)
+CONTRACT = Contract(
+    "index (indexd)",
+    {
+        records: {
+            "GET": Operation(
+                "Records by indexd's filters", {200: answer("", RecordList)}, (400,), _LISTED
+            ),
+            "POST": Operation(
+                "Create a record", {200: _IDS}, (*BODY, *CALLER, 409), body={JSON: dict[str, Any]}
+            ),
+        },
+        record: {
+            "GET": Operation(
+                "A record by did (or base id: its latest version)",
+                {200: _RECORD},
+                (*CALLER, 400, 404),
+            ),
+            "PUT": Operation(
+                "Update a record", {200: _IDS}, _WRITE, (_REV,), {JSON: dict[str, Any]}
+            ),
+            "DELETE": Operation("Delete a record", {200: EMPTY}, (*CALLER, 400, 404, 409), (_REV,)),
+            "POST": Operation(
+                "Add a new version", {200: _IDS}, _WRITE, body={JSON: dict[str, Any]}
+            ),
+        },
+        versions: {
+            "GET": Operation(
+                "Every version of a record, oldest first",
+                {200: answer("Versions by position.", dict[str, IndexRecord])},
+                (*CALLER, 404),
+            )
+        },
+        latest: {
+            "GET": Operation(
+                "The latest version of a record",
+                {200: _RECORD},
+                (*CALLER, 404),
+                (Param("has_version", "Only versions with a version label", bool),),
+            )
+        },
+        blank: {
+            "POST": Operation(
+                "A blank record, filled when its bytes arrive",
+                {201: _IDS},
+                (*BODY, *CALLER),
+                body={JSON: dict[str, Any]},
+            )
+        },
+        blank_update: {
+            "PUT": Operation(
+                "Fill a blank record", {200: _IDS}, _WRITE, (_REV,), {JSON: dict[str, Any]}
+            )
+        },
+        bulk_documents: {
+            "POST": Operation(
+                "The records of many dids",
+                {200: answer("The records found.", list[IndexRecord])},
+                BODY,
+                body={JSON: list[str]},
+            )
+        },
+        mint: {
+            "GET": Operation(
+                "New GUIDs, under the commons' prefix",
+                {200: answer("", dict[str, list[str]])},
+                (400,),
+                (Param("count", f"How many (1 to {MAX_MINT})", int),),
+            )
+        },
+        guid_prefix: {
+            "GET": Operation("The commons' GUID prefix", {200: answer("", dict[str, str | None])})
+        },
+        stats: {"GET": Operation("Record count and total size", {200: answer("", dict[str, int])})},
+    },
+)
 
 # `/index/...` first: the root set's `/index/{did:path}` would take `/index/index/<did>`.
 routes = [

@@ -11,10 +11,14 @@ from __future__ import annotations
 import asyncio
 from dataclasses import asdict
 from importlib.metadata import version
+from typing import Literal, TypedDict
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
+
+from engine.api.openapi import JSON, TEXT, Answer, Contract, Operation, Param, answer
+from engine.graph.store import Health
 
 
 def _wants_json(request: Request) -> bool:
@@ -58,4 +62,39 @@ async def version_info(request: Request) -> Response:
     )
 
 
+class StatusJSON(TypedDict):
+    status: Literal["Healthy", "Unhealthy"]
+    graph: Health
+    objects: Health
+
+
+class Named(TypedDict):
+    name: str
+    version: str
+
+
+class VersionJSON(TypedDict):
+    commons: str
+    graph: Named
+    objects: Named
+
+
+def _health(description: str) -> Answer:
+    return Answer(description, {TEXT: str, JSON: StatusJSON})
+
+
+CONTRACT = Contract(
+    "status",
+    {
+        status: {
+            "GET": Operation(
+                "Whether every store is up: `Healthy` as text (what Gen3 clients compare), "
+                "or each store's health as JSON (`Accept: application/json` or `?format=json`)",
+                {200: _health("Healthy."), 503: _health("A store is down.")},
+                query=(Param("format", "`json` for JSON"),),
+            )
+        },
+        version_info: {"GET": Operation("The versions running", {200: answer("", VersionJSON)})},
+    },
+)
 routes = [Route("/_status", status), Route("/_version", version_info)]

@@ -8,7 +8,8 @@ is the table at the end (`ROUTES`), checked before the handler runs.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from dataclasses import replace
+from typing import Any, Literal, NotRequired, TypedDict
 
 import orjson
 import yaml
@@ -21,6 +22,19 @@ from engine.api.body import json_body, json_object, read_body
 from engine.api.errors import HTTPProblem
 from engine.api.guard import ADMIN, PUBLIC, Need, guarded_routes
 from engine.api.objects import data_objects, record_access
+from engine.api.openapi import (
+    BODY,
+    CALLER,
+    EMPTY,
+    JSON,
+    NODE_TYPE,
+    Answer,
+    Contract,
+    NodeTypeName,
+    Operation,
+    Param,
+    answer,
+)
 from engine.auth.principal import Principal, principal
 from engine.auth.resources import NameKind, name_problem, program_path, project_resource
 from engine.dictionary.compile import CompiledDictionary
@@ -39,7 +53,7 @@ from engine.submission.export import (
     unsupported,
 )
 from engine.submission.fetch import fetch_by_ids, fetch_documents, with_children
-from engine.submission.result import SubmissionResult
+from engine.submission.result import SubmissionJSON, SubmissionResult
 from engine.submission.submit import Target, find_project, submit_documents
 from engine.submission.tabular import template
 from engine.submission.transaction_log import Document, Origin
@@ -539,5 +553,207 @@ ROUTES = [
     (Q + "/_dictionary/{node}", dictionary_node, {"GET": PUBLIC}),
 ]
 # fmt: on
+
+# The contract (engine/api/openapi.py) -------------------------------------------------------
+
+
+class Links(TypedDict):
+    links: list[str]
+
+
+class DictionaryLinks(Links):
+    import_order: list[str]
+
+
+class ProgramAnswer(TypedDict):
+    id: str
+    name: str
+    message: str
+
+
+class BulkItem(TypedDict):
+    """One document of a bulk submission: its text, in its format."""
+
+    name: NotRequired[Any]
+    doc: str
+    doc_format: NotRequired[Literal["json", "tsv", "csv"]]
+
+
+class Subtransaction(TypedDict):
+    name: Any
+    response_json: SubmissionJSON
+
+
+class BulkJSON(SubmissionJSON):
+    """Sheepdog's bulk answer: the transaction's keys, and one answer per document."""
+
+    document_error_count: int
+    subtransactions: list[Subtransaction]
+
+
+class Entity(TypedDict):
+    id: str
+    type: str
+    program: str
+    project: str
+    properties: dict[str, Any]
+
+
+class Entities(TypedDict):
+    entities: list[Entity]
+
+
+DOCUMENT = {
+    "type": "object",
+    "required": ["type"],
+    "properties": {"type": NODE_TYPE, "submitter_id": {"type": "string"}},
+    "description": "An entity of the dictionary's node type `type` (see `_dictionary/{node}`)",
+}
+TABLES = {"text/tab-separated-values": str, "text/csv": str}
+SUBMITTED = {JSON: {"anyOf": [DOCUMENT, {"type": "array", "items": DOCUMENT}]}, **TABLES}
+OUTCOME = answer("Every entity's outcome; nothing written unless all are valid.", SubmissionJSON)
+OUTCOMES = {200: OUTCOME, 201: OUTCOME, 400: OUTCOME}
+
+
+def _submission(summary: str) -> Operation:
+    return Operation(summary, OUTCOMES, (*BODY, *CALLER, 404), body=SUBMITTED)
+
+
+def _bulk_submission(summary: str) -> Operation:
+    outcome = answer("The transaction and each document's part.", BulkJSON)
+    return Operation(
+        summary,
+        {200: outcome, 201: outcome, 400: outcome},
+        (*BODY, *CALLER, 404),
+        body={JSON: list[BulkItem]},
+    )
+
+
+_EXPORT_QUERY = (
+    Param("ids", "Comma-separated ids to export (win over node_label)"),
+    Param("node_label", "Export every entity of this node type", NODE_TYPE),
+    Param("format", "tsv (default), csv or json", Literal["tsv", "csv", "json"]),
+    Param("with_children", "Also export what is below the ids", Literal["true", "false"]),
+    Param("category", "With with_children: only this category"),
+    Param("without_id", "Leave ids out", Literal["true", "false"]),
+)
+_EXPORT_BODY = {
+    "type": "object",
+    "properties": {
+        "ids": {"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]},
+        "node_label": NODE_TYPE,
+        "format": {"enum": ["tsv", "csv", "json"]},
+        "with_children": {},
+        "category": {"type": "string"},
+        "without_id": {},
+    },
+}
+_EXPORTED = Answer("The entities, as a file.", {**TABLES, JSON: Any})
+_EXPORT = Operation(
+    "Sheepdog's export: by ids or by node type",
+    {200: _EXPORTED},
+    (*CALLER, 400, 404),
+    _EXPORT_QUERY,
+)
+_DELETE_QUERY = (
+    Param("cascade", "Delete what links to the entities too", Literal["true", "false"]),
+    Param("delete_records", "Delete their index records and bytes too", Literal["true", "false"]),
+)
+_DELETED = Operation(
+    "Delete entities (comma-separated ids)", OUTCOMES, (*CALLER, 400, 404), _DELETE_QUERY
+)
+_OPEN = Operation("Mark the project open", {200: OUTCOME}, (*CALLER, 400, 404))
+_TEMPLATE = Operation(
+    "An empty table of the node type's fields",
+    {200: Answer("The template.", TABLES)},
+    (400, 404),
+    (Param("format", "tsv (default) or csv", Literal["tsv", "csv"]),),
+    path={"node": NodeTypeName},
+)
+_DICTIONARY = Operation(
+    "Links to every node type's schema, and the order to submit them in",
+    {200: answer("Links.", DictionaryLinks)},
+    (400,),
+)
+_NODE = Operation(
+    "A node type's JSON Schema, a section (`_definitions`, `_terms`, `_settings`) or `_all`",
+    {200: answer("The schema.", dict[str, Any])},
+    (400, 404),
+    path={"node": NodeTypeName | Literal["_all", "_definitions", "_terms", "_settings"]},
+)
+_PROGRAM_EDIT = Operation(
+    "Create or update a project of the program (admin)",
+    {200: OUTCOME, 400: OUTCOME},
+    (*BODY, *CALLER, 404),
+    body={JSON: dict[str, Any]},
+)
+CONTRACT = Contract(
+    "submission (sheepdog)",
+    {
+        programs: {
+            "GET": Operation("The programs the caller may read", {200: answer("Links.", Links)}),
+            **dict.fromkeys(
+                ("POST", "PUT", "PATCH"),
+                Operation(
+                    "Create or update a program (admin)",
+                    {200: answer("The program.", ProgramAnswer)},
+                    (*BODY, *CALLER),
+                    body={JSON: dict[str, Any]},
+                ),
+            ),
+        },
+        program: {
+            "GET": Operation(
+                "The projects of the program the caller may read",
+                {200: answer("Links.", Links)},
+                (*CALLER, 400, 404),
+            ),
+            **dict.fromkeys(("POST", "PUT", "PATCH"), _PROGRAM_EDIT),
+            "DELETE": Operation(
+                "Delete an empty program (admin)", {204: EMPTY}, (*CALLER, 400, 404, 409)
+            ),
+        },
+        project: {
+            "POST": _submission("Create entities (JSON, TSV or CSV), in one transaction"),
+            "PUT": _submission("Create or update entities (JSON, TSV or CSV), in one transaction"),
+            "DELETE": Operation(
+                "Delete an empty project (admin)", {204: EMPTY}, (*CALLER, 400, 404, 409)
+            ),
+        },
+        project_dry_run: dict.fromkeys(("POST", "PUT"), _submission("Validate, write nothing")),
+        bulk: dict.fromkeys(
+            ("POST", "PUT"), _bulk_submission("Submit several documents in one transaction")
+        ),
+        bulk_dry_run: dict.fromkeys(
+            ("POST", "PUT"), _bulk_submission("Validate several documents")
+        ),
+        entities: {
+            "GET": Operation(
+                "Entities by comma-separated ids",
+                {200: answer("The entities.", Entities)},
+                (*CALLER, 400, 404),
+            ),
+            "DELETE": _DELETED,
+        },
+        delete_dry_run: {"DELETE": _DELETED},
+        export: {
+            "GET": _EXPORT,
+            "POST": replace(_EXPORT, body={JSON: _EXPORT_BODY}, body_required=False),
+        },
+        manifest: {
+            "GET": Operation(
+                "The file manifest (YAML) of data files",
+                {200: Answer("`files: [...]`.", {"application/x-yaml": str})},
+                (*CALLER, 400, 404),
+                (Param("ids", "Comma-separated ids of data files", required=True),),
+            )
+        },
+        node_template: {"GET": _TEMPLATE},
+        open_project: dict.fromkeys(("POST", "PUT"), _OPEN),
+        open_dry_run: dict.fromkeys(("POST", "PUT"), _OPEN),
+        dictionary_index: {"GET": _DICTIONARY},
+        dictionary_node: {"GET": _NODE},
+    },
+)
 
 routes = [Mount(prefix, routes=guarded_routes(ROUTES)) for prefix in PREFIXES]

@@ -10,12 +10,15 @@ other value those without one.
 
 from __future__ import annotations
 
+from typing import Any
+
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from engine.api.objects import data_objects, hashes_param, listed, optional_number, whole_number
+from engine.api.openapi import Contract, Operation, Param, answer
 from engine.objects.index import MAX_LIMIT, RecordQuery
 from engine.objects.record import RecordError
 from engine.objects.urls import FIELDS, Page, UrlFilter
@@ -102,6 +105,59 @@ async def by_metadata(request: Request) -> Response:
         _page(request, "offset", 1000),
     )
     return JSONResponse(answer)
+
+
+_PAGED = (
+    Param("versioned", "true: records with a version; anything else: without"),
+    Param("offset", "Skip this many", int),
+    Param("limit", f"At most this many (up to {MAX_LIMIT})", int),
+    Param("fields", f"Comma-separated, of {', '.join(FIELDS)}"),
+)
+_FOUND = answer("The records found, with the fields asked for.", list[dict[str, Any]])
+CONTRACT = Contract(
+    "index (indexd)",
+    {
+        urls: {
+            "GET": Operation(
+                "The URLs of the records matching ids, size and hash",
+                {200: answer("", dict[str, Any])},
+                (400,),
+                (
+                    Param("ids", "Comma-separated dids"),
+                    Param("size", "Size in bytes", int),
+                    Param("hash", "`<type>:<value>` (repeatable)"),
+                    Param("start", "Skip this many", int),
+                    Param("limit", f"At most this many (up to {MAX_LIMIT})", int),
+                ),
+            )
+        },
+        by_pattern: {
+            "GET": Operation(
+                "Records by what their URLs contain",
+                {200: _FOUND},
+                (400,),
+                (
+                    Param("include", "A text the URL holds"),
+                    Param("exclude", "A text it does not"),
+                    *_PAGED,
+                ),
+            )
+        },
+        by_metadata: {
+            "GET": Operation(
+                "The URLs whose urls_metadata has key = value",
+                {200: _FOUND},
+                (400,),
+                (
+                    Param("key", "urls_metadata key", required=True),
+                    Param("value", "its value", required=True),
+                    Param("url", "A text the URL holds"),
+                    *_PAGED,
+                ),
+            )
+        },
+    },
+)
 
 
 def routes(prefix: str) -> list[Route]:

@@ -98,6 +98,9 @@ def batch_folder(key: str) -> str | None:
     return f"{parts[0]}/{parts[1]}/" if len(parts) == 3 and parts[0] == BATCHES else None
 
 
+OWN = {"json": False}  # a field of Commons' own, not part of indexd's record
+
+
 @dataclass(frozen=True)
 class IndexRecord:
     did: str
@@ -119,8 +122,8 @@ class IndexRecord:
     acl: list[str] = field(default_factory=list)
     authz: list[str] = field(default_factory=list)
     metadata: dict[str, Any] = field(default_factory=dict)
-    storage_key: str | None = None
-    pending: bool = False
+    storage_key: str | None = field(default=None, metadata=OWN)
+    pending: bool = field(default=False, metadata=OWN)
 
     @property
     def blank(self) -> bool:
@@ -135,7 +138,8 @@ class IndexRecord:
     def to_json(self) -> dict[str, Any]:
         """indexd's record: every key present (clients `del` some of them unconditionally)."""
         body = dict(vars(self))  # shallow: asdict deep-copies, 55 µs a record
-        del body["storage_key"], body["pending"]
+        for name in _OWN:
+            del body[name]
         return body
 
     def to_props(self) -> dict[str, Any]:
@@ -161,6 +165,9 @@ class IndexRecord:
 
     def with_changes(self, changes: dict[str, Any]) -> IndexRecord:
         return replace(self, **changes)
+
+
+_OWN = tuple(f.name for f in fields(IndexRecord) if not f.metadata.get("json", True))
 
 
 def url_metadata_prefix(key: str, value: str) -> str:
