@@ -11,12 +11,14 @@ metadata (`INDEX_READ=public`), which the SDK's tokenless indexd reads need.
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import httpx
 import pytest
 import uvicorn
 import yaml
@@ -97,6 +99,14 @@ def credentials(env: dict[str, str], path: Path, user: str, *flags: str) -> Path
     return path
 
 
+def bearer(env: dict[str, str], folder: Path, user: str, *flags: str) -> dict[str, str]:
+    """The Authorization header of a new USER [--admin]: an API key traded for an access token."""
+    key = json.loads(credentials(env, folder / f"{user}.json", user, *flags).read_text())
+    answer = httpx.post(f"{env['COMMONS_PUBLIC_URL']}/user/credentials/cdis/access_token", json=key)
+    assert answer.status_code == 200, answer.text
+    return {"Authorization": f"Bearer {answer.json()['access_token']}"}
+
+
 @contextmanager
 def serving(
     graph: GraphStore,
@@ -106,8 +116,10 @@ def serving(
     folder: Path,
     monkeypatch: pytest.MonkeyPatch,
     host: str = "127.0.0.1",
+    policy: dict | None = None,
 ) -> Iterator[dict[str, str]]:
-    """Serve Commons at http://HOST:PORT with SDK_POLICY loaded; yields the CLI's environment."""
+    """Serve Commons at http://HOST:PORT with `policy` (SDK_POLICY unless given) loaded;
+    yields the CLI's environment."""
     if graph.dialect.name != "arcadedb":
         pytest.skip("the CLI is pointed at the session's ArcadeDB")
     port = free_port()
@@ -122,9 +134,9 @@ def serving(
         "NEO4J_DATABASE": endpoint.database,
     }
     apply_ddl(graph, compiled.ddl + RECORD_DDL)
-    policy = folder / "commons.policy.yaml"
-    policy.write_text(yaml.safe_dump(SDK_POLICY))
-    cli(env, "policy", "load", str(policy))
+    policy_file = folder / "commons.policy.yaml"
+    policy_file.write_text(yaml.safe_dump(SDK_POLICY if policy is None else policy))
+    cli(env, "policy", "load", str(policy_file))
     app = create_app(Stores(graph, objects), load_settings(environ=env), compiled)
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)

@@ -36,7 +36,7 @@ from engine.graph.arcadedb import EmbeddedArcadeDB
 from engine.graph.store import GraphStore
 from engine.objects.store import ObjectStore
 from tests.drs_world import DEMO, OPEN, POLICY, READER, SUBMITTER, upload
-from tests.live_commons import cli, credentials, serving
+from tests.live_commons import bearer, serving
 
 SUITE = "drs-compliance-suite==1.0.3"
 REQUIREMENTS = [SUITE, "werkzeug<3", "jsonschema"]
@@ -123,24 +123,22 @@ def commons(
     with (
         pytest.MonkeyPatch.context() as monkeypatch,
         serving(
-            graph_store, seaweedfs_store, compiled_default, arcadedb_server, folder, monkeypatch
+            graph_store,
+            seaweedfs_store,
+            compiled_default,
+            arcadedb_server,
+            folder,
+            monkeypatch,
+            policy=POLICY,
         ) as env,
     ):
-        (folder / "policy.yaml").write_text(json.dumps(POLICY))
-        cli(env, "policy", "load", str(folder / "policy.yaml"))
         url = env["COMMONS_PUBLIC_URL"]
-
-        def login(user: str) -> dict[str, str]:
-            api_key = json.loads(credentials(env, folder / f"{user}.json", user).read_text())
-            token = httpx.post(f"{url}/user/credentials/cdis/access_token", json=api_key)
-            return {"Authorization": f"Bearer {token.json()['access_token']}"}
-
-        with httpx.Client(base_url=url, headers=login(SUBMITTER)) as submitter:
+        with httpx.Client(base_url=url, headers=bearer(env, folder, SUBMITTER)) as submitter:
             objects = {
                 "controlled": [upload(submitter, DEMO, "reads.bam"), upload(submitter, DEMO, "x")],
                 "open": [upload(submitter, OPEN, "open.vcf")],
             }
-        token = login(READER)["Authorization"].removeprefix("Bearer ")
+        token = bearer(env, folder, READER)["Authorization"].removeprefix("Bearer ")
         yield {"url": url, "objects": objects, "token": token}
 
 

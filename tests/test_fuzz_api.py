@@ -17,7 +17,6 @@ derandomized (a fixed seed), at most BUDGET_S seconds.
 
 from __future__ import annotations
 
-import json
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -46,7 +45,7 @@ from engine.graph.store import GraphStore
 from engine.objects.store import ObjectStore
 from tests.auth_world import ok, project_tree, role
 from tests.fuzz_summary import FIGURES
-from tests.live_commons import cli, credentials, serving
+from tests.live_commons import bearer, serving
 
 # Cases per operation and caller, in rounds: valid data; for a writer, data naming their own
 # project, records and entities, and entity batches; invalid data.
@@ -225,20 +224,21 @@ def world(
     with (
         pytest.MonkeyPatch.context() as monkeypatch,
         serving(
-            graph_store, seaweedfs_store, compiled_default, arcadedb_server, folder, monkeypatch
+            graph_store,
+            seaweedfs_store,
+            compiled_default,
+            arcadedb_server,
+            folder,
+            monkeypatch,
+            policy=POLICY,
         ) as env,
     ):
-        (folder / "policy.yaml").write_text(json.dumps(POLICY))
-        cli(env, "policy", "load", str(folder / "policy.yaml"))
         url = env["COMMONS_PUBLIC_URL"]
 
-        def login(user: str, *flags: str) -> dict[str, str]:
-            key = json.loads(credentials(env, folder / f"{user}.json", user, *flags).read_text())
-            token = ok(httpx.post(f"{url}/user/credentials/cdis/access_token", json=key))
-            return {"Authorization": f"Bearer {token['access_token']}"}
-
         base = f"{url}{PREFIXES[0]}"
-        with httpx.Client(headers=login(ADMIN, "--admin"), timeout=TIMEOUT_S) as admin:
+        with httpx.Client(
+            headers=bearer(env, folder, ADMIN, "--admin"), timeout=TIMEOUT_S
+        ) as admin:
             ok(
                 admin.put(
                     f"{base}/",
@@ -255,7 +255,9 @@ def world(
                 ok(admin.put(f"{base}/{PROGRAM}", json=project))
         callers = [Caller("anonymous", {})]
         for user, code in WRITERS.items():
-            caller = Caller(user, login(user), code, {"program": [PROGRAM], "project": [code]})
+            caller = Caller(
+                user, bearer(env, folder, user), code, {"program": [PROGRAM], "project": [code]}
+            )
             with httpx.Client(base_url=url, headers=caller.headers, timeout=TIMEOUT_S) as client:
                 authz = [f"/programs/{PROGRAM}/projects/{code}"]
                 record = ok(
