@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from engine.dictionary.model import Dictionary
@@ -82,14 +82,21 @@ def mark_duplicates(entities: list[Entity]) -> None:
         if entity.result.id is not None:
             seen[("id", "", entity.result.id)].append(entity)
     for (key, _, value), copies in seen.items():
-        if len(copies) > 1:
-            where = ", ".join(str(copy.result.index) for copy in copies)
-            for copy in copies:
-                copy.result.error(
-                    ErrorType.NOT_UNIQUE,
-                    f"{key} '{value}' appears more than once in this request (entities {where})",
-                    key,
-                )
+        refuse_repeated(copies, f"{key} '{value}'", key)
+
+
+def refuse_repeated(copies: Sequence[Entity], described: str, *keys: str) -> None:
+    """A value that must be unique, `described`, held by more than one entity of the request:
+    a NOT_UNIQUE error on each copy, naming them all."""
+    if len(copies) < 2:
+        return
+    where = ", ".join(str(copy.result.index) for copy in copies)
+    for copy in copies:
+        copy.result.error(
+            ErrorType.NOT_UNIQUE,
+            f"{described} appears more than once in this request (entities {where})",
+            *keys,
+        )
 
 
 def assign_ids(

@@ -32,6 +32,7 @@ from engine.dictionary.model import NodeType
 from engine.graph import cypher
 from engine.graph.store import Transaction
 from engine.submission.entity import Entity
+from engine.submission.lookup import refuse_repeated
 from engine.submission.result import ErrorType
 
 # Answered by lookup.py already: `id` is unique everywhere, (project_id, submitter_id) decides
@@ -93,19 +94,13 @@ def check_unique_keys(tx: Transaction, entities: Sequence[Entity], project_id: s
 
 
 def _within_request(key: tuple[str, ...], held: list[tuple[Entity, list[Any]]]) -> None:
-    copies: dict[str, list[tuple[Entity, list[Any]]]] = defaultdict(list)
+    copies: dict[str, list[Entity]] = defaultdict(list)
+    described: dict[str, str] = {}
     for entity, values in held:
-        copies[repr(values)].append((entity, values))
-    for same in copies.values():
-        if len(same) > 1:
-            where = ", ".join(str(entity.result.index) for entity, _ in same)
-            for entity, values in same:
-                entity.result.error(
-                    ErrorType.NOT_UNIQUE,
-                    f"{_described(key, values)} appears more than once in this request "
-                    f"(entities {where})",
-                    *key,
-                )
+        copies[repr(values)].append(entity)
+        described[repr(values)] = _described(key, values)
+    for same, entities in copies.items():
+        refuse_repeated(entities, described[same], *key)
 
 
 def _against_store(
