@@ -7,6 +7,7 @@ the environment wins. Nothing else in the engine reads `os.environ`.
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -81,6 +82,11 @@ class Settings:
     auth_oidc_issuer: str = ""
     auth_oidc_jwks_url: str = ""
     auth_oidc_audience: str = ""
+    passport_issuers: str = (
+        ""  # JSON: the trusted passport and visa issuers (engine/auth/passports)
+    )
+    passport_max_ttl: int = 365 * 24 * 3600  # seconds a visa's `asserted` stays good for
+    passport_map_projects: bool = True  # grants reach projects whose dbgap_accession_number matches
     tier_access_level: str = "private"
     tier_access_limit: int = 50
     graphql_max_depth: int = 10
@@ -157,6 +163,8 @@ def load_settings(
             converted[name] = _CONVERTERS[kind](name.upper(), value)
         elif isinstance(known[name].default, Path):
             converted[name] = Path(value).expanduser()
+        elif isinstance(value, list | dict):  # a structured value in commons.yaml: its JSON text
+            converted[name] = json.dumps(value)
         else:
             converted[name] = str(value)
     return Settings(**converted)

@@ -37,6 +37,8 @@ from tests.auth_fixture import access_token
 BASE = "/api/v0/submission"
 A, B = "demo-a", "other-b"
 A_PATH, B_PATH = "/programs/demo/projects/a", "/programs/other/projects/b"
+A_STUDY = "phs000001.c1"  # A's dbgap_accession_number: a passport granting it opens A
+ACCESSIONS = {"a": A_STUDY, "b": "q"}
 CALLERS = ("anonymous", "logged_in", "reader", "submitter", "admin")
 USERS = {
     "logged_in": "nobody@example.org",
@@ -196,7 +198,12 @@ def _load(world: World) -> None:
                 json={"type": "program", "name": program, "dbgap_accession_number": "p"},
             )
         )
-        project = {"type": "project", "code": code, "name": code, "dbgap_accession_number": "q"}
+        project = {
+            "type": "project",
+            "code": code,
+            "name": code,
+            "dbgap_accession_number": ACCESSIONS[code],
+        }
         ok(admin.put(f"{BASE}/{program}", json=project))
     a_docs = [_study("a-st", "a"), *(_subject(f"a-su-{i}", "a-st") for i in (1, 2, 3))]
     b_docs = [_study("zz-b-st", "b"), *(_subject(f"zz-b-su-{i}", "zz-b-st") for i in (1, 2))]

@@ -26,7 +26,18 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.auth_world import A_PATH, B_PATH, BASE, CALLERS, MD5, A, World, build_world, ok
+from tests.auth_world import (
+    A_PATH,
+    A_STUDY,
+    B_PATH,
+    BASE,
+    CALLERS,
+    MD5,
+    A,
+    World,
+    build_world,
+    ok,
+)
 
 Check = Callable[[httpx.Response, str], None]
 PLACEHOLDER = re.compile(r"\{(\w+)\}")
@@ -195,7 +206,7 @@ CASES = [
     Case("list projects of other", "GET", f"{BASE}/other", ADMIN_ONLY),
     Case("list projects of nowhere", "GET", f"{BASE}/nowhere", (401, 403, 403, 403, 404)),
     Case("upsert program", "PUT", f"{BASE}/", ADMIN_ONLY, {"type": "program", "name": "demo", "dbgap_accession_number": "p"}),
-    Case("upsert project", "PUT", f"{BASE}/demo", ADMIN_ONLY, {"type": "project", "code": "a", "name": "a", "dbgap_accession_number": "q"}),
+    Case("upsert project", "PUT", f"{BASE}/demo", ADMIN_ONLY, {"type": "project", "code": "a", "name": "a", "dbgap_accession_number": A_STUDY}),
     Case("delete unknown project", "DELETE", f"{BASE}/other/gone", (401, 403, 403, 403, 404)),
     Case("open project", "PUT", f"{BASE}/demo/a/open", ADMIN_ONLY),
     Case("get entity of A", "GET", f"{BASE}/demo/a/entities/{{a_subject}}", READ_A),

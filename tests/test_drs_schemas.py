@@ -287,6 +287,15 @@ def test_bulk(world: dict[str, Any]) -> None:
             assert httpx.get(item["url"]).content == DATA
 
 
+def test_authorizations(world: dict[str, Any]) -> None:
+    """OPTIONS answers DRS Authorizations: bearer tokens here (no passport issuer is set)."""
+    uploaded = world["objects"]["uploaded"]
+    found = valid(
+        world["callers"]["anonymous"].options(f"{DRS}/objects/{uploaded}"), AUTHORIZATIONS
+    )
+    assert found["supported_types"] == ["BearerAuth"] and found["drs_object_id"] == uploaded
+
+
 def test_errors(world: dict[str, Any]) -> None:
     """400, 401, 403, 404, 405 and 413 answers all read `{msg, status_code}`, with their headers."""
     callers, objects = world["callers"], world["objects"]
@@ -306,7 +315,6 @@ def test_errors(world: dict[str, Any]) -> None:
         (reader.get(f"{DRS}/no-such-route"), 404),
         (reader.delete(f"{DRS}/objects/{uploaded}"), 405),
         (reader.put(f"{DRS}/service-info"), 405),
-        (reader.options(f"{DRS}/objects/{uploaded}"), 405),  # no DRS Authorizations are served
         (reader.post(f"{DRS}/objects", json={"bulk_object_ids": ["x"] * 1001}), 413),
         (reader.post(f"{DRS}/objects", content=b" " * (1024 * 1024 + 1)), 413),  # MAX_BODY_MB
     ]

@@ -19,7 +19,7 @@ from starlette.routing import Route
 from engine.api.body import form_body, json_body, json_object, read_body
 from engine.api.errors import HTTPProblem
 from engine.api.openapi import BODY, CALLER, JSON, Contract, Operation, answer
-from engine.auth.authority import Authority
+from engine.auth.authority import GRANTS_CLAIM, Authority
 from engine.auth.errors import AuthError
 from engine.auth.policy_store import save_policy, show_policy
 from engine.auth.principal import principal
@@ -49,6 +49,25 @@ async def access_token(request: Request) -> Response:
         raise HTTPProblem(400, "send the API key as 'api_key' (the content of credentials.json)")
     token = await run_in_threadpool(_authority(request).exchange, api_key)
     return JSONResponse({"access_token": token})
+
+
+async def passport_exchange(request: Request) -> Response:
+    """GA4GH passports → a short Commons access token carrying their grants, so GraphQL, guppy
+    and the dashboard, which take bearer tokens, follow them; it ends when the first grant does."""
+    passports = (await json_object(request)).get("passports")
+    if not isinstance(passports, list) or not passports:
+        raise HTTPProblem(400, "send 'passports': a non-empty list of passport JWTs")
+    if not all(isinstance(passport, str) and passport for passport in passports):
+        raise HTTPProblem(400, "passports must be a list of passport JWTs")
+    token, claims = await run_in_threadpool(_authority(request).exchange_passports, passports)
+    return JSONResponse(
+        {
+            "access_token": token,
+            "token_type": "Bearer",
+            "expires_in": claims["exp"] - claims["iat"],
+            "studies": claims[GRANTS_CLAIM],
+        }
+    )
 
 
 async def user_info(request: Request) -> Response:
@@ -122,6 +141,17 @@ class AccessToken(TypedDict):
     access_token: str
 
 
+class PassportToken(TypedDict):
+    access_token: str
+    token_type: str
+    expires_in: int
+    studies: list[str]
+
+
+class PassportsBody(TypedDict):
+    passports: list[str]
+
+
 class Grant(TypedDict):
     service: str
     method: str
@@ -148,6 +178,14 @@ CONTRACT = Contract(
                 body={JSON: APIKey, "application/x-www-form-urlencoded": APIKey},
             )
         },
+        passport_exchange: {
+            "POST": Operation(
+                "GA4GH passports exchanged for an access token carrying their grants",
+                {200: answer("The access token, and the studies it opens.", PassportToken)},
+                (*BODY, 401),
+                body={JSON: PassportsBody},
+            )
+        },
         user_info: {
             "GET": Operation(
                 "Who the token names and what they may do", {200: answer("", UserInfo)}, (401,)
@@ -170,6 +208,7 @@ routes = [
     Route("/user/.well-known/jwks", jwks),
     Route("/user/credentials/cdis/access_token", access_token, methods=["POST"]),
     Route("/user/credentials/api/access_token", access_token, methods=["POST"]),
+    Route("/user/ga4gh/passport/exchange", passport_exchange, methods=["POST"]),
     Route("/user/user", user_info),
     Route("/admin/policy", admin_policy, methods=["GET", "PUT"]),
 ]

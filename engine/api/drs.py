@@ -3,8 +3,11 @@
 Object ids may contain a slash (`dg.1234/<uuid>`), sent escaped (`%2F`) or
 not; both arrive decoded, so the id is a `path` parameter and the access
 route, whose id is followed by `/access/<id>`, is matched first. GET and
-POST answer alike: POST is how DRS clients send passports, which Commons'
-bearer tokens stand in for.
+POST answer alike, but POST bodies may carry GA4GH `passports` (DRS 1.2+):
+the request is then made as the passports' holder
+(engine/auth/passports/), so one is sent instead of a bearer token, never
+with one (fence answers both at once with a 400, and so does Commons). An
+empty `passports` list is no passport.
 
 The bulk requests (`POST /objects` with `bulk_object_ids`, `POST
 /objects/access` with `bulk_object_access_ids`) come before the id routes,
@@ -12,23 +15,27 @@ so `POST /objects/access` is the bulk request even if a record's id is
 `access`; `GET` of such an object still finds it.
 
 Every object is a blob (Commons keeps no bundles), so `expand` changes
-nothing, as DRS says of blobs. `OPTIONS` (DRS Authorizations) is not
-served: it answers 405, which DRS reads as "not supported". Every error
-answers DRS's `{msg, status_code}` (engine/api/errors.py).
+nothing, as DRS says of blobs. `OPTIONS /objects/{id}` answers DRS's
+Authorizations: the bearer issuer and the trusted passport issuers, the
+same for every id, so it tells nothing of which objects exist. Every
+error answers DRS's `{msg, status_code}` (engine/api/errors.py).
 """
 
 from __future__ import annotations
 
-from typing import Any, TypedDict
+from dataclasses import replace
+from typing import Any, NotRequired, TypedDict
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from engine.api.body import json_body
+from engine.api.body import json_body, json_object
+from engine.api.errors import HTTPProblem
 from engine.api.objects import data_objects
 from engine.api.openapi import BODY, CALLER, JSON, Contract, Operation, answer
+from engine.auth.authority import Authority
 from engine.objects import drs
 from engine.objects.record import RecordError
 
@@ -47,14 +54,60 @@ def _region(request: Request) -> str:
     return request.app.state.settings.s3_region
 
 
+def _passports(body: Any) -> list[str]:
+    """The body's `passports` (none when the body has none or they are `[]`)."""
+    passports = body.get("passports", []) if isinstance(body, dict) else []
+    if not isinstance(passports, list) or not all(isinstance(p, str) and p for p in passports):
+        raise HTTPProblem(400, "passports must be a list of passport JWTs")
+    return passports
+
+
+async def _as_holder(request: Request, body: Any) -> None:
+    """With passports in `body`, the request is made as their holder (checked here)."""
+    passports = _passports(body)
+    if not passports:
+        return
+    if request.headers.get("authorization", "").strip():
+        raise HTTPProblem(
+            400, "send passports or an Authorization header, not both (DRS passports stand alone)"
+        )
+    authority: Authority = request.app.state.auth
+    request.state.principal = await run_in_threadpool(authority.passport_principal, passports)
+
+
+async def _posted(request: Request) -> None:
+    """A POST's `{"expand"?, "passports"?}` body, acted on (GET has none)."""
+    if request.method != "POST":
+        return
+    body = await json_object(request, optional=True)
+    if not isinstance(body.get("expand", False), bool):
+        raise HTTPProblem(400, "expand must be true or false")
+    await _as_holder(request, body)
+
+
 async def drs_object(request: Request) -> Response:
+    await _posted(request)
     record = await run_in_threadpool(
         (await data_objects(request)).get, request.path_params["object_id"]
     )
     return JSONResponse(drs.drs_object(record, _host(request), _region(request)))
 
 
+async def authorizations(request: Request) -> Response:
+    """DRS Authorizations: how a client may be let in, the same for every object."""
+    authority: Authority = request.app.state.auth
+    issuers = sorted(authority.passports.issuers) if authority.passports else []
+    found: drs.Authorizations = {
+        "drs_object_id": request.path_params["object_id"],
+        "supported_types": ["BearerAuth", *(["PassportAuth"] if issuers else [])],
+        "passport_auth_issuers": issuers,
+        "bearer_auth_issuers": [authority.issuer],
+    }
+    return JSONResponse(found)
+
+
 async def access(request: Request) -> Response:
+    await _posted(request)
     object_id, access_id = request.path_params["object_id"], request.path_params["access_id"]
     if access_id != drs.ACCESS_ID:
         raise drs.no_access_method(object_id, access_id)
@@ -80,7 +133,9 @@ def _bulk(body: Any, name: str) -> list[Any]:
 
 async def bulk_objects(request: Request) -> Response:
     """`{"bulk_object_ids": [...]}` -> the DRS objects that resolve, and why the others do not."""
-    ids = _strings(_bulk(await json_body(request), "bulk_object_ids"), "bulk_object_ids")
+    body = await json_body(request)
+    ids = _strings(_bulk(body, "bulk_object_ids"), "bulk_object_ids")
+    await _as_holder(request, body)
     records = await run_in_threadpool((await data_objects(request)).resolve_many, ids, "read")
     return JSONResponse(drs.drs_objects(ids, records, _host(request), _region(request)))
 
@@ -103,7 +158,9 @@ def _access_pairs(body: Any) -> list[tuple[str, str]]:
 
 async def bulk_access(request: Request) -> Response:
     """Signed URLs for (object, access id) pairs; only `s3` is an access id here."""
-    pairs = _access_pairs(await json_body(request))
+    body = await json_body(request)
+    pairs = _access_pairs(body)
+    await _as_holder(request, body)
     s3_ids = [object_id for object_id, access_id in pairs if access_id == drs.ACCESS_ID]
     signed = await run_in_threadpool(
         (await data_objects(request)).download_urls, s3_ids, None, drs.ACCESS_ID
@@ -113,6 +170,7 @@ async def bulk_access(request: Request) -> Response:
 
 class BulkIds(TypedDict):
     bulk_object_ids: list[str]
+    passports: NotRequired[list[str]]
 
 
 class AccessIds(TypedDict):
@@ -122,17 +180,30 @@ class AccessIds(TypedDict):
 
 class BulkAccessIds(TypedDict):
     bulk_object_access_ids: list[AccessIds]
+    passports: NotRequired[list[str]]
 
 
-_PASSPORTS = {JSON: {"type": "object", "description": "Passports: bearer tokens stand in for them"}}
-_OBJECT = Operation(
-    "A DRS object (blob)", {200: answer("", drs.DrsObject)}, (*CALLER, 400, 404), body=_PASSPORTS
-)
+class ObjectBody(TypedDict):
+    """DRS's PostObjectBody: passports (GA4GH passport JWTs) instead of a bearer token."""
+
+    expand: NotRequired[bool]
+    passports: NotRequired[list[str]]
+
+
+class Passports(TypedDict):
+    passports: NotRequired[list[str]]
+
+
+_OBJECT = Operation("A DRS object (blob)", {200: answer("", drs.DrsObject)}, (*CALLER, 400, 404))
 _ACCESS = Operation(
     "A signed URL for the object's bytes (access id `s3`)",
     {200: answer("", drs.AccessURL)},
     (*CALLER, 400, 404),
-    body=_PASSPORTS,
+)
+_POST_ERRORS = (*CALLER, *BODY, 404)
+_AUTHORIZATIONS = Operation(
+    "How a client may be let in: bearer tokens and the trusted passport issuers (DRS 1.4)",
+    {200: answer("", drs.Authorizations)},
 )
 CONTRACT = Contract(
     "DRS (GA4GH)",
@@ -142,7 +213,7 @@ CONTRACT = Contract(
             "POST": Operation(
                 "Many DRS objects, and why the others did not resolve",
                 {200: answer("", drs.BulkObjects)},
-                BODY,
+                (*BODY, *CALLER),
                 body={JSON: BulkIds},
             )
         },
@@ -150,12 +221,23 @@ CONTRACT = Contract(
             "POST": Operation(
                 "Signed URLs for many (object, access id) pairs",
                 {200: answer("", drs.BulkAccessURLs)},
-                BODY,
+                (*BODY, *CALLER),
                 body={JSON: BulkAccessIds},
             )
         },
-        access: {"GET": _ACCESS, "POST": _ACCESS},
-        drs_object: {"GET": _OBJECT, "POST": _OBJECT},
+        access: {
+            "GET": _ACCESS,
+            "POST": replace(
+                _ACCESS, errors=_POST_ERRORS, body={JSON: Passports}, body_required=False
+            ),
+        },
+        drs_object: {
+            "GET": _OBJECT,
+            "POST": replace(
+                _OBJECT, errors=_POST_ERRORS, body={JSON: ObjectBody}, body_required=False
+            ),
+        },
+        authorizations: {"OPTIONS": _AUTHORIZATIONS},
     },
 )
 
@@ -165,4 +247,5 @@ routes = [
     Route(PREFIX + "/objects/access", bulk_access, methods=["POST"]),
     Route(PREFIX + "/objects/{object_id:path}/access/{access_id}", access, methods=["GET", "POST"]),
     Route(PREFIX + "/objects/{object_id:path}", drs_object, methods=["GET", "POST"]),
+    Route(PREFIX + "/objects/{object_id:path}", authorizations, methods=["OPTIONS"]),
 ]

@@ -17,7 +17,10 @@ from engine.auth import accounts
 from engine.auth.errors import AuthError
 from engine.auth.keys import KeyRing
 from engine.auth.oidc import ExternalIssuer
-from engine.auth.policy import Authz
+from engine.auth.passports import grants
+from engine.auth.passports.issuers import parse_issuers
+from engine.auth.passports.validation import Passport, PassportChecker
+from engine.auth.policy import Authz, Permission
 from engine.auth.policy_store import ACTIVE, load_policy_file, read_authz
 from engine.auth.principal import Principal
 from engine.auth.tokens import Purpose, mint, unverified, user_name, verify
@@ -26,6 +29,7 @@ from engine.graph.ddl import apply_ddl
 from engine.graph.store import GraphStore, Row, Transaction
 
 API_KEY_CLAIM = "api_key_jti"
+GRANTS_CLAIM = "ga4gh_grants"  # the studies a passport granted, in a token exchanged for it
 
 _STANDING = (
     "OPTIONAL MATCH (p:CommonsPolicy {id: $policy}) "
@@ -62,6 +66,9 @@ class Authority:
             if settings.auth_oidc_issuer
             else None
         )
+        issuers = parse_issuers(settings.passport_issuers)
+        self.passports = PassportChecker(issuers, settings.passport_max_ttl) if issuers else None
+        self.map_projects = settings.passport_map_projects
         self._authz: tuple[int | None, Authz] = (None, Authz())
 
     def prepare(self, policy_file: Path | None = None) -> bool:
@@ -117,6 +124,37 @@ class Authority:
         )
         return token
 
+    def check_passports(self, passports: list[str]) -> list[Passport]:
+        """Each passport checked (a 401 naming what fails); a 400 when none are trusted here."""
+        if self.passports is None:
+            raise AuthError(
+                400, "passports are not accepted here: no PASSPORT_ISSUERS are configured"
+            )
+        return [self.passports.check(passport) for passport in passports]
+
+    def exchange_passports(self, passports: list[str]) -> tuple[str, dict[str, Any]]:
+        """A short access token carrying the passports' grants; it ends when the first grant does."""
+        checked = self.check_passports(passports)
+        studies = sorted({grant.study for passport in checked for grant in passport.grants})
+        return mint(
+            self.keys.signing_key(),
+            issuer=self.issuer,
+            user=checked[0].user,
+            purpose=Purpose.ACCESS,
+            lifetime=self.access_lifetime,
+            expires_at=min(passport.expires for passport in checked),
+            extra={GRANTS_CLAIM: studies},
+        )
+
+    def passport_principal(self, passports: list[str]) -> Principal:
+        """The holder of `passports` (named after the first), with what the passports grant."""
+        checked = self.check_passports(passports)
+        studies = {grant.study for passport in checked for grant in passport.grants}
+        return self._principal(checked[0].user, None, studies)
+
+    def _study_permissions(self, studies: set[str]) -> frozenset[Permission]:
+        return grants.permissions(grants.study_paths(self.graph, studies, self.map_projects))
+
     # Callers ---------------------------------------------------------------
 
     def _standing(self, name: str | None, jti: str | None) -> Standing:
@@ -145,26 +183,34 @@ class Authority:
     def principal(self, token: str | None) -> Principal:
         """The caller a bearer token names (None: anonymous), with their grants as of now."""
         if token is None:
-            name, jti = None, None
-        else:
-            claims = self._claims(token)
-            purpose = claims.get("pur", Purpose.ACCESS)
-            if purpose != Purpose.ACCESS:
-                raise AuthError(
-                    401,
-                    f"a {purpose} token is not an access token; exchange an API key for one "
-                    "at /user/credentials/cdis/access_token",
-                )
-            name = user_name(claims)
-            jti = claims.get(API_KEY_CLAIM) if claims["iss"] == self.issuer else None
+            return self._principal(None, None, set())
+        claims = self._claims(token)
+        purpose = claims.get("pur", Purpose.ACCESS)
+        if purpose != Purpose.ACCESS:
+            raise AuthError(
+                401,
+                f"a {purpose} token is not an access token; exchange an API key for one "
+                "at /user/credentials/cdis/access_token",
+            )
+        own = claims["iss"] == self.issuer
+        jti = claims.get(API_KEY_CLAIM) if own else None
+        studies = set(claims.get(GRANTS_CLAIM) or ()) if own else set()
+        return self._principal(user_name(claims), jti, studies)
+
+    def _principal(self, name: str | None, jti: str | None, studies: set[str]) -> Principal:
+        """`name`'s grants as of now, and those of the studies a passport gave them.
+
+        A passport holder is a logged-in user named as fence names them, with
+        what the policy grants that name; never an admin through a passport.
+        """
         standing = self._standing(name, jti)
         if jti is not None and not standing.key_usable:
             raise AuthError(401, "the API key this token was made from has been revoked")
         policies = standing.authz.policy_ids(name, standing.policies)
         return Principal(
             name,
-            admin=standing.admin,
-            permissions=standing.authz.permissions(policies),
+            admin=standing.admin and not studies,
+            permissions=standing.authz.permissions(policies) | self._study_permissions(studies),
             projects_in=self._projects_in,
         )
 

@@ -8,6 +8,10 @@ plain: segments of letters, digits, `_`, `-` and `.`, never `.` or `..`,
 never empty, never percent-encoded, no backslashes, spaces or control
 characters. Otherwise `/programs/Z/projects/B1/../../A/projects/A1`, or a
 project coded `B1/x`, would count as "beneath" B1.
+
+A dbGaP study with its consent group (`phs000123.c1`) may stand where a
+program name does: fence gives a study's readers `/programs/phs000123.c1`
+and index records name it in their `authz` (engine/auth/passports/).
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ PROGRAMS = "/programs"
 PROGRAM_NAME = re.compile(r"[A-Za-z0-9_]+")
 PROJECT_CODE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_-]*")
 SEGMENT = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
+STUDY = re.compile(r"phs[0-9]{6}(?:\.c[0-9]+)?")
 
 
 class MalformedName(AuthError, ValueError):
@@ -74,6 +79,8 @@ def path_problem(path: str) -> str | None:
     for position, segment in enumerate(segments):
         kind: NameKind = "path segment"
         if segments[0] == "programs" and position == 1:
+            if STUDY.fullmatch(segment):
+                continue
             kind = "program name"
         elif segments[0] == "programs" and position == 3 and segments[2] == "projects":
             kind = "project code"

@@ -95,6 +95,18 @@ class BulkAccessURLs(TypedDict):
     resolved_drs_object_access_urls: list[BulkAccessURL]
 
 
+AuthType = Literal["None", "BasicAuth", "BearerAuth", "PassportAuth"]
+
+
+class Authorizations(TypedDict):
+    """DRS 1.4's Authorizations: what `OPTIONS /objects/{id}` answers."""
+
+    drs_object_id: str
+    supported_types: list[AuthType]
+    passport_auth_issuers: list[str]
+    bearer_auth_issuers: list[str]
+
+
 class ServiceType(TypedDict):
     group: str
     artifact: str
