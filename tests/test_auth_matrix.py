@@ -8,6 +8,11 @@ the request itself named (an answer may say "no record with did X" for the
 X it was asked about, exactly as it does for a GUID that does not exist).
 The world is built once for the module, served with `INDEX_READ=authz`.
 
+A passport holder (a token exchanged for a passport, from a locally minted
+trusted broker, granting A's dbGaP study) is a sixth caller: every row is
+sent with their token too, and must answer exactly as it does for the
+reader of A, with the same checks and nothing of B.
+
 The rows that `INDEX_READ=public` (the default) changes run again under it
 (`PUBLIC`): every record is read by everyone, B's GUIDs are then public
 metadata, and acting on a record (a signed URL, a change) still needs its
@@ -19,13 +24,14 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 import pytest
 
+from engine.auth.passports.mint import Broker
 from tests.auth_world import (
     A_PATH,
     A_STUDY,
@@ -38,8 +44,10 @@ from tests.auth_world import (
     build_world,
     ok,
 )
+from tests.passport_world import SUB, exchanged, issuers_setting
 
 Check = Callable[[httpx.Response, str], None]
+PASSPORT = "passport"  # the passport holder's token, in World.tokens
 PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
 
@@ -313,14 +321,24 @@ def _filled(value: Any, values: dict[str, str]) -> Any:
 
 
 @pytest.fixture(scope="module")
-def world(graph_store, seaweedfs_store, compiled_default, tmp_path_factory) -> World:
-    return build_world(
+def broker() -> Iterator[Broker]:
+    with Broker().serving() as found:
+        yield found
+
+
+@pytest.fixture(scope="module")
+def world(graph_store, seaweedfs_store, compiled_default, tmp_path_factory, broker) -> World:
+    world = build_world(
         graph_store,
         seaweedfs_store,
         compiled_default,
         tmp_path_factory.mktemp("data"),
         index_read="authz",
+        passport_issuers=issuers_setting(broker),
     )
+    passport = broker.passport(SUB, [broker.visa(SUB, A_STUDY)])
+    world.tokens[PASSPORT] = exchanged(world.client("anonymous"), passport)
+    return world
 
 
 @pytest.fixture(scope="module")
@@ -329,12 +347,20 @@ def public(world: World) -> World:
     return world.served(index_read="public")
 
 
-def _cell(world: World, case: Case, caller: str, expected: int, check: Check | None) -> None:
-    """Sends `case` as `caller`; checks its status, that nothing of B is in it but, in a public
-    world, its records' metadata (never a signed URL for its bytes), and `check`."""
+def _cell(
+    world: World,
+    case: Case,
+    caller: str,
+    expected: int,
+    check: Check | None,
+    sender: str | None = None,
+) -> None:
+    """Sends `case` as `caller` (or with `sender`'s token, expected to answer as `caller`);
+    checks its status, that nothing of B is in it but, in a public world, its records'
+    metadata (never a signed URL for its bytes), and `check`."""
     values = world.values(caller)
     path, body = _filled(case.path, values), _filled(case.body, values)
-    response = world.client(caller).request(case.method, path, json=body)
+    response = world.client(sender or caller).request(case.method, path, json=body)
     assert response.status_code == expected, response.text
     if caller != "admin":
         asked = path + json.dumps(body)
@@ -354,6 +380,22 @@ def _b_records(world: World) -> set[str]:
 @pytest.mark.parametrize("case", CASES, ids=lambda case: case.name)
 def test_cell(world: World, case: Case, caller: str) -> None:
     _cell(world, case, caller, case.statuses[CALLERS.index(caller)], case.check)
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda case: case.name)
+def test_passport_cell(world: World, case: Case) -> None:
+    """The passport holder answers as the reader of A does (run after test_cell and before
+    test_public_cell: the admin's cells delete what some rows name)."""
+    reader = CALLERS.index("reader")
+    _cell(world, case, "reader", case.statuses[reader], case.check, sender=PASSPORT)
+
+
+@pytest.mark.parametrize(
+    "case", [case for case in CASES if case.name in PUBLIC], ids=lambda case: case.name
+)
+def test_public_passport_cell(public: World, case: Case) -> None:
+    statuses, check = PUBLIC[case.name]
+    _cell(public, case, "reader", statuses[CALLERS.index("reader")], check, sender=PASSPORT)
 
 
 @pytest.mark.parametrize("caller", CALLERS)
