@@ -13,7 +13,9 @@ writes B1), an anonymous caller and a user without a policy:
   entity ids are unique across the commons, so a create naming a taken one
   is refused whoever holds it: tests/security/test_object_keys.py and
   test_submission_oracles.py check that the refusal says nothing more.
-Afterwards A1's bytes and records are as alice left them.
+Afterwards A1's bytes and records are as alice left them. A passport
+holder (a token exchanged for a passport whose study holds nothing of A1)
+is an outsider too.
 
 Under `INDEX_READ=public` (the default) A1's index records are public
 metadata: the routes that reach index records (the only ones the setting
@@ -36,8 +38,11 @@ from typing import Any
 
 import pytest
 from starlette.routing import Mount, Route
+from starlette.testclient import TestClient
 
+from engine.auth.passports.mint import Broker
 from tests.auth_world import ok
+from tests.passport_world import SUB, exchanged, issuers_setting
 from tests.security.two_projects import OUTSIDERS, TwoProjects
 
 SKIPPED_METHODS = {"HEAD", "OPTIONS"}
@@ -267,12 +272,25 @@ def _replay(world: TwoProjects, caller: str, probes: list[Probe], public: bool) 
         assert entity["entities"][0]["properties"]["submitter_id"] == submitter_id
 
 
-@pytest.mark.parametrize("caller", OUTSIDERS)
+PASSPORT_HOLDER = "passport_holder"
+
+
+def _add_passport_holder(world: TwoProjects) -> None:
+    """A token for a passport from a trusted broker granting phs000002.c1, where nothing is."""
+    with Broker().serving() as broker:
+        served = world.served(index_read="authz", passport_issuers=issuers_setting(broker))
+        passport = broker.passport(SUB, [broker.visa(SUB, "phs000002.c1")])
+        world.tokens[PASSPORT_HOLDER] = exchanged(TestClient(served.app), passport)
+
+
+@pytest.mark.parametrize("caller", (*OUTSIDERS, PASSPORT_HOLDER))
 def test_no_route_shows_or_betrays_another_projects_things(
     two_projects: TwoProjects, caller: str
 ) -> None:
     """Under INDEX_READ=authz, the security suite's world (tests/security/conftest.py)."""
     assert two_projects.app.state.settings.index_read == "authz"
+    if caller == PASSPORT_HOLDER:
+        _add_passport_holder(two_projects)
     probes = list(_probes(two_projects))
     assert len({(p.method, p.path.split("?")[0]) for p in probes}) > 50, "the route table is read"
     _replay(two_projects, caller, probes, public=False)
