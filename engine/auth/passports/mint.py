@@ -48,7 +48,9 @@ class Broker:
         self.fetches = 0  # key sets served: how tests see that keys are cached
 
     def jwks(self) -> dict[str, Any]:
-        return {"keys": [{**self._jwk, "kid": self.kid, "alg": self.alg, "use": "sig"}]}
+        """As brokers publish keys: `use: sig`, not PyJWT's `key_ops` (the JWK spec says not both)."""
+        jwk = {name: value for name, value in self._jwk.items() if name != "key_ops"}
+        return {"keys": [{**jwk, "kid": self.kid, "alg": self.alg, "use": "sig"}]}
 
     @property
     def jwks_uri(self) -> str:
