@@ -26,7 +26,8 @@ from engine.auth.passports import issuers as issuers_module
 from engine.auth.passports.issuers import KeySets, parse_issuers
 from engine.auth.passports.mint import Broker
 from engine.auth.passports.validation import PASSPORT_TYP, PassportChecker
-from engine.config import ConfigError
+from engine.auth.resources import path_problem
+from engine.config import ConfigError, load_settings
 from tests.auth_world import A_PATH, A_STUDY, BASE, DATA, A, World, build_world, ok
 from tests.passport_world import RAS_TYPE, SUB, brokers, issuers_setting
 
@@ -395,3 +396,23 @@ def test_passports_are_refused_where_no_issuer_is_trusted(world: World, trusted:
 def test_a_malformed_issuers_setting_is_named(text: str, message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         parse_issuers(text)
+
+
+def test_issuers_may_be_written_as_yaml_in_commons_yaml(tmp_path) -> None:
+    config = tmp_path / "commons.yaml"
+    config.write_text(
+        "passport_issuers:\n"
+        "  - iss: https://broker.example.org\n"
+        "    visa_types: [ControlledAccessGrants]\n"
+        "passport_max_ttl: 600\n"
+    )
+    settings = load_settings(environ={"COMMONS_CONFIG": str(config)})
+    found = parse_issuers(settings.passport_issuers)["https://broker.example.org"]
+    assert found.visa_types == {"ControlledAccessGrants"} and found.jwks_uri is None
+    assert settings.passport_max_ttl == 600 and settings.passport_map_projects is True
+
+
+def test_a_study_is_a_resource_path_and_nothing_like_one_is() -> None:
+    assert path_problem(STUDY_PATH) is None
+    for path in ("/programs/phs1.c1", "/programs/phs000001.c1.x", "/programs/phs000001..c1"):
+        assert path_problem(path) is not None
