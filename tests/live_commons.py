@@ -117,9 +117,10 @@ def serving(
     monkeypatch: pytest.MonkeyPatch,
     host: str = "127.0.0.1",
     policy: dict | None = None,
+    settings: dict[str, str] | None = None,
 ) -> Iterator[dict[str, str]]:
-    """Serve Commons at http://HOST:PORT with `policy` (SDK_POLICY unless given) loaded;
-    yields the CLI's environment."""
+    """Serve Commons at http://HOST:PORT with `policy` (SDK_POLICY unless given) loaded and
+    `settings` (environment variables) set; yields the CLI's environment."""
     if graph.dialect.name != "arcadedb":
         pytest.skip("the CLI is pointed at the session's ArcadeDB")
     port = free_port()
@@ -132,6 +133,7 @@ def serving(
         "NEO4J_USER": endpoint.user,
         "NEO4J_PASSWORD": endpoint.password,
         "NEO4J_DATABASE": endpoint.database,
+        **(settings or {}),
     }
     apply_ddl(graph, compiled.ddl + RECORD_DDL)
     policy_file = folder / "commons.policy.yaml"

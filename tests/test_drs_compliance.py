@@ -6,9 +6,12 @@ wheel lacks the one-line module `supported_drs_versions` its CLI imports,
 so that module is written into the environment's site-packages. The
 suite's own `jsonschema` is not among its declared dependencies either.
 
-It is run twice over objects uploaded as the Gen3 SDK uploads them: anonymously
-(the metadata of every object, as `INDEX_READ=public` serves it, and the
-bytes of open data) and with a reader's bearer token (metadata and bytes).
+It is run three times over objects uploaded as the Gen3 SDK uploads them:
+anonymously (the metadata of every object, as `INDEX_READ=public` serves it,
+and the bytes of open data), with a reader's bearer token (metadata and
+bytes), and in its passport mode (POSTs with `passports`) with a passport
+from a locally minted trusted broker granting the study one object is
+indexed under (metadata and bytes).
 Every check of its report must pass, but one: the suite checks
 service-info against its closed DRS 1.2 schema, which refuses the
 `maxBulkRequestLength` DRS 1.4 requires there. Only that exact failure is
@@ -32,11 +35,13 @@ from typing import Any
 import httpx
 import pytest
 
+from engine.auth.passports.mint import Broker
 from engine.graph.arcadedb import EmbeddedArcadeDB
 from engine.graph.store import GraphStore
 from engine.objects.store import ObjectStore
 from tests.drs_world import DEMO, OPEN, POLICY, READER, SUBMITTER, upload
 from tests.live_commons import bearer, serving
+from tests.passport_world import SUB, issuers_setting
 
 SUITE = "drs-compliance-suite==1.0.3"
 REQUIREMENTS = [SUITE, "werkzeug<3", "jsonschema"]
@@ -47,6 +52,7 @@ SERVICE_INFO_SCHEMA = (
     "Service Info response schema validation",
     "Additional properties are not allowed ('maxBulkRequestLength' was unexpected)",
 )
+STUDY = "phs000123.c1"
 
 
 def _pypi_unreachable() -> str | None:
@@ -117,11 +123,13 @@ def commons(
     arcadedb_server: EmbeddedArcadeDB,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[dict[str, Any]]:
-    """A live Commons holding controlled and open objects; its URL, the objects, a reader's token."""
+    """A live Commons holding controlled, open and study objects, trusting a local passport
+    broker; its URL, the objects, a reader's token and a passport granting the study."""
     folder = tmp_path_factory.mktemp("drs-compliance")
     graph_store.write("MATCH (n) DETACH DELETE n")  # users, policy and records of this module only
     with (
         pytest.MonkeyPatch.context() as monkeypatch,
+        Broker().serving() as broker,
         serving(
             graph_store,
             seaweedfs_store,
@@ -130,6 +138,7 @@ def commons(
             folder,
             monkeypatch,
             policy=POLICY,
+            settings={"PASSPORT_ISSUERS": issuers_setting(broker)},
         ) as env,
     ):
         url = env["COMMONS_PUBLIC_URL"]
@@ -138,8 +147,11 @@ def commons(
                 "controlled": [upload(submitter, DEMO, "reads.bam"), upload(submitter, DEMO, "x")],
                 "open": [upload(submitter, OPEN, "open.vcf")],
             }
+        with httpx.Client(base_url=url, headers=bearer(env, folder, "root", "--admin")) as admin:
+            objects["study"] = [upload(admin, f"/programs/{STUDY}", "study.cram")]
         token = bearer(env, folder, READER)["Authorization"].removeprefix("Bearer ")
-        yield {"url": url, "objects": objects, "token": token}
+        passport = broker.passport(SUB, [broker.visa(SUB, STUDY)])
+        yield {"url": url, "objects": objects, "token": token, "passport": passport}
 
 
 def _run(suite: Path, url: str, config: dict[str, Any], folder: Path) -> list[dict[str, str]]:
@@ -183,7 +195,7 @@ def _run(suite: Path, url: str, config: dict[str, Any], folder: Path) -> list[di
     ]
 
 
-def _entries(ids: list[str], auth_type: str, token: str) -> list[dict[str, Any]]:
+def _entries(ids: list[str], auth_type: str, token: str | list[str]) -> list[dict[str, Any]]:
     return [
         {"drs_id": i, "auth_type": auth_type, "auth_token": token, "is_bundle": False} for i in ids
     ]
@@ -221,4 +233,18 @@ def test_a_reader_with_a_bearer_token(suite: Path, commons: dict[str, Any], tmp_
     }
     cases = _run(suite, commons["url"], config, tmp_path)
     assert len(cases) == 3 + 3 * 5 + 3 * 3, cases
+    assert not _failures(cases), _failures(cases)
+
+
+def test_a_passport_holder(suite: Path, commons: dict[str, Any], tmp_path: Path) -> None:
+    """The suite's passport mode: POSTs with `passports`, for the study's object and open data."""
+    objects, passports = commons["objects"], [commons["passport"]]
+    granted = objects["study"] + objects["open"]
+    config = {
+        "service_info": {"auth_type": "none", "auth_token": ""},
+        "drs_object_info": _entries(granted, "passport", passports),
+        "drs_object_access": _entries(granted, "passport", passports),
+    }
+    cases = _run(suite, commons["url"], config, tmp_path)
+    assert len(cases) == 3 + 2 * 5 + 2 * 3, cases
     assert not _failures(cases), _failures(cases)
