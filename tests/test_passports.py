@@ -416,3 +416,13 @@ def test_a_study_is_a_resource_path_and_nothing_like_one_is() -> None:
     assert path_problem(STUDY_PATH) is None
     for path in ("/programs/phs1.c1", "/programs/phs000001.c1.x", "/programs/phs000001..c1"):
         assert path_problem(path) is not None
+
+
+def test_a_broker_whose_keys_cannot_be_fetched_is_a_503_not_a_refusal() -> None:
+    broker = Broker()
+    with broker.serving():
+        pass  # its port is closed again: nothing answers at its iss
+    checker = PassportChecker(parse_issuers(issuers_setting(broker)), max_ttl=10**6)
+    with pytest.raises(AuthError) as raised:
+        checker.check(_passport(broker))
+    assert raised.value.status == 503 and "could not be fetched" in raised.value.message

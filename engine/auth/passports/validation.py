@@ -19,7 +19,8 @@ after it was issued. A grant ends at the earliest of the visa's `exp`,
 
 A visa that fails grants nothing and the others still count, as in fence;
 a passport that fails, or whose visas grant nothing, is refused with a 401
-that says why, visa by visa. Every decision is one JSON line on the
+that says why, visa by visa (a 503 when the broker's keys cannot be
+fetched: the passport may be good). Every decision is one JSON line on the
 `commons.passports` logger: issuer, subject, visas, grants, reason.
 """
 
@@ -49,7 +50,11 @@ audit = logging.getLogger("commons.passports")
 
 
 class Refused(Exception):
-    """Why one token (a passport or a visa) was not accepted."""
+    """Why one token (a passport or a visa) was not accepted; 503 when its keys could not be had."""
+
+    def __init__(self, message: str, status: int = 401) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 @dataclass(frozen=True)
@@ -116,7 +121,7 @@ class PassportChecker:
                 options={"require": REQUIRED, "verify_aud": False},
             )
         except AuthError as error:
-            raise Refused(f"the {what} cannot be checked: {error.message}") from None
+            raise Refused(f"the {what} cannot be checked: {error.message}", error.status) from None
         except jwt.ExpiredSignatureError:
             raise Refused(f"the {what} has expired") from None
         except jwt.MissingRequiredClaimError as error:
@@ -209,7 +214,7 @@ class PassportChecker:
                 )
         except Refused as refusal:
             audit.info(json.dumps({**record, "decision": "refused", "reason": str(refusal)}))
-            raise AuthError(401, str(refusal)) from None
+            raise AuthError(refusal.status, str(refusal)) from None
         record["grants"] = [{"study": g.study, "expires": g.expires} for g in found.grants]
         audit.info(json.dumps({**record, "decision": "accepted"}))
         return found
