@@ -266,7 +266,14 @@ def test_passports_with_an_authorization_header_are_refused(world: World, truste
 
 
 @pytest.mark.parametrize(
-    "body", [{"passports": "x"}, {"passports": [1]}, {"expand": "yes"}, {"passports": [""]}]
+    "body",
+    [
+        {"passports": "x"},
+        {"passports": [1]},
+        {"expand": "yes"},
+        {"passports": [""]},
+        {"passports": ["x"] * 11},
+    ],
 )
 def test_a_malformed_body_is_a_400(world: World, client: TestClient, body: Any) -> None:
     answer = client.post(f"{DRS}/objects/{world.names['a_did']}", json=body)

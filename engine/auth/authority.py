@@ -30,6 +30,7 @@ from engine.graph.store import GraphStore, Row, Transaction
 
 API_KEY_CLAIM = "api_key_jti"
 GRANTS_CLAIM = "ga4gh_grants"  # the studies a passport granted, in a token exchanged for it
+MAX_PASSPORTS = 10  # a request's passports are each verified: a bound on the work one request costs
 
 _STANDING = (
     "OPTIONAL MATCH (p:CommonsPolicy {id: $policy}) "
@@ -130,6 +131,8 @@ class Authority:
             raise AuthError(
                 400, "passports are not accepted here: no PASSPORT_ISSUERS are configured"
             )
+        if len(passports) > MAX_PASSPORTS:
+            raise AuthError(400, f"at most {MAX_PASSPORTS} passports per request")
         return [self.passports.check(passport) for passport in passports]
 
     def exchange_passports(self, passports: list[str]) -> tuple[str, dict[str, Any]]:
