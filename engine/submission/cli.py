@@ -288,12 +288,17 @@ def _summarise(console: Console, reports: list[FileReport], dry_run: bool) -> No
 
 @click.command()
 @click.argument("project", metavar="PROGRAM/PROJECT", callback=program_project)
-@click.option("--node", "node", required=True, help="The node type to export.")
+@click.option("--node", "node", help="The node type to export (not with --format pfb).")
 @click.option(
-    "--format", "fmt", type=click.Choice(["tsv", "csv", "json"]), default="tsv", show_default=True
+    "--format",
+    "fmt",
+    type=click.Choice(["tsv", "csv", "json", "pfb"]),
+    default="tsv",
+    show_default=True,
+    help="pfb: the whole project as one PFB (Avro) file.",
 )
 @click.option(
-    "--out", type=click.Path(dir_okay=False), help="Write here instead of standard output."
+    "-o", "--out", type=click.Path(dir_okay=False), help="Write here instead of standard output."
 )
 @click.option(
     "--url",
@@ -305,15 +310,18 @@ def _summarise(console: Console, reports: list[FileReport], dry_run: bool) -> No
 @CREDENTIALS_OPTION
 def export(
     project: tuple[str, str],
-    node: str,
+    node: str | None,
     fmt: str,
     out: str | None,
     url: str,
     credentials: str | None,
 ) -> None:
-    """Export every entity of one node type in a project, ready to submit again."""
+    """Export every entity of one node type in a project (or with --format pfb, all of the
+    project as a PFB), ready to submit again."""
     program, code = project
-    params = {"node_label": node, "format": fmt}
+    if (fmt == "pfb") == (node is not None):
+        raise click.UsageError("give --node for tsv, csv and json; --format pfb takes no --node")
+    params = {"format": fmt} | ({"node_label": node} if node else {})
     target = open(out, "wb") if out else sys.stdout.buffer  # noqa: SIM115 - closed below when ours
     try:
         with httpx.stream(
