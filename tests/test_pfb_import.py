@@ -5,17 +5,25 @@ from __future__ import annotations
 
 import io
 import json
+import threading
+import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import fastavro
 import pytest
+import uvicorn
+from click.testing import CliRunner
 from starlette.testclient import TestClient
 
+from engine.child_process import free_port
+from engine.cli import main
 from engine.dictionary.compile import CompiledDictionary
 from engine.graph.store import GraphStore
 from engine.objects.store import ObjectStore
 from engine.pfb.write import write_pfb
+from tests.auth_fixture import ADMIN, credentials_file
 from tests.pfb_world import (
     AWKWARD,
     BASE,
@@ -225,3 +233,75 @@ def _pfb_of(compiled: CompiledDictionary, records: list[dict[str, Any]]) -> byte
     header = {"id": None, "name": "Metadata", "object": ("Metadata", metadata(compiled.dictionary))}
     fastavro.writer(out, _schema(compiled), [{**header, "relations": []}, *records])
     return out.getvalue()
+
+
+@pytest.fixture
+def live_url(client: TestClient, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A uvicorn serving `client`'s app; the commands run as its admin (COMMONS_CREDENTIALS)."""
+    credentials = credentials_file(client.app, ADMIN, tmp_path / "credentials.json", admin=True)
+    monkeypatch.setenv("COMMONS_CREDENTIALS", str(credentials))
+    port = free_port()
+    config = uvicorn.Config(client.app, host="127.0.0.1", port=port, log_level="warning")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(10)
+
+
+def _cli(*args: str) -> str:
+    result = CliRunner().invoke(main, list(args))
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_cli_exports_a_project_and_submits_it_in_batches(
+    live_url: str, graph: GraphStore, tmp_path: Path
+) -> None:
+    out = tmp_path / "alpha.avro"
+    _cli("export", "prog/alpha", "--format", "pfb", "-o", str(out), "--url", live_url)
+    pfb("show", "-i", str(out), "metadata")
+    # Batches of 4: samples name their subjects by the ids of project alpha, sent batches ago.
+    _cli("submit", "prog/beta", str(out), "--batch", "4", "--url", live_url)
+    again = tmp_path / "beta.avro"
+    _cli("export", "prog/beta", "--format", "pfb", "-o", str(again), "--url", live_url)
+    assert _content(again.read_bytes()) == _content(out.read_bytes())
+
+
+def test_cli_puts_a_file_in_import_order_and_names_failing_records(
+    live_url: str, compiled: CompiledDictionary, graph: GraphStore, tmp_path: Path
+) -> None:
+    subject = {
+        "id": "s-new",
+        "name": "subject",
+        "object": ("subject", {"submitter_id": "s-new"}),
+        "relations": [],
+    }
+    records = [_sample("x-1", "99", "s-new"), _sample("x-2", "1st visit", "nobody"), subject]
+    path = tmp_path / "children-first.avro"
+    path.write_bytes(_pfb_of(compiled, records))
+    report = tmp_path / "report.json"
+    result = CliRunner().invoke(
+        main,
+        [
+            "submit",
+            "prog/beta",
+            str(path),
+            "--batch",
+            "1",
+            "--url",
+            live_url,
+            "--report",
+            str(report),
+        ],
+    )
+    assert result.exit_code == 1, result.output
+    (error,) = json.loads(report.read_text())
+    # The file's third record (the Metadata record is the first).
+    assert error["record"] == 3 and "nobody" in error["message"]
+    assert graph.read(
+        "MATCH (s:sample {submitter_id: 'x-1'})-[:SUBJECTS]->(t:subject) RETURN t.submitter_id AS t"
+    ) == [{"t": "s-new"}]
