@@ -22,6 +22,7 @@ from pfb.reader import PFBReader
 from starlette.testclient import TestClient
 
 from engine.api.app import create_app
+from engine.api.jobs import MAX_RUNNING, job_runner
 from engine.auth.policy_store import save_policy
 from engine.config import load_settings
 from engine.dictionary.compile import CompiledDictionary
@@ -139,7 +140,7 @@ def jobs(
     world = Jobs(app, graph_store, tokens)
     _load(world.client("admin"))
     yield world
-    app.state.jobs.stop()
+    job_runner(app).stop()
 
 
 def _finished(client: TestClient, uid: str) -> dict[str, Any]:
@@ -269,6 +270,26 @@ def test_guid_export_is_indexed_and_resolves_through_drs(jobs: Jobs) -> None:
         403,
         404,
     )
+
+
+def test_a_job_that_raises_is_failed_with_its_reason(jobs: Jobs) -> None:
+    def broken() -> dict[str, Any]:
+        raise ZeroDivisionError("nothing to see")
+
+    failing = new_job("export", USERS["a"], "presigned_url")
+    job_runner(jobs.app).submit(failing, broken)
+    found = _finished(jobs.client("a"), failing.uid)
+    assert found["status"] == "Failed"
+    assert found["reason"] == "the export failed (ZeroDivisionError); the server logged why"
+
+
+def test_a_user_may_have_only_so_many_jobs_running(jobs: Jobs) -> None:
+    states = JobStates(jobs.graph)
+    for _ in range(MAX_RUNNING):
+        states.create(new_job("export", USERS["admin"], "presigned_url"))
+    refused = jobs.client("admin").post("/job/dispatch", json=EVERYTHING)
+    assert refused.status_code == 409 and f"{MAX_RUNNING} jobs Running" in refused.json()["message"]
+    assert ok(jobs.client("a").post("/job/dispatch", json=EVERYTHING))["status"] == "Running"
 
 
 def test_a_restarted_server_reports_an_interrupted_job_as_failed(

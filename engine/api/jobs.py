@@ -39,6 +39,7 @@ from engine.jobs.export import ACCESS_FORMATS, ACTION, GUID, PRESIGNED_URL, Expo
 from engine.jobs.runner import JobRunner
 from engine.jobs.state import Job, new_job
 from engine.pfb.write import Cohort
+from engine.query.access import Access
 from engine.query.errors import QueryError
 from engine.query.scope import Scope
 
@@ -84,7 +85,7 @@ def _unknown_keys(found: dict[str, Any], known: tuple[str, ...], where: str) -> 
         )
 
 
-def _cohort(request: Request, given: Any, who_may: Any) -> Cohort:
+def _cohort(request: Request, given: Any, who_may: Access) -> Cohort:
     """The export's cohort from the body's `input`: 400 naming what is wrong with it."""
     if not isinstance(given, dict):
         raise HTTPProblem(400, "'input' must be an object: {filter, root_node?}")
