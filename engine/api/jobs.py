@@ -94,8 +94,9 @@ def _cohort(request: Request, given: Any, who_may: Access) -> Cohort:
     root = given.get("root_node", request.app.state.settings.jobs_export_root)
     node = dictionary.nodes.get(root) if isinstance(root, str) else None
     if node is None:
+        default = "" if "root_node" in given else f" (JOBS_EXPORT_ROOT, {root!r}, is not)"
         raise HTTPProblem(
-            400, f"input.root_node must be one of {', '.join(sorted(dictionary.nodes))}"
+            400, f"input.root_node must be one of {', '.join(sorted(dictionary.nodes))}{default}"
         )
     cohort = Cohort(node.name, given.get("filter"), who_may)
     try:
