@@ -9,8 +9,10 @@ export is an index record its owner can resolve and download through DRS.
 from __future__ import annotations
 
 import io
+import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,12 +20,14 @@ from typing import Any
 import fastavro
 import httpx
 import pytest
+import uvicorn
 from pfb.reader import PFBReader
 from starlette.testclient import TestClient
 
 from engine.api.app import create_app
 from engine.api.jobs import MAX_RUNNING, job_runner
 from engine.auth.policy_store import save_policy
+from engine.child_process import free_port
 from engine.config import load_settings
 from engine.dictionary.compile import CompiledDictionary
 from engine.graph.ddl import apply_ddl
@@ -292,21 +296,43 @@ def test_a_user_may_have_only_so_many_jobs_running(jobs: Jobs) -> None:
     assert ok(jobs.client("a").post("/job/dispatch", json=EVERYTHING))["status"] == "Running"
 
 
+@contextmanager
+def _served(app: Any) -> Iterator[str]:
+    """`app` served by uvicorn (its lifespan run: start-up and shut-down) on a free port."""
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=free_port(), log_level="warning")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{server.config.port}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
+
+
 def test_a_restarted_server_reports_an_interrupted_job_as_failed(
     jobs: Jobs,
     seaweedfs_store: ObjectStore,
     compiled_default: CompiledDictionary,
     commons_data_dir: Path,
 ) -> None:
-    """A job Running when its server went away (its record written, its thread gone)."""
-    client = jobs.client("a")
-    ok(client.get("/job/list"))  # the first server is up
+    """A job Running when its server went away: its record written, its thread gone."""
+    headers = {"Authorization": f"Bearer {jobs.tokens['a']}"}
     left = new_job("export", USERS["a"], "presigned_url")
-    JobStates(jobs.graph).create(left)
-    assert ok(client.get("/job/status", params={"UID": left.uid}))["status"] == "Running"
-    restarted = _app(jobs.graph, seaweedfs_store, compiled_default, commons_data_dir)
-    with jobs.client("a", restarted) as again:  # its lifespan: the server's start-up
-        found = ok(again.get("/job/status", params={"UID": left.uid}))
-        assert found == {**left.info(), "status": "Failed", "reason": INTERRUPTED}
-        refused = again.get("/job/output", params={"UID": left.uid})
+
+    def server() -> Any:
+        return _app(jobs.graph, seaweedfs_store, compiled_default, commons_data_dir)
+
+    with _served(server()) as url:
+        JobStates(jobs.graph).create(left)
+        asked = httpx.get(f"{url}/job/status", params={"UID": left.uid}, headers=headers)
+        assert ok(asked)["status"] == "Running"
+    with _served(server()) as url:  # the same stores, a new process's start-up
+        asked = httpx.get(f"{url}/job/status", params={"UID": left.uid}, headers=headers)
+        assert ok(asked) == {**left.info(), "status": "Failed", "reason": INTERRUPTED}
+        refused = httpx.get(f"{url}/job/output", params={"UID": left.uid}, headers=headers)
         assert refused.status_code == 409 and INTERRUPTED in refused.json()["message"]
