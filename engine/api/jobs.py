@@ -111,7 +111,8 @@ async def dispatch(request: Request) -> Response:
     body = await json_object(request)
     _unknown_keys(body, _BODY_KEYS, "the body")
     if body.get("action") != ACTION:
-        raise HTTPProblem(400, f"'action' must be one of: {ACTION} (got {body.get('action')!r})")
+        got = repr(body.get("action"))[:60]
+        raise HTTPProblem(400, f"'action' must be one of: {ACTION} (got {got})")
     access_format = body.get("access_format", PRESIGNED_URL)
     if access_format not in ACCESS_FORMATS:
         raise HTTPProblem(400, f"'access_format' must be one of: {', '.join(ACCESS_FORMATS)}")
