@@ -4,7 +4,8 @@ The store is read one page of one node type at a time (node types in import
 order, so every parent is written before its children, as `pfb to tsv`
 needs to name a parent's submitter_id) and each page is encoded and handed
 on at once: memory holds one page, however large the project. A project's
-pages are keyed by id (`n.id > $after`), never `SKIP`, so each costs the same.
+pages are those of one statement per node type, fetched by the driver a page
+at a time (GraphStore.stream), never `ORDER BY ... SKIP`, which sorts again per page.
 
 A cohort is what Gen3's pelican exports for the portal's "Export to PFB":
 the root entities a guppy filter matches, everything linked below them,
@@ -17,6 +18,7 @@ an entity the file leaves out.
 from __future__ import annotations
 
 import io
+import itertools
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -115,26 +117,20 @@ class _NodeWriter:
 
 
 def _project_pages(store: GraphStore, node: _NodeWriter, project_id: str) -> Iterator[list[dict]]:
-    """Every entity of one type in the project (for a program: the project's), a page at a time."""
+    """Every entity of one type in the project (for a program: the project's), a page at a time,
+    from one statement whose rows the driver fetches a page at a time."""
     if node.node.name == "program":
         match = (
             f"MATCH {cypher.node('p', 'project')} WHERE p.project_id = $project_id "
-            f"MATCH (p)-->{cypher.node('n', 'program')} WITH DISTINCT n WHERE n.id > $after"
+            f"MATCH (p)-->{cypher.node('n', 'program')} WITH DISTINCT n"
         )
     else:
-        match = (
-            f"MATCH {cypher.node('n', node.node.name)} "
-            "WHERE n.project_id = $project_id AND n.id > $after"
-        )
-    query = f"{match} RETURN {node.returns} ORDER BY n.id LIMIT $page"
-    after = ""
-    while True:
-        rows = store.read(query, {"project_id": project_id, "after": after, "page": PAGE})
-        if rows:
-            yield rows
-        if len(rows) < PAGE:
-            return
-        after = rows[-1]["props"]["id"]
+        match = f"MATCH {cypher.node('n', node.node.name)} WHERE n.project_id = $project_id"
+    rows = store.stream(
+        f"{match} RETURN {node.returns}", {"project_id": project_id}, fetch_size=PAGE
+    )
+    while page := list(itertools.islice(rows, PAGE)):
+        yield page
 
 
 def _id_pages(store: GraphStore, node: _NodeWriter, ids: list[str]) -> Iterator[list[dict]]:
