@@ -93,6 +93,8 @@ class Settings:
     graphql_max_fields: int = 500
     graphql_max_rows: int = 100_000
     graphql_timeout_s: float = 20.0
+    jobs_workers: int = 2
+    jobs_export_root: str = "subject"
 
     def __post_init__(self) -> None:
         if self.tier_access_level not in TIER_ACCESS_LEVELS:

@@ -13,6 +13,7 @@ from engine.api import (
     explore,
     guppy,
     index,
+    jobs,
     openapi,
     status,
     submission,
@@ -37,11 +38,13 @@ def create_app(stores: Stores, settings: Settings, compiled: CompiledDictionary)
             *data.routes,
             *guppy.routes,
             *explore.routes,
+            *jobs.routes,
             *openapi.routes,
             # Last: `/` and `/dashboard` are the dashboard's, after every API route.
             *dashboard.routes,
         ],
         exception_handlers=errors.handlers,
+        lifespan=jobs.lifespan,
     )
     app.state.stores = stores
     app.state.settings = settings

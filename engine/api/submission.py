@@ -41,6 +41,8 @@ from engine.dictionary.compile import CompiledDictionary
 from engine.dictionary.model import Dictionary, NodeType
 from engine.graph.store import GraphStore
 from engine.objects.node_delete import delete_with_records
+from engine.pfb.read import PFB_TYPES, pfb_document, pfb_sources
+from engine.pfb.write import PFB_MEDIA, ExportSummary, pfb_chunks
 from engine.submission import projects
 from engine.submission.delete import delete_entities
 from engine.submission.documents import SourceDoc, as_document, parse_body
@@ -147,8 +149,12 @@ async def _sources(request: Request) -> tuple[list[SourceDoc], list[Document]]:
     """The entities of the body, and the body as the one document of the transaction log."""
     body = await read_body(request)
     content_type = request.headers.get("content-type", "")
-    sources = parse_body(body, content_type, _compiled(request).dictionary)
     name = request.headers.get("x-document-name")
+    if content_type.split(";", 1)[0].strip().lower() in PFB_TYPES:
+        dictionary, store = _compiled(request).dictionary, _store(request)
+        pfb = await run_in_threadpool(pfb_sources, body, dictionary, store, _target(request))
+        return pfb, [pfb_document(name, pfb)]
+    sources = parse_body(body, content_type, _compiled(request).dictionary)
     return sources, [as_document(body, content_type, name, len(sources))]
 
 
@@ -355,8 +361,10 @@ async def export(request: Request) -> Response:
     if request.method == "POST":
         params |= await json_object(request, optional=True)
     fmt = str(params.get("format") or "tsv").lower()
+    if fmt == "pfb":
+        return await _pfb_export(request, target, params)
     if fmt not in EXPORT_FORMATS:
-        raise HTTPProblem(400, unsupported(fmt))
+        raise HTTPProblem(400, unsupported(fmt, (*EXPORT_FORMATS, "pfb")))
     without_id, children = _flag(params, "without_id"), _flag(params, "with_children")
     category = params.get("category") or None
     if category is not None and not isinstance(category, str):
@@ -396,6 +404,20 @@ async def export(request: Request) -> Response:
     if isinstance(found.content, bytes):
         return Response(found.content, media_type=found.media_type, headers=headers)
     return StreamingResponse(found.content, media_type=found.media_type, headers=headers)
+
+
+async def _pfb_export(request: Request, target: Target, params: dict[str, Any]) -> Response:
+    """`format=pfb`: the whole project as a PFB (engine/pfb/write.py), streamed as it is read."""
+    if params.get("ids") or params.get("node_label"):
+        raise HTTPProblem(400, "format pfb exports the whole project: leave out ids and node_label")
+    store = _store(request)
+    await run_in_threadpool(lambda: store.execute_read(lambda tx: find_project(tx, target)))
+    chunks = pfb_chunks(
+        store, _compiled(request).dictionary, ExportSummary(), project_id=target.project_id
+    )
+    filename = f"{target.project_id}.avro"
+    headers = {"content-disposition": f"attachment; filename={filename}"}
+    return StreamingResponse(chunks, media_type=PFB_MEDIA, headers=headers)
 
 
 async def manifest(request: Request) -> Response:
@@ -610,7 +632,12 @@ DOCUMENT = {
     "description": "An entity of the dictionary's node type `type` (see `_dictionary/{node}`)",
 }
 TABLES = {"text/tab-separated-values": str, "text/csv": str}
-SUBMITTED = {JSON: {"anyOf": [DOCUMENT, {"type": "array", "items": DOCUMENT}]}, **TABLES}
+AVRO = {"type": "string", "contentMediaType": PFB_MEDIA}
+SUBMITTED = {
+    JSON: {"anyOf": [DOCUMENT, {"type": "array", "items": DOCUMENT}]},
+    **TABLES,
+    PFB_MEDIA: AVRO,
+}
 OUTCOME = answer("Every entity's outcome; nothing written unless all are valid.", SubmissionJSON)
 OUTCOMES = {200: OUTCOME, 201: OUTCOME, 400: OUTCOME}
 
@@ -632,7 +659,11 @@ def _bulk_submission(summary: str) -> Operation:
 _EXPORT_QUERY = (
     Param("ids", "Comma-separated ids to export (win over node_label)"),
     Param("node_label", "Export every entity of this node type", NODE_TYPE),
-    Param("format", "tsv (default), csv or json", Literal["tsv", "csv", "json"]),
+    Param(
+        "format",
+        "tsv (default), csv, json, or pfb (the whole project)",
+        Literal["tsv", "csv", "json", "pfb"],
+    ),
     Param("with_children", "Also export what is below the ids", Literal["true", "false"]),
     Param("category", "With with_children: only this category"),
     Param("without_id", "Leave ids out", Literal["true", "false"]),
@@ -642,13 +673,13 @@ _EXPORT_BODY = {
     "properties": {
         "ids": {"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]},
         "node_label": NODE_TYPE,
-        "format": {"enum": ["tsv", "csv", "json"]},
+        "format": {"enum": ["tsv", "csv", "json", "pfb"]},
         "with_children": {},
         "category": {"type": "string"},
         "without_id": {},
     },
 }
-_EXPORTED = Answer("The entities, as a file.", {**TABLES, JSON: Any})
+_EXPORTED = Answer("The entities, as a file.", {**TABLES, JSON: Any, PFB_MEDIA: AVRO})
 _EXPORT = Operation(
     "Sheepdog's export: by ids or by node type",
     {200: _EXPORTED},
@@ -714,8 +745,10 @@ CONTRACT = Contract(
             ),
         },
         project: {
-            "POST": _submission("Create entities (JSON, TSV or CSV), in one transaction"),
-            "PUT": _submission("Create or update entities (JSON, TSV or CSV), in one transaction"),
+            "POST": _submission("Create entities (JSON, TSV, CSV or a PFB), in one transaction"),
+            "PUT": _submission(
+                "Create or update entities (JSON, TSV, CSV or a PFB), in one transaction"
+            ),
             "DELETE": Operation(
                 "Delete an empty project (admin)", {204: EMPTY}, (*CALLER, 400, 404, 409)
             ),

@@ -26,8 +26,11 @@ from rich.table import Table
 from engine.auth.client import CREDENTIALS_OPTION, api_auth
 from engine.cli_support import program_project
 from engine.gc_tuning import tune_garbage_collector
+from engine.pfb.batches import count_entities, pfb_batches
+from engine.pfb.read import PFB_TYPES
 
 SUFFIXES = {".tsv": "\t", ".txt": "\t", ".csv": ","}
+PFB_SUFFIX = ".avro"
 CONTENT_TYPES = {"\t": "text/tab-separated-values", ",": "text/csv"}
 API = "/api/v0/submission"
 
@@ -38,6 +41,7 @@ class Chunk:
     content_type: str
     first_line: int | None  # line of the first row in the file; None for JSON
     rows: int
+    records: list[int] | None = None  # a PFB's: each entity's record number in the file
 
 
 @dataclass
@@ -54,14 +58,19 @@ def _files(paths: tuple[str, ...]) -> list[Path]:
     for name in paths:
         path = Path(name)
         if path.is_dir():
-            found += sorted(p for p in path.rglob("*") if p.suffix.lower() in (*SUFFIXES, ".json"))
+            found += sorted(
+                p for p in path.rglob("*") if p.suffix.lower() in (*SUFFIXES, ".json", PFB_SUFFIX)
+            )
         else:
             found.append(path)
     return found
 
 
 def _node_of(path: Path) -> str:
-    """The `type` of the file's first record: what decides its place in import order."""
+    """The `type` of the file's first record: what decides its place in import order (a PFB,
+    holding many types, goes last: it is put in order itself)."""
+    if path.suffix.lower() == PFB_SUFFIX:
+        return "pfb"
     if path.suffix.lower() == ".json":
         data = json.loads(path.read_text(encoding="utf-8"))
         first = data[0] if isinstance(data, list) and data else data
@@ -76,6 +85,8 @@ def _node_of(path: Path) -> str:
 
 
 def _count_rows(path: Path) -> int:
+    if path.suffix.lower() == PFB_SUFFIX:
+        return count_entities(path)
     if path.suffix.lower() == ".json":
         data = json.loads(path.read_text(encoding="utf-8"))
         return len(data) if isinstance(data, list) else 1
@@ -121,15 +132,21 @@ def _json_chunks(path: Path, batch: int) -> Iterator[Chunk]:
         yield Chunk(json.dumps(part).encode(), "application/json", None, len(part))
 
 
+def _pfb_chunks(path: Path, batch: int, order: list[str]) -> Iterator[Chunk]:
+    for part in pfb_batches(path, batch, order):
+        yield Chunk(part.body, PFB_TYPES[0], None, len(part.records), part.records)
+
+
 def _record_errors(report: FileReport, chunk: Chunk, offset: int, body: dict[str, Any]) -> None:
     for position, entity in enumerate(body.get("entities", [])):
         for error in entity.get("errors", []):
             line = chunk.first_line + position if chunk.first_line is not None else None
+            record = chunk.records[position] if chunk.records else offset + position + 1
             report.errors.append(
                 {
                     "file": str(report.path),
                     "line": line,
-                    "record": offset + position + 1,
+                    "record": record,
                     "column": ",".join(error.get("keys", [])),
                     "type": error.get("type"),
                     "message": error.get("message"),
@@ -161,10 +178,14 @@ def _describe(error: dict[str, Any]) -> str:
     return f"{where}{column} {error['type']}: {error['message']}"
 
 
-def _order(client: httpx.Client, files: list[Path]) -> list[tuple[Path, str]]:
+def _import_order(client: httpx.Client) -> list[str]:
     response = client.get(f"{API}/_dictionary")
     response.raise_for_status()
-    order = {name: i for i, name in enumerate(response.json().get("import_order", []))}
+    return list(response.json().get("import_order", []))
+
+
+def _order(files: list[Path], import_order: list[str]) -> list[tuple[Path, str]]:
+    order = {name: i for i, name in enumerate(import_order)}
     typed = [(path, _node_of(path)) for path in files]
     return sorted(typed, key=lambda item: (order.get(item[1], len(order)), str(item[0])))
 
@@ -199,7 +220,7 @@ def submit(
     report: str | None,
     credentials: str | None,
 ) -> None:
-    """Submit TSV, CSV and JSON files (or folders of them) to a project.
+    """Submit TSV, CSV, JSON and PFB (.avro) files (or folders of them) to a project.
 
     Files are put in the dictionary's import order (link targets first),
     whatever order they are named in, and streamed in chunks of --batch
@@ -214,7 +235,8 @@ def submit(
     auth = api_auth(url, credentials)
     with httpx.Client(base_url=url, auth=auth, timeout=httpx.Timeout(600, connect=10)) as client:
         try:
-            ordered = _order(client, _files(paths))
+            import_order = _import_order(client)
+            ordered = _order(_files(paths), import_order)
         except httpx.HTTPError as error:
             raise click.ClickException(f"cannot reach Commons at {url}: {error}") from None
         total = sum(_count_rows(path) for path, _ in ordered)
@@ -230,11 +252,13 @@ def submit(
                 file_report = FileReport(path, node)
                 reports.append(file_report)
                 progress.update(task, description=f"{path.name} ({node})")
-                chunks = (
-                    _json_chunks(path, batch)
-                    if path.suffix.lower() == ".json"
-                    else _table_chunks(path, batch)
-                )
+                suffix = path.suffix.lower()
+                if suffix == PFB_SUFFIX:
+                    chunks = _pfb_chunks(path, batch, import_order)
+                elif suffix == ".json":
+                    chunks = _json_chunks(path, batch)
+                else:
+                    chunks = _table_chunks(path, batch)
                 offset = 0
                 for chunk in chunks:
                     response = client.put(
@@ -288,12 +312,17 @@ def _summarise(console: Console, reports: list[FileReport], dry_run: bool) -> No
 
 @click.command()
 @click.argument("project", metavar="PROGRAM/PROJECT", callback=program_project)
-@click.option("--node", "node", required=True, help="The node type to export.")
+@click.option("--node", "node", help="The node type to export (not with --format pfb).")
 @click.option(
-    "--format", "fmt", type=click.Choice(["tsv", "csv", "json"]), default="tsv", show_default=True
+    "--format",
+    "fmt",
+    type=click.Choice(["tsv", "csv", "json", "pfb"]),
+    default="tsv",
+    show_default=True,
+    help="pfb: the whole project as one PFB (Avro) file.",
 )
 @click.option(
-    "--out", type=click.Path(dir_okay=False), help="Write here instead of standard output."
+    "-o", "--out", type=click.Path(dir_okay=False), help="Write here instead of standard output."
 )
 @click.option(
     "--url",
@@ -305,15 +334,18 @@ def _summarise(console: Console, reports: list[FileReport], dry_run: bool) -> No
 @CREDENTIALS_OPTION
 def export(
     project: tuple[str, str],
-    node: str,
+    node: str | None,
     fmt: str,
     out: str | None,
     url: str,
     credentials: str | None,
 ) -> None:
-    """Export every entity of one node type in a project, ready to submit again."""
+    """Export every entity of one node type in a project (or with --format pfb, all of the
+    project as a PFB), ready to submit again."""
     program, code = project
-    params = {"node_label": node, "format": fmt}
+    if (fmt == "pfb") == (node is not None):
+        raise click.UsageError("give --node for tsv, csv and json; --format pfb takes no --node")
+    params = {"format": fmt} | ({"node_label": node} if node else {})
     target = open(out, "wb") if out else sys.stdout.buffer  # noqa: SIM115 - closed below when ours
     try:
         with httpx.stream(

@@ -275,6 +275,12 @@ def _add_link(
         doc[link] = None
 
 
+def cell_value(node: NodeType, name: str, text: str) -> Any:
+    """`text` as the property's JSON value, read as a TSV cell is: for formats that carry a
+    value as text where its type cannot be told (a PFB's union of a number and an enum)."""
+    return _cast(node, name, text, LIST_SEPARATORS["\t"])
+
+
 def _cast(node: NodeType | None, name: str, text: str, separator: str) -> Any:
     """The cell as the property's JSON type; unknown types and columns stay text for the validator."""
     if node is None or name not in node.properties:

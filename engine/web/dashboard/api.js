@@ -77,6 +77,11 @@ export async function signIn(credentials) {
   return whoAmI();
 }
 
+// Sower's job API (/job/dispatch, /job/status, /job/output): `body` POSTs, else GETs.
+export async function job(path, body) {
+  return answer(await call(`/job/${path}`, body === undefined ? {} : postJson(body)));
+}
+
 export async function whoAmI() {
   return answer(await call("/user/user"));
 }

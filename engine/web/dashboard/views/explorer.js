@@ -5,6 +5,7 @@ import { navigate } from "../router.js";
 import { dictionarySummary, download, guppy } from "../api.js";
 import { bars, histogram } from "../charts.js";
 import { format, h } from "../dom.js";
+import { exportPfbButton } from "./export_pfb.js";
 
 const PAGE = 20;
 const BINS = 12;
@@ -138,6 +139,7 @@ export async function renderExplorer(main, params) {
       h("span", { class: "muted" }, `${type} records match`),
       h("span", { class: "grow" }),
       h("button", { id: "export-tsv", onclick: () => download({ type, filter, format: "tsv" }, `${type}.tsv`) }, "Export TSV"),
+      exportPfbButton(type, filter),
       isFile ? h("button", {
         id: "export-manifest",
         onclick: () => download({ type, filter, format: "json", fields: MANIFEST_FIELDS.filter((f) => facets[f]) }, "manifest.json"),

@@ -1,0 +1,109 @@
+"""The `export` job: a cohort as a PFB in the object store, as Gen3's pelican-export makes it.
+
+Pelican reads the root ids for the portal's filter from guppy, writes the
+PFB, uploads it, and prints a signed URL, or (`access_format: guid`) an
+indexd GUID for it. Here the PFB is streamed from the graph (engine/pfb/
+write.py) straight into the store, hashed as it goes, so neither memory nor
+disk holds the file. Its content is what the caller could read when they
+dispatched the job (`cohort.access`, captured then).
+
+A GUID's record carries no `authz`: it belongs to its uploader, the caller
+(engine/objects/access.py), and is theirs and the admins' alone. Pelican
+gives it the cohort's project paths instead; Commons lets anyone who may
+read any one of a record's paths download it, which would open an export
+spanning projects to the readers of each.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from engine.dictionary.model import Dictionary
+from engine.objects.index import RecordIndex
+from engine.objects.keys import storage_key
+from engine.objects.record import IndexRecord, mint_did, new_rev, now
+from engine.pfb.write import Cohort, ExportSummary, pfb_chunks
+from engine.stores import Stores
+
+ACTION = "export"
+GUID = "guid"
+PRESIGNED_URL = "presigned_url"
+ACCESS_FORMATS = (PRESIGNED_URL, GUID)
+EXPORTS = "exports"
+
+
+class _ChunkStream(io.RawIOBase):
+    """Chunks of bytes read as a file (what an S3 upload reads), counted and hashed on the way."""
+
+    def __init__(self, chunks: Iterator[bytes]) -> None:
+        self._chunks = chunks
+        self._chunk = memoryview(b"")
+        self.md5 = hashlib.md5()
+        self.size = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        while not self._chunk:
+            chunk = next(self._chunks, None)
+            if chunk is None:
+                return 0
+            self._chunk = memoryview(chunk)
+        count = min(len(buffer), len(self._chunk))
+        buffer[:count] = self._chunk[:count]
+        self.md5.update(self._chunk[:count])
+        self._chunk = self._chunk[count:]
+        self.size += count
+        return count
+
+
+@dataclass(frozen=True)
+class Export:
+    """What one export job writes: the cohort (with the caller's access), for whom, in which form."""
+
+    cohort: Cohort
+    owner: str
+    access_format: str = PRESIGNED_URL
+
+
+def file_name() -> str:
+    """Pelican's name for an export: `export_<UTC time>.avro`."""
+    return datetime.now(UTC).strftime("export_%Y-%m-%dT%H-%M-%S.avro")
+
+
+def run_export(
+    stores: Stores, dictionary: Dictionary, export: Export, uid: str, guid_prefix: str = ""
+) -> dict[str, Any]:
+    """Write the PFB to the store; answers what the job keeps (`output_key`, `guid`)."""
+    name = file_name()
+    did = mint_did(guid_prefix) if export.access_format == GUID else None
+    key = storage_key(did, name) if did else f"{EXPORTS}/{uid}/{name}"
+    stream = _ChunkStream(
+        pfb_chunks(stores.graph, dictionary, ExportSummary(), cohort=export.cohort)
+    )
+    stores.objects.put(key, io.BufferedReader(stream, 1024 * 1024))
+    if did is None:
+        return {"output_key": key}
+    stamp = now()
+    record = IndexRecord(
+        did=did,
+        baseid=str(uuid.uuid4()),
+        rev=new_rev(),
+        created_date=stamp,
+        updated_date=stamp,
+        size=stream.size,
+        hashes={"md5": stream.md5.hexdigest()},
+        file_name=name,
+        uploader=export.owner,
+        urls=[f"s3://{stores.objects.bucket}/{key}"],
+        storage_key=key,
+    )
+    RecordIndex(stores.graph).create([record])
+    return {"output_key": key, "guid": did}

@@ -1,0 +1,272 @@
+"""Entities of the graph -> a PFB file, streamed: a project, or a cohort chosen by a guppy filter.
+
+The store is read one page of one node type at a time (node types in import
+order, so every parent is written before its children, as `pfb to tsv`
+needs to name a parent's submitter_id) and each page is encoded and handed
+on at once: memory holds one page, however large the project. A project's
+pages are those of one statement per node type, fetched by the driver a page
+at a time (GraphStore.stream), never `ORDER BY ... SKIP`, which sorts again per page.
+
+A cohort is what Gen3's pelican exports for the portal's "Export to PFB":
+the root entities a guppy filter matches, everything linked below them,
+and every entity above those (up to program), each only where the caller
+may read (engine/query/access.py, the rule exploration applies). Its ids
+are gathered first (a set of ids, not entities), so a relation never names
+an entity the file leaves out.
+"""
+
+from __future__ import annotations
+
+import io
+import itertools
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any, BinaryIO
+
+from fastavro import parse_schema
+from fastavro.write import Writer
+
+from engine.dictionary.model import Dictionary, NodeType, Property
+from engine.graph import cypher
+from engine.graph.store import GraphStore
+from engine.pfb.schema import as_text, avro_schema, encode_enum, metadata, record_fields
+from engine.query.access import Access
+from engine.query.errors import QueryError
+from engine.query.scope import VARIABLE, Scope
+
+PAGE = 5_000
+PFB_MEDIA = "avro/binary"
+Convert = Callable[[Any], Any]
+
+
+@dataclass
+class ExportSummary:
+    """What a PFB holds: its entities, by node type (the Metadata record aside)."""
+
+    entities: int = 0
+    by_type: dict[str, int] = field(default_factory=dict)
+
+    def add(self, node_type: str, count: int) -> None:
+        self.entities += count
+        self.by_type[node_type] = self.by_type.get(node_type, 0) + count
+
+
+@dataclass(frozen=True)
+class Cohort:
+    """The roots of a cohort export: entities of node type `root` matching the guppy `filter`,
+    as `access` lets the caller read them."""
+
+    root: str
+    filter: Any = None
+    access: Access = field(default_factory=Access)
+
+
+def _scalar(kind: str | None) -> Convert:
+    if kind == "integer":
+        return int
+    if kind == "number":
+        return float
+    return lambda value: value
+
+
+def _converter(prop: Property) -> Convert:
+    """A stored value -> the value its Avro field holds."""
+    if as_text(prop):
+        return lambda value: value if isinstance(value, str) else json.dumps(value)
+    if prop.kind == "enum":
+        return encode_enum
+    if prop.kind == "array":
+        item = encode_enum if prop.item_kind == "enum" else _scalar(prop.item_kind)
+        return lambda values: [item(value) for value in values]
+    return _scalar(prop.kind)
+
+
+class _NodeWriter:
+    """How one node type's rows are read from the store and written as Entity records."""
+
+    def __init__(self, node: NodeType) -> None:
+        self.node = node
+        self.fields = [(prop.name, _converter(prop)) for prop, _ in record_fields(node)]
+        self.links = [(f"l{i}", link) for i, link in enumerate(node.links)]
+        self.returns = "n {.*} AS props" + "".join(
+            f", [(n)-[:{cypher.name(link.relationship)}]->(m:{cypher.name(link.target)}) | m.id]"
+            f" AS {column}"
+            for column, link in self.links
+        )
+
+    def record(self, row: dict[str, Any], kept: set[str] | None) -> dict[str, Any]:
+        """The Entity record of one row; `kept`: the ids a relation may name (None: any)."""
+        props = row["props"]
+        values = {}
+        for name, convert in self.fields:
+            value = props.get(name)
+            values[name] = None if value is None else convert(value)
+        relations = [
+            {"dst_id": target, "dst_name": link.target}
+            for column, link in self.links
+            for target in row[column]
+            if kept is None or target in kept
+        ]
+        return {
+            "id": props["id"],
+            "name": self.node.name,
+            "object": (self.node.name, values),
+            "relations": relations,
+        }
+
+
+def _project_pages(store: GraphStore, node: _NodeWriter, project_id: str) -> Iterator[list[dict]]:
+    """Every entity of one type in the project (for a program: the project's), a page at a time,
+    from one statement whose rows the driver fetches a page at a time."""
+    if node.node.name == "program":
+        match = (
+            f"MATCH {cypher.node('p', 'project')} WHERE p.project_id = $project_id "
+            f"MATCH (p)-->{cypher.node('n', 'program')} WITH DISTINCT n"
+        )
+    else:
+        match = f"MATCH {cypher.node('n', node.node.name)} WHERE n.project_id = $project_id"
+    rows = store.stream(
+        f"{match} RETURN {node.returns}", {"project_id": project_id}, fetch_size=PAGE
+    )
+    while page := list(itertools.islice(rows, PAGE)):
+        yield page
+
+
+def _id_pages(store: GraphStore, node: _NodeWriter, ids: list[str]) -> Iterator[list[dict]]:
+    query = (
+        f"UNWIND $ids AS key MATCH {cypher.node('n', node.node.name, '{id: key}')} "
+        f"RETURN {node.returns}"
+    )
+    for start in range(0, len(ids), PAGE):
+        yield store.read(query, {"ids": ids[start : start + PAGE]})
+
+
+def _readable(access: Access, variable: str) -> tuple[str, dict[str, Any]]:
+    """The condition keeping `variable` to readable projects (a program has none: it is the
+    program of a readable entity it is reached from), and its parameters."""
+    if access.accessible_projects is None:
+        return "", {}
+    condition = f" WHERE {variable}.project_id IS NULL OR {variable}.project_id IN $readable"
+    return condition, {"readable": sorted(access.accessible_projects)}
+
+
+def _walk(
+    store: GraphStore, label: str, ids: list[str], arrow: str, access: Access
+) -> Iterator[tuple[str, str]]:
+    """(id, type) of every entity reached from the `label` entities `ids` along `arrow`
+    (`<-[*1..]-`: below them, `-[*1..]->`: above them), readable ones only."""
+    where, params = _readable(access, "c")
+    query = (
+        f"UNWIND $ids AS key MATCH {cypher.node('r', label, '{id: key}')} "
+        f"MATCH (r){arrow}(c){where} RETURN DISTINCT c.id AS id, labels(c)[0] AS type"
+    )
+    for start in range(0, len(ids), PAGE):
+        for row in store.read(query, {**params, "ids": ids[start : start + PAGE]}):
+            yield row["id"], row["type"]
+
+
+def cohort_ids(
+    store: GraphStore, dictionary: Dictionary, cohort: Cohort, scope: Scope
+) -> dict[str, set[str]]:
+    """The ids a cohort export holds, by node type: the roots, what is below, what is above."""
+    builder = scope.builder(rows=True)
+    roots = [
+        row["id"]
+        for row in store.read(
+            f"{scope.match(builder)} RETURN {VARIABLE}.id AS id", builder.parameters.values
+        )
+    ]
+    chosen: dict[str, set[str]] = {cohort.root: set(roots)}
+    for found, node_type in _walk(store, cohort.root, roots, "<-[*1..]-", cohort.access):
+        chosen.setdefault(node_type, set()).add(found)
+    above: dict[str, set[str]] = {}
+    for label, ids in chosen.items():
+        for found, node_type in _walk(store, label, sorted(ids), "-[*1..]->", cohort.access):
+            above.setdefault(node_type, set()).add(found)
+    for node_type, ids in above.items():
+        chosen.setdefault(node_type, set()).update(ids)
+    return {node_type: ids for node_type, ids in chosen.items() if node_type in dictionary.nodes}
+
+
+def _encoded(
+    dictionary: Dictionary, pages: Iterator[tuple[_NodeWriter, list[dict]]], kept: set[str] | None
+) -> Iterator[bytes]:
+    """The PFB bytes: the header and Metadata record, then a block or more per page."""
+    buffer = io.BytesIO()
+    writer = Writer(buffer, parse_schema(avro_schema(dictionary)), codec="null")
+    header = ("Metadata", metadata(dictionary))
+    writer.write({"id": None, "name": "Metadata", "object": header, "relations": []})
+    writer.flush()
+    for node, rows in pages:
+        for row in rows:
+            writer.write(node.record(row, kept))
+        writer.flush()
+        yield buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+    writer.flush()
+    yield buffer.getvalue()
+
+
+def pfb_chunks(
+    store: GraphStore,
+    dictionary: Dictionary,
+    summary: ExportSummary,
+    *,
+    project_id: str | None = None,
+    cohort: Cohort | None = None,
+) -> Iterator[bytes]:
+    """The PFB of a project (`project_id`) or of a `cohort`, as chunks of bytes to send on.
+
+    A cohort's filter is checked here, before the first chunk: a bad one raises
+    QueryError. `summary` counts the entities as they are written.
+    """
+    writers = [_NodeWriter(dictionary.nodes[name]) for name in dictionary.import_order]
+    if cohort is not None:
+        node = dictionary.nodes.get(cohort.root)
+        if node is None:
+            raise QueryError(f"'{cohort.root}' is not a node type")
+        scope = Scope(dictionary, node, cohort.filter, "accessible", cohort.access)
+        scope.predicate()
+        chosen = cohort_ids(store, dictionary, cohort, scope)
+        kept: set[str] | None = set().union(*chosen.values())
+
+        def pages() -> Iterator[tuple[_NodeWriter, list[dict]]]:
+            for writer in writers:
+                for rows in _id_pages(store, writer, sorted(chosen.get(writer.node.name, ()))):
+                    summary.add(writer.node.name, len(rows))
+                    yield writer, rows
+
+    elif project_id is not None:
+        kept = None
+
+        def pages() -> Iterator[tuple[_NodeWriter, list[dict]]]:
+            for writer in writers:
+                for rows in _project_pages(store, writer, project_id):
+                    summary.add(writer.node.name, len(rows))
+                    yield writer, rows
+
+    else:
+        raise ValueError("export a project_id or a cohort")
+    return _encoded(dictionary, pages(), kept)
+
+
+def write_pfb(
+    store: GraphStore,
+    dictionary: Dictionary,
+    out: BinaryIO,
+    *,
+    project_id: str | None = None,
+    cohort: Cohort | None = None,
+) -> ExportSummary:
+    """Write the PFB of a project or of a cohort to `out`; answers what it holds.
+
+    For a cohort, `cohort.access` is the caller's (engine/api/guppy.py's `access`):
+    only readable entities are written. A bad filter raises QueryError before
+    anything is written, as does an unknown root type.
+    """
+    summary = ExportSummary()
+    for chunk in pfb_chunks(store, dictionary, summary, project_id=project_id, cohort=cohort):
+        out.write(chunk)
+    return summary

@@ -1,0 +1,136 @@
+"""PFB throughput and memory: export a project of N entities (default 100,000), import it back.
+
+One embedded Commons server (`commons serve`, the default dictionary):
+1. N entities (bench_submission's chain: subject -> sample -> aliquot ->
+   read_group -> file) go into project `src` by HTTP PUT of TSV chunks:
+   the first load, which also warms the server's JIT;
+2. the export, `write_pfb`, runs in a process of its own against the
+   server's graph (over Bolt), so its peak RSS is the exporter's alone;
+3. `commons submit bench/dst file.avro` imports the file into another
+   project (batches of 5,000, each a transaction);
+4. the same TSV files go into project `tsv` by HTTP PUT: the submission
+   rate, warm, that the import is held to.
+`commons export --format pfb` over HTTP is timed too.
+
+Usage: python tests/bench/bench_pfb.py [N]
+Ends with: BENCH pfb export_entities_per_s=... import_entities_per_s=... peak_rss_mb=... entities=N
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO))
+
+from engine.auth.client import ApiKeyAuth  # noqa: E402
+from engine.child_process import free_port  # noqa: E402
+from engine.graph.arcadedb import DATABASE, USER  # noqa: E402
+from tests.bench.bench_submission import LEVELS, http_rate, make_project, write_chain  # noqa: E402
+from tests.bench.serving import COMMONS, running_commons  # noqa: E402
+
+CHUNK = 5000
+
+
+def export_in_this_process(bolt: int, password: str, project_id: str, out: str) -> None:
+    """Step 2, in the child process: write the PFB, print rate, entities and peak RSS as JSON."""
+    from engine.dictionary.compile import compile_dictionary
+    from engine.graph.store import GraphStore
+    from engine.pfb.write import write_pfb
+
+    dictionary = compile_dictionary(REPO / "dictionaries" / "default").dictionary
+    graph = GraphStore(f"bolt://127.0.0.1:{bolt}", USER, password, DATABASE)
+    start = time.perf_counter()
+    with open(out, "wb") as handle:
+        summary = write_pfb(graph, dictionary, handle, project_id=project_id)
+    seconds = time.perf_counter() - start
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"entities": summary.entities, "seconds": seconds, "peak_rss_mb": peak}))
+
+
+def export(bolt: int, password: str, project_id: str, out: Path) -> dict:
+    done = subprocess.run(
+        [sys.executable, __file__, "--export", str(bolt), password, project_id, str(out)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise SystemExit(f"export failed: {done.stderr[-2000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def cli(*args: str) -> float:
+    """Seconds `commons ARGS` took; exits on failure."""
+    start = time.perf_counter()
+    done = subprocess.run([COMMONS, *args], capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise SystemExit(f"commons {args[0]} failed: {(done.stdout + done.stderr)[-3000:]}")
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    total = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
+    per_level = total // len(LEVELS)
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        files = write_chain(folder, per_level)
+        bolt = free_port()
+        with running_commons(folder, ARCADEDB_BOLT_PORT=str(bolt), ARCADEDB_HEAP="2g") as (
+            url,
+            credentials,
+        ):
+            client = httpx.Client(base_url=url, auth=ApiKeyAuth(url, credentials), timeout=600)
+            cold, sent = http_rate(client, files, "src")
+            print(f"HTTP PUT TSV into src (cold JIT): {sent} entities, {cold:.0f}/s", flush=True)
+            password = (folder / "data" / "graph" / "root-password").read_text().strip()
+            out = folder / "src.avro"
+            exported = export(bolt, password, "bench-src", out)
+            entities = exported["entities"]
+            export_rate = entities / exported["seconds"]
+            size = out.stat().st_size / 1e6
+            print(
+                f"write_pfb: {entities} entities (program, project and study included), "
+                f"{exported['seconds']:.1f} s, {export_rate:.0f}/s, {size:.1f} MB, "
+                f"peak RSS {exported['peak_rss_mb']:.0f} MB",
+                flush=True,
+            )
+            over_http = folder / "http.avro"
+            seconds = cli(
+                "export", "bench/src", "--format", "pfb", "-o", str(over_http), "--url", url,
+                "--credentials", str(credentials),
+            )  # fmt: skip
+            print(f"commons export --format pfb (HTTP): {entities / seconds:.0f}/s", flush=True)
+            make_project(client, "dst")
+            seconds = cli(
+                "submit", "bench/dst", str(out), "--batch", str(CHUNK), "--url", url,
+                "--credentials", str(credentials),
+            )  # fmt: skip
+            imported = entities - 2  # program and project are not submitted
+            import_rate = imported / seconds
+            print(f"commons submit file.avro: {imported} entities, {import_rate:.0f}/s", flush=True)
+            warm, _ = http_rate(client, files, "tsv")
+            print(f"HTTP PUT TSV into tsv (warm): {warm:.0f}/s", flush=True)
+    print(
+        f"BENCH pfb export_entities_per_s={export_rate:.0f} "
+        f"import_entities_per_s={import_rate:.0f} peak_rss_mb={exported['peak_rss_mb']:.0f} "
+        f"entities={per_level * len(LEVELS)} submission_entities_per_s={warm:.0f}"
+    )
+
+
+if __name__ == "__main__":
+    if sys.argv[1:2] == ["--export"]:
+        bolt_port, password, project_id, out = sys.argv[2:6]
+        export_in_this_process(int(bolt_port), password, project_id, out)
+    else:
+        os.environ.setdefault("PYTHONHASHSEED", "0")
+        main()
