@@ -13,6 +13,7 @@ from engine.api import (
     explore,
     guppy,
     index,
+    metadata,
     openapi,
     status,
     submission,
@@ -37,6 +38,7 @@ def create_app(stores: Stores, settings: Settings, compiled: CompiledDictionary)
             *data.routes,
             *guppy.routes,
             *explore.routes,
+            *metadata.routes,
             *openapi.routes,
             # Last: `/` and `/dashboard` are the dashboard's, after every API route.
             *dashboard.routes,
