@@ -6,6 +6,8 @@ test_aliases.py, test_query.py): the same requests, the same answers.
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from starlette.testclient import TestClient
 
@@ -197,3 +199,89 @@ def test_mds_read_authz(api: TestClient) -> None:
         assert api.get(path).status_code == 200, path  # admin
         for client in (writer, anonymous_client(api)):
             assert client.get(path).status_code == 403, path
+
+
+SUBMISSION = "/api/v0/submission"
+
+
+def _study_record(**study: Any) -> dict[str, Any]:
+    return {"_guid_type": "discovery_metadata", "gen3_discovery": study}
+
+
+def _project_with_subjects(api: TestClient, subjects: int) -> None:
+    api.put(
+        f"{SUBMISSION}/", json={"type": "program", "name": "demo", "dbgap_accession_number": "p"}
+    )
+    project = {
+        "type": "project",
+        "code": "omics",
+        "name": "o",
+        "dbgap_accession_number": "phs000123",
+    }
+    assert api.put(f"{SUBMISSION}/demo", json=project).status_code == 200
+    study = {
+        "type": "study",
+        "submitter_id": "st",
+        "study_design": "Cohort",
+        "projects": {"code": "omics"},
+    }
+    docs = [study] + [
+        {"type": "subject", "submitter_id": f"su-{i}", "studies": {"submitter_id": "st"}}
+        for i in range(subjects)
+    ]
+    assert api.put(f"{SUBMISSION}/demo/omics", json=docs).status_code == 200
+
+
+def test_study_counts_are_live(api: TestClient) -> None:
+    api.post("/mds/metadata/early", json=_study_record(project_id="demo-omics"))
+    _project_with_subjects(api, 2)
+    api.post("/mds/metadata/by-accession", json=_study_record(dbgap_accession="phs000123.v1.p1"))
+    api.post("/mds/metadata/by-id", json=_study_record(project_id="demo-omics"))
+    expected = {"project_id": "demo-omics", "subjects": 2, "files": 0}
+    for guid in ("by-accession", "by-id"):
+        assert api.get(f"/discovery/studies/{guid}/counts").json() == {"guid": guid, **expected}
+    unlinked = api.get("/discovery/studies/early/counts").json()  # written before its project
+    assert unlinked == {"guid": "early", "project_id": None, "subjects": 0, "files": 0}
+    more = [{"type": "subject", "submitter_id": "su-9", "studies": {"submitter_id": "st"}}]
+    api.put(f"{SUBMISSION}/demo/omics", json=more)
+    assert api.get("/discovery/studies/by-id/counts").json()["subjects"] == 3
+    hidden = anonymous_client(api).get("/discovery/studies/by-id/counts").json()
+    assert (hidden["subjects"], hidden["files"]) == (-1, -1)  # TIER_ACCESS_LEVEL=private
+    missing = api.get("/discovery/studies/none/counts")
+    assert (missing.status_code, missing.json()["message"]) == (404, "Not found: none")
+
+
+def test_aggregate_reads_this_commons_studies(api: TestClient) -> None:
+    tags = [{"name": "WGS", "category": "Data Type"}, {"name": "Lung", "category": "Disease"}]
+    api.post("/mds/metadata/s1", json=_study_record(name="one", tags=tags, authors=["a", "b"]))
+    api.post("/mds/metadata/s2", json=_study_record(name="two", tags=tags[:1], authors=None))
+    api.post("/mds/metadata/other", json={"_guid_type": "indexed_file_object"})
+    assert api.get("/mds/aggregate/commons").json() == {"commons": ["Commons"]}
+    page = api.get("/mds/aggregate/metadata", params={"counts": "authors,tags"}).json()
+    assert page == {
+        "Commons": [
+            {"s1": _study_record(name="one", tags=2, authors=2, commons_name="Commons")},
+            {"s2": _study_record(name="two", tags=1, authors=0, commons_name="Commons")},
+        ]
+    }
+    paged = api.get(
+        "/mds/aggregate/metadata",
+        params={"limit": 1, "offset": 1, "flatten": "true", "pagination": "true"},
+    ).json()
+    assert list(paged["results"][0]) == ["s2"]
+    assert paged["pagination"] == {"hits": 2, "offset": 1, "pageSize": 1, "pages": 2}
+    assert api.get("/mds/aggregate/metadata/guid/s1").json()["gen3_discovery"]["name"] == "one"
+    for path in ("/mds/aggregate/metadata/guid/other", "/mds/aggregate/metadata/Nope"):
+        answer = api.get(path)
+        assert answer.status_code == 404 and answer.json()["detail"]["code"] == 404
+    assert len(api.get("/mds/aggregate/metadata/Commons").json()) == 2
+    assert api.get("/mds/aggregate/metadata/Commons/info").json() == {
+        "commons_url": "http://testserver"
+    }
+    assert api.get("/mds/aggregate/tags").json() == {
+        "Data Type": {"total": 2, "names": [{"WGS": 2}]},
+        "Disease": {"total": 1, "names": [{"Lung": 1}]},
+    }
+    schema = api.get("/mds/aggregate/info/schema").json()
+    assert schema["tags"]["type"] == "array" and schema["name"]["type"] == "string"
+    assert api.get("/mds/aggregate/info/other").status_code == 404
