@@ -141,14 +141,17 @@ def check_guid(guid: Any) -> str:
 
 def _matching(filters: list[Filter]) -> tuple[str, dict[str, Any]]:
     """MATCH ... binding `r` to each record matching every filter, once: the first filter's
-    keys are looked up by their index, the others checked on the few keys of each record."""
+    keys are looked up by their index, the others checked on the few keys of each record.
+
+    No DISTINCT is needed: a filter's keys are one path's existence or its values, and a
+    record holds one value at a path, so it meets at most one key of the first filter."""
     if not filters:
         return f"MATCH (r:`{RECORD}`) ", {}
     first, *rest = filters
     params: dict[str, Any] = {"f0": list(first.keys)}
     match = (
         f"MATCH (k0:`{KEY}`) WHERE k0.key IN $f0 "
-        f"MATCH (k0)<-[:`{HAS_KEY}`]-(r:`{RECORD}`) WITH DISTINCT r "
+        f"MATCH (k0)<-[:`{HAS_KEY}`]-(r:`{RECORD}`) "
     )
     exists = []
     for i, extra in enumerate(rest, 1):
