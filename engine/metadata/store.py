@@ -149,10 +149,7 @@ def _matching(filters: list[Filter]) -> tuple[str, dict[str, Any]]:
         return f"MATCH (r:`{RECORD}`) ", {}
     first, *rest = filters
     params: dict[str, Any] = {"f0": list(first.keys)}
-    match = (
-        f"MATCH (k0:`{KEY}`) WHERE k0.key IN $f0 "
-        f"MATCH (k0)<-[:`{HAS_KEY}`]-(r:`{RECORD}`) "
-    )
+    match = f"MATCH (k0:`{KEY}`) WHERE k0.key IN $f0 MATCH (k0)<-[:`{HAS_KEY}`]-(r:`{RECORD}`) "
     exists = []
     for i, extra in enumerate(rest, 1):
         params[f"f{i}"] = list(extra.keys)
