@@ -18,6 +18,7 @@ import yaml
 REPO_ROOT = Path(__file__).resolve().parent.parent
 TIER_ACCESS_LEVELS = ("private", "regular", "libre")
 INDEX_READ_MODES = ("public", "authz")
+MDS_READ_MODES = ("public", "authz")
 
 
 class ConfigError(Exception):
@@ -75,6 +76,8 @@ class Settings:
     index_guid_prefix: str = ""
     index_read: str = "public"
     signed_url_ttl: int = 3600
+    mds_read: str = "public"
+    mds_commons_name: str = "Commons"
     commons_public_url: str = ""
     commons_policy_file: Path = Path("commons.policy.yaml")
     auth_access_token_minutes: int = 20
@@ -105,6 +108,10 @@ class Settings:
         if self.index_read not in INDEX_READ_MODES:
             raise ConfigError(
                 f"INDEX_READ: expected one of {', '.join(INDEX_READ_MODES)}, got {self.index_read!r}"
+            )
+        if self.mds_read not in MDS_READ_MODES:
+            raise ConfigError(
+                f"MDS_READ: expected one of {', '.join(MDS_READ_MODES)}, got {self.mds_read!r}"
             )
         if bool(self.auth_oidc_issuer) != bool(self.auth_oidc_jwks_url):
             raise ConfigError(

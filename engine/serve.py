@@ -66,6 +66,7 @@ def serve(host: str | None, port: int | None, data_dir: str | None, demo: bool) 
     from engine.dictionary.cli import print_warnings
     from engine.dictionary.compile import compile_dictionary
     from engine.graph.ddl import apply_ddl
+    from engine.metadata.schema import DDL as METADATA_DDL
     from engine.objects.index import DDL as RECORD_DDL
     from engine.stores import open_stores
     from engine.submission.demo import load_examples
@@ -85,7 +86,7 @@ def serve(host: str | None, port: int | None, data_dir: str | None, demo: bool) 
     click.echo("Starting stores...", err=True)
     try:
         with open_stores(settings) as stores:
-            apply_ddl(stores.graph, compiled.ddl + RECORD_DDL)
+            apply_ddl(stores.graph, compiled.ddl + RECORD_DDL + METADATA_DDL)
             if demo:
                 target = load_examples(
                     stores.graph, compiled, settings.commons_dictionary / "examples"

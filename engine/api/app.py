@@ -14,6 +14,7 @@ from engine.api import (
     guppy,
     index,
     jobs,
+    metadata,
     openapi,
     status,
     submission,
@@ -39,6 +40,7 @@ def create_app(stores: Stores, settings: Settings, compiled: CompiledDictionary)
             *guppy.routes,
             *explore.routes,
             *jobs.routes,
+            *metadata.routes,
             *openapi.routes,
             # Last: `/` and `/dashboard` are the dashboard's, after every API route.
             *dashboard.routes,

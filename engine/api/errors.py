@@ -16,12 +16,15 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 
 from engine.auth.errors import AuthError
+from engine.metadata.store import MetadataError
 from engine.objects.record import RecordError
 from engine.submission.documents import BodyError
 from engine.submission.projects import AdminError
 from engine.submission.submit import ProjectNotFound
 
 GA4GH = "/ga4gh/"
+# Gen3's metadata service answers errors as FastAPI does: `{"detail": ...}`.
+MDS = ("/mds/", "/mds-admin/", "/metadata")
 
 
 class HTTPProblem(Exception):
@@ -39,6 +42,8 @@ def problem(
     """The error answer in the shape the API at the request's path reads."""
     if request.url.path.startswith(GA4GH):
         body = {"msg": message, "status_code": status}
+    elif request.url.path.startswith(MDS):
+        body = {"detail": message}
     else:
         body = {"message": message, "code": status}
     return JSONResponse(body, status_code=status, headers=headers)
@@ -47,6 +52,13 @@ def problem(
 async def _http_problem(request: Request, error: Exception) -> Response:
     assert isinstance(error, HTTPProblem | AdminError | RecordError)
     return problem(request, error.status, error.message)
+
+
+async def _metadata_error(request: Request, error: Exception) -> Response:
+    assert isinstance(error, MetadataError)
+    if isinstance(error.detail, str):
+        return problem(request, error.status, error.detail)
+    return JSONResponse({"detail": error.detail}, status_code=error.status)
 
 
 async def _auth_error(request: Request, error: Exception) -> Response:
@@ -89,6 +101,7 @@ handlers = {
     HTTPProblem: _http_problem,
     AdminError: _http_problem,
     RecordError: _http_problem,
+    MetadataError: _metadata_error,
     AuthError: _auth_error,
     BodyError: _body_error,
     ProjectNotFound: _not_found,

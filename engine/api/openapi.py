@@ -48,7 +48,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 from swagger_ui_bundle import swagger_ui_path
 
-from engine.api.errors import GA4GH
+from engine.api.errors import GA4GH, MDS
 
 Schema = dict[str, Any]
 # A node type of the app's dictionary: its schema is the dictionary's list of them.
@@ -121,6 +121,12 @@ class DrsProblem(TypedDict):
 
     msg: str
     status_code: int
+
+
+class MdsProblem(TypedDict):
+    """An error under Gen3's metadata service paths, as FastAPI (MDS's framework) writes it."""
+
+    detail: str | dict[str, Any]
 
 
 REASONS = {
@@ -265,7 +271,13 @@ class _Document:
         self.node_types = list(node_types)
 
     def operation(self, route: Mounted, contract: Contract, op: Operation) -> Schema:
-        error = self.schemas.of(DrsProblem if route.path.startswith(GA4GH) else Problem)
+        error = self.schemas.of(
+            DrsProblem
+            if route.path.startswith(GA4GH)
+            else MdsProblem
+            if route.path.startswith(MDS)
+            else Problem
+        )
         responses: dict[str, Schema] = {}
         # A path parameter its route cannot match is a 404 from the router.
         errors = sorted({*op.errors, 404}) if route.params else op.errors
