@@ -74,8 +74,8 @@ function pickedTags(params) {
   return picked;
 }
 
-function tagChip(tag, colour, attrs = {}) {
-  return h("span", { class: "tag discovery-tag", style: `--swatch:${colour}`, "data-category": tag.category, "data-name": tag.name, title: tag.category, ...attrs }, tag.name);
+function tagChip(tag, colour) {
+  return h("span", { class: "tag discovery-tag", style: `--swatch:${colour}`, "data-category": tag.category, "data-name": tag.name, title: tag.category }, tag.name);
 }
 
 async function renderList(main, params) {
@@ -196,12 +196,12 @@ async function renderStudy(main, guid) {
       h("h1", { id: "study-name" }, item.name),
       h("a", { href: "/?view=discovery" }, "all studies")),
     item.description ? h("p", { class: "study-description" }, item.description) : "",
-    h("div", { class: "chips" }, item.tags.map((t) => h("a", { href: `/?${new URLSearchParams({ view: "discovery", [TAG + t.category]: t.name })}` }, tagChip(t, categoryColour(categories, t.category))))),
+    h("div", { class: "chips study-tags" }, item.tags.map((t) => h("a", { href: `/?${new URLSearchParams({ view: "discovery", [TAG + t.category]: t.name })}` }, tagChip(t, categoryColour(categories, t.category))))),
     h("div", { class: "study" },
       h("div", {}, live),
       h("div", { class: "panel", id: "study-metadata" },
         h("h2", {}, "Metadata ", h("span", { class: "muted" }, guid)),
-        h("table", {}, h("tbody", {}, Object.entries(item.meta).sort(([a], [b]) => a.localeCompare(b)).map(([key, value]) => h("tr", { "data-field": key }, h("td", {}, key), h("td", {}, readable(value)))),
+        h("table", {}, h("tbody", {}, Object.entries(item.meta).filter(([key]) => key !== "tags").sort(([a], [b]) => a.localeCompare(b)).map(([key, value]) => h("tr", { "data-field": key }, h("td", {}, key), h("td", {}, readable(value)))),
           others.map(([key, value]) => h("tr", { "data-field": key, class: "muted" }, h("td", {}, key), h("td", {}, readable(value)))))))));
 }
 
