@@ -23,6 +23,7 @@ COMMANDS = {
     "users": "engine.auth.cli:users",
     "keys": "engine.auth.cli:keys",
     "policy": "engine.auth.cli:policy",
+    "metadata": "engine.metadata.cli:metadata",
 }
 
 
