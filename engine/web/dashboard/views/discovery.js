@@ -74,6 +74,20 @@ function pickedTags(params) {
   return picked;
 }
 
+// Per category (in order), each tag name (in order) and how many studies carry it.
+function tagCounts(studies) {
+  const byCategory = new Map();
+  for (const item of studies) {
+    for (const key of new Set(item.tags.map((t) => JSON.stringify([t.category, t.name])))) {
+      const [category, name] = JSON.parse(key);
+      const names = byCategory.get(category) || byCategory.set(category, new Map()).get(category);
+      names.set(name, (names.get(name) || 0) + 1);
+    }
+  }
+  return new Map([...byCategory].sort(([a], [b]) => a.localeCompare(b))
+    .map(([category, names]) => [category, [...names].sort(([a], [b]) => a.localeCompare(b))]));
+}
+
 function tagChip(tag, colour) {
   return h("span", { class: "tag discovery-tag", style: `--swatch:${colour}`, "data-category": tag.category, "data-name": tag.name, title: tag.category }, tag.name);
 }
@@ -81,7 +95,8 @@ function tagChip(tag, colour) {
 async function renderList(main, params) {
   main.replaceChildren(h("p", { class: "muted", id: "loading" }, "Loading studies…"));
   const studies = Object.entries(await discoveryStudies()).map(([guid, blob]) => study(guid, blob));
-  const categories = [...new Set(studies.flatMap((s) => s.tags.map((t) => t.category)))].sort();
+  const tags = tagCounts(studies);
+  const categories = [...tags.keys()];
   const state = { q: params.get("q") || "", sort: params.get("sort") || "name", picked: pickedTags(params) };
 
   // The state into the URL: a new history entry for a click, the same one while typing.
@@ -117,12 +132,10 @@ async function renderList(main, params) {
     const shown = studies.filter((s) => matches(s, words, state.picked)).sort(compare(state.sort));
     total.textContent = shown.length === studies.length ? plural(studies.length, "study", "studies") : `${format(shown.length)} of ${plural(studies.length, "study", "studies")}`;
     total.dataset.shown = shown.length;
-    const counted = new Map();
-    for (const s of studies) for (const t of s.tags) counted.set(`${t.category}\n${t.name}`, (counted.get(`${t.category}\n${t.name}`) || 0) + 1);
-    tagBox.replaceChildren(...categories.map((category) => h("div", { class: "discovery-category", "data-category": category },
+    tagBox.replaceChildren(...[...tags].map(([category, names]) => h("div", { class: "discovery-category", "data-category": category },
       h("span", { class: "muted" }, category || "Other"),
-      [...counted].filter(([key]) => key.startsWith(`${category}\n`)).sort(([a], [b]) => a.localeCompare(b)).map(([key, count]) => {
-        const tag = { category, name: key.slice(category.length + 1) };
+      names.map(([name, count]) => {
+        const tag = { category, name };
         const on = (state.picked.get(category) || []).includes(tag.name);
         return h("button", {
           type: "button", class: `tag-chip${on ? " on" : ""}`, "aria-pressed": String(on), style: `--swatch:${categoryColour(categories, category)}`,
