@@ -47,7 +47,7 @@ STUDIES = {
     "phs-heart": _study(
         full_name="Cardiac imaging cohort",
         study_description="MRI of a heart failure cohort, with follow-up visits.",
-        _subjects_count=120,
+        _subjects_count="120",  # as text, as a study published from a TSV may hold it
         tags=[
             {"name": "Heart", "category": "Disease"},
             {"name": "Imaging", "category": "Data Type"},

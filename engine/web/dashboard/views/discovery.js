@@ -31,6 +31,12 @@ function texts(value) {
   return [String(value)];
 }
 
+// A count given as a number or as text (a study published from a TSV); null when none.
+function number(value) {
+  const found = typeof value === "string" && value.trim() ? Number(value) : value;
+  return Number.isFinite(found) ? found : null;
+}
+
 function study(guid, blob) {
   const meta = blob?.[FIELD] && typeof blob[FIELD] === "object" ? blob[FIELD] : {};
   const tags = (Array.isArray(meta.tags) ? meta.tags : [])
@@ -43,7 +49,7 @@ function study(guid, blob) {
     name: first(meta, NAME_FIELDS) || guid,
     description: first(meta, DESCRIPTION_FIELDS),
     project: first(meta, PROJECT_FIELDS) || null,
-    subjects: Number.isFinite(meta._subjects_count) ? meta._subjects_count : null,
+    subjects: number(meta._subjects_count),
     text: [guid, ...texts(meta)].join("\n").toLowerCase(),
   };
 }
