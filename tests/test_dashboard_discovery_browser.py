@@ -226,9 +226,12 @@ def test_a_study_naming_no_project_here_and_nested_lists(page, tmp_path: Path) -
     assert sites.count() == 2 and "North clinic" in sites.first.inner_text()
     tags = page.locator(".chips .discovery-tag")
     assert tags.all_inner_texts() == ["Lung", "WGS"]
+    swatch = tags.first.get_attribute("style")
     tags.first.click()
     ready(page)
     assert query(page)["t.Disease"] == ["Lung"]
+    chip = page.locator("#discovery-tags button[data-category=Disease][data-name=Lung]")
+    assert chip.get_attribute("style") == swatch  # a category's colour, on every page
     assert sorted(shown(page)) == ["phs-colon-rna", "phs-lung"]
     shot(page, tmp_path, "study-unlinked")
 

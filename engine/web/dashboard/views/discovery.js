@@ -4,7 +4,7 @@
 // and order them in the page, and the URL keeps them (`q`, `t.<category>`, `sort`), so every
 // state can be linked to. A study page (`guid=`) shows its metadata and its live counts.
 import { discoveryStudies, metadataRecord, studyCounts } from "../api.js";
-import { categoryColour, format, h } from "../dom.js";
+import { format, h } from "../dom.js";
 
 const FIELD = "gen3_discovery";
 const TAG = "t."; // a picked tag: `t.<category>=<name>`
@@ -80,6 +80,13 @@ function pickedTags(params) {
   return picked;
 }
 
+// A tag category's colour, picked by its name: the same on the list and on every study page.
+function colour(category) {
+  let hash = 0;
+  for (const char of category) hash = (hash * 131 + char.codePointAt(0)) % 9973;
+  return `hsl(${(hash % 12) * 30} 65% 38%)`; // one of 12 hues, far enough apart to tell
+}
+
 // Per category (in order), each tag name (in order) and how many studies carry it.
 function tagCounts(studies) {
   const byCategory = new Map();
@@ -94,15 +101,14 @@ function tagCounts(studies) {
     .map(([category, names]) => [category, [...names].sort(([a], [b]) => a.localeCompare(b))]));
 }
 
-function tagChip(tag, colour) {
-  return h("span", { class: "tag discovery-tag", style: `--swatch:${colour}`, "data-category": tag.category, "data-name": tag.name, title: tag.category }, tag.name);
+function tagChip(tag) {
+  return h("span", { class: "tag discovery-tag", style: `--swatch:${colour(tag.category)}`, "data-category": tag.category, "data-name": tag.name, title: tag.category }, tag.name);
 }
 
 async function renderList(main, params) {
   main.replaceChildren(h("p", { class: "muted", id: "loading" }, "Loading studies…"));
   const studies = Object.entries(await discoveryStudies()).map(([guid, blob]) => study(guid, blob));
   const tags = tagCounts(studies);
-  const categories = [...tags.keys()];
   const state = { q: params.get("q") || "", sort: params.get("sort") || "name", picked: pickedTags(params) };
 
   // The state into the URL: a new history entry for a click, the same one while typing.
@@ -144,7 +150,7 @@ async function renderList(main, params) {
         const tag = { category, name };
         const on = (state.picked.get(category) || []).includes(tag.name);
         return h("button", {
-          type: "button", class: `tag-chip${on ? " on" : ""}`, "aria-pressed": String(on), style: `--swatch:${categoryColour(categories, category)}`,
+          type: "button", class: `tag-chip${on ? " on" : ""}`, "aria-pressed": String(on), style: `--swatch:${colour(category)}`,
           "data-category": category, "data-name": tag.name, title: `${plural(count, "study", "studies")} tagged ${tag.name}`,
           onclick: () => toggle(tag),
         }, tag.name, h("span", { class: "count" }, format(count)));
@@ -160,7 +166,7 @@ async function renderList(main, params) {
       h("td", {}, h("a", { href: studyHref(s.guid) }, s.name), s.description ? h("div", { class: "muted preview" }, s.description) : ""),
       h("td", {}, s.project),
       h("td", { class: "number" }, s.subjects === null ? "" : format(s.subjects)),
-      h("td", {}, s.tags.map((t) => tagChip(t, categoryColour(categories, t.category)))))));
+      h("td", {}, s.tags.map((t) => tagChip(t))))));
     empty.hidden = shown.length > 0;
     empty.replaceChildren(...(studies.length
       ? ["No study matches. ", h("button", { type: "button", onclick: () => { state.q = ""; search.value = ""; state.picked.clear(); remember(true); draw(); } }, "Clear search and tags")]
@@ -198,7 +204,6 @@ async function renderStudy(main, guid) {
   main.replaceChildren(h("p", { class: "muted", id: "loading" }, "Loading the study…"));
   const [blob, counts] = await Promise.all([metadataRecord(guid), studyCounts(guid)]);
   const item = study(guid, blob);
-  const categories = [...new Set(item.tags.map((t) => t.category))].sort();
   const project = counts.project_id;
   const live = h("div", { class: "panel", id: "study-counts", "data-project": project || "" },
     h("h2", {}, "In this commons now"),
@@ -215,7 +220,7 @@ async function renderStudy(main, guid) {
       h("h1", { id: "study-name" }, item.name),
       h("a", { href: "/?view=discovery" }, "all studies")),
     item.description ? h("p", { class: "study-description" }, item.description) : "",
-    h("div", { class: "chips study-tags" }, item.tags.map((t) => h("a", { href: `/?${new URLSearchParams({ view: "discovery", [TAG + t.category]: t.name })}` }, tagChip(t, categoryColour(categories, t.category))))),
+    h("div", { class: "chips study-tags" }, item.tags.map((t) => h("a", { href: `/?${new URLSearchParams({ view: "discovery", [TAG + t.category]: t.name })}` }, tagChip(t)))),
     h("div", { class: "study" },
       h("div", {}, live),
       h("div", { class: "panel", id: "study-metadata" },
