@@ -277,13 +277,13 @@ async def agg_commons_info(request: Request) -> Response:
 
 async def agg_guid(request: Request) -> Response:
     store, guid = await _readable(request), _guid(request)
-    found = await run_in_threadpool(_studies_by_guid, store, guid)
+    found = await run_in_threadpool(_study, store, guid)
     if found is None:
         raise _agg_missing(f"no entry exists with the given guid: {guid}")
     return JSONResponse(_named(found, _commons_name(request)))
 
 
-def _studies_by_guid(store: MetadataStore, guid: str) -> dict[str, Any] | None:
+def _study(store: MetadataStore, guid: str) -> dict[str, Any] | None:
     try:
         blob = store.get(guid)
     except MetadataError:

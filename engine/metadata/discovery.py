@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from engine.dictionary.compile import CompiledDictionary
-from engine.graph.store import GraphStore
+from engine.graph.store import GraphStore, Transaction
 from engine.metadata.schema import DESCRIBES, RECORD
 
 DISCOVERY_TYPE = "discovery_metadata"
@@ -27,11 +27,9 @@ ACCESSION_FIELDS = ("dbgap_accession_number", "dbgap_accession", "study_accessio
 SUBJECT_TYPES = ("subject", "case")  # what Gen3 dictionaries call a study's participants
 FILE_CATEGORIES = ("data_file", "index_file", "metadata_file")
 
-LINK = (
-    f"UNWIND $rows AS row MATCH (r:`{RECORD}` {{guid: row.guid}}) "
-    f"CALL (r) {{ MATCH (r)-[e:`{DESCRIBES}`]->() DELETE e }} "
-    "WITH r, row WHERE row.project_id IS NOT NULL OR size(row.accessions) > 0 "
-    "MATCH (p:`project`) "
+_UNLINK = f"UNWIND $guids AS guid MATCH (:`{RECORD}` {{guid: guid}})-[e:`{DESCRIBES}`]->() DELETE e"
+_LINK = (
+    f"UNWIND $rows AS row MATCH (r:`{RECORD}` {{guid: row.guid}}) MATCH (p:`project`) "
     "WHERE p.project_id = row.project_id OR p.dbgap_accession_number IN row.accessions "
     f"MERGE (r)-[:`{DESCRIBES}`]->(p)"
 )
@@ -56,6 +54,16 @@ def study_names(blob: dict[str, Any]) -> dict[str, Any]:
         "project_id": project_id if isinstance(project_id, str) and project_id else None,
         "accessions": sorted(accessions),
     }
+
+
+def link_studies(tx: Transaction, new: list[dict[str, Any]], old: list[dict[str, Any]]) -> None:
+    """Link each written record (rows with `study_names`) to the project it names, in the
+    write's transaction; a rewritten record loses the links it had."""
+    if old:
+        tx.run(_UNLINK, {"guids": [row["guid"] for row in old]})
+    naming = [row for row in new + old if row["project_id"] or row["accessions"]]
+    if naming:
+        tx.run(_LINK, {"rows": naming})
 
 
 @dataclass(frozen=True)
