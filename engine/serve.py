@@ -66,6 +66,7 @@ def serve(host: str | None, port: int | None, data_dir: str | None, demo: bool) 
     from engine.dictionary.cli import print_warnings
     from engine.dictionary.compile import compile_dictionary
     from engine.graph.ddl import apply_ddl
+    from engine.metadata.demo import publish_demo_studies
     from engine.metadata.schema import DDL as METADATA_DDL
     from engine.objects.index import DDL as RECORD_DDL
     from engine.stores import open_stores
@@ -92,6 +93,9 @@ def serve(host: str | None, port: int | None, data_dir: str | None, demo: bool) 
                     stores.graph, compiled, settings.commons_dictionary / "examples"
                 )
                 click.echo(f"Demo data loaded into {target.project_id}.", err=True)
+                examples = settings.commons_dictionary / "examples"
+                studies = publish_demo_studies(stores.graph, compiled, examples)
+                click.echo(f"Discovery studies published: {', '.join(studies)}.", err=True)
             app = create_app(stores, settings, compiled)
             query_service(app)  # the GraphQL schema, built now rather than on the first query
             policy = settings.commons_policy_file

@@ -11,6 +11,7 @@ import json
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
@@ -38,23 +39,31 @@ def live_app(graph_store, seaweedfs_store, compiled_default, tmp_path_factory) -
     )
 
 
-@pytest.fixture(scope="module")
-def live_url(live_app: Starlette, graph_store, compiled_default, repo_root: Path) -> Iterator[str]:
-    """The whole app over the demo data, served by uvicorn in a thread; the browser is anonymous."""
-    app = live_app
-    open_to_anonymous(graph_store)
-    load_examples(
-        graph_store, compiled_default, repo_root / "dictionaries" / "default" / "examples"
-    )
+@contextmanager
+def serve(app: Starlette) -> Iterator[str]:
+    """`app` served by uvicorn in a thread, at the URL yielded."""
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     while not server.started:
         time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(10)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
+
+
+@pytest.fixture(scope="module")
+def live_url(live_app: Starlette, graph_store, compiled_default, repo_root: Path) -> Iterator[str]:
+    """The whole app over the demo data, served by uvicorn in a thread; the browser is anonymous."""
+    open_to_anonymous(graph_store)
+    load_examples(
+        graph_store, compiled_default, repo_root / "dictionaries" / "default" / "examples"
+    )
+    with serve(live_app) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

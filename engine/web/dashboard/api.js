@@ -1,5 +1,5 @@
-// The endpoints the dashboard reads: guppy's API, peregrine's for the transaction log, and
-// the explore endpoints for the rest.
+// The endpoints the dashboard reads: guppy's API, peregrine's for the transaction log, the
+// metadata service (MDS) for Discovery, and the explore endpoints for the rest.
 // A signed-in visitor's access token rides along with every request; it lives in
 // sessionStorage, so it ends with the tab, and the API key it came from is never kept.
 const TOKEN = "commons.accessToken";
@@ -27,7 +27,8 @@ async function call(path, init = {}) {
 async function answer(response) {
   const body = await response.json().catch(() => null);
   if (!response.ok) {
-    const message = body?.errors?.[0]?.message || body?.message || `${response.status} ${response.statusText}`;
+    const detail = body?.detail?.message || body?.detail; // MDS's errors
+    const message = body?.errors?.[0]?.message || body?.message || (typeof detail === "string" && detail) || `${response.status} ${response.statusText}`;
     throw new Error(message);
   }
   return body;
@@ -96,6 +97,29 @@ export async function download(body, filename) {
   link.click();
   link.remove();
   URL.revokeObjectURL(url);
+}
+
+const MDS_PAGE = 2000; // MDS's largest page
+
+// Every discovery study, `guid -> metadata`, read as Gen3's portal reads them: pages of the
+// MDS records of `_guid_type` discovery_metadata until a page comes back short.
+export async function discoveryStudies() {
+  const studies = {};
+  for (let offset = 0; ; offset += MDS_PAGE) {
+    const query = new URLSearchParams({ data: "true", _guid_type: "discovery_metadata", limit: MDS_PAGE, offset });
+    const page = await answer(await call(`/mds/metadata?${query}`));
+    Object.assign(studies, page);
+    if (Object.keys(page).length < MDS_PAGE) return studies;
+  }
+}
+
+export async function metadataRecord(guid) {
+  return answer(await call(`/mds/metadata/${encodeURIComponent(guid)}`));
+}
+
+// A study's project and its subjects and files, counted in the graph now (-1: hidden by tiers).
+export async function studyCounts(guid) {
+  return answer(await call(`/discovery/studies/${encodeURIComponent(guid)}/counts`));
 }
 
 let dictionary;

@@ -3,6 +3,7 @@ import { renderAccount } from "./account.js";
 import { h } from "./dom.js";
 import { navigate, onNavigate } from "./router.js";
 import { renderDictionary } from "./views/dictionary.js";
+import { renderDiscovery } from "./views/discovery.js";
 import { renderExplorer } from "./views/explorer.js";
 import { renderProjects } from "./views/projects.js";
 import { renderRecord } from "./views/record.js";
@@ -11,6 +12,7 @@ import { renderSubmissions } from "./views/submissions.js";
 const VIEWS = {
   dictionary: renderDictionary,
   projects: renderProjects,
+  discovery: renderDiscovery,
   explore: renderExplorer,
   record: renderRecord,
   submissions: renderSubmissions,
