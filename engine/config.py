@@ -87,6 +87,7 @@ class Settings:
     graphql_max_fields: int = 500
     graphql_max_rows: int = 100_000
     graphql_timeout_s: float = 20.0
+    data_connect_page_size: int = 100
 
     def __post_init__(self) -> None:
         if self.tier_access_level not in TIER_ACCESS_LEVELS:
@@ -97,6 +98,10 @@ class Settings:
         if self.index_read not in INDEX_READ_MODES:
             raise ConfigError(
                 f"INDEX_READ: expected one of {', '.join(INDEX_READ_MODES)}, got {self.index_read!r}"
+            )
+        if not 1 <= self.data_connect_page_size <= 10_000:
+            raise ConfigError(
+                f"DATA_CONNECT_PAGE_SIZE: expected 1 to 10000 rows, got {self.data_connect_page_size}"
             )
         if bool(self.auth_oidc_issuer) != bool(self.auth_oidc_jwks_url):
             raise ConfigError(

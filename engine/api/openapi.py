@@ -48,7 +48,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 from swagger_ui_bundle import swagger_ui_path
 
-from engine.api.errors import GA4GH
+from engine.api.errors import DATA_CONNECT, GA4GH
 
 Schema = dict[str, Any]
 # A node type of the app's dictionary: its schema is the dictionary's list of them.
@@ -121,6 +121,24 @@ class DrsProblem(TypedDict):
 
     msg: str
     status_code: int
+
+
+class DataConnectError(TypedDict):
+    title: str
+    detail: str
+
+
+class DataConnectProblem(TypedDict):
+    """An error under `/ga4gh/data-connect/`, as Data Connect's ErrorResponse has it."""
+
+    errors: list[DataConnectError]
+
+
+def error_model(path: str) -> Any:
+    """The error body of the API at `path` (engine/api/errors.py)."""
+    if path.startswith(DATA_CONNECT):
+        return DataConnectProblem
+    return DrsProblem if path.startswith(GA4GH) else Problem
 
 
 REASONS = {
@@ -265,7 +283,7 @@ class _Document:
         self.node_types = list(node_types)
 
     def operation(self, route: Mounted, contract: Contract, op: Operation) -> Schema:
-        error = self.schemas.of(DrsProblem if route.path.startswith(GA4GH) else Problem)
+        error = self.schemas.of(error_model(route.path))
         responses: dict[str, Schema] = {}
         # A path parameter its route cannot match is a 404 from the router.
         errors = sorted({*op.errors, 404}) if route.params else op.errors
