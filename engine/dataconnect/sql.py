@@ -173,6 +173,12 @@ def accepted_types(prop: Property) -> tuple[str, ...]:
     return ACCEPTED.get(str(kind), ())
 
 
+def _is_value(node: exp.Expression) -> bool:
+    """A literal, a `?`, or a negated one: what a column may be compared with."""
+    inner = node.this if isinstance(node, exp.Neg) else node
+    return isinstance(inner, exp.Literal | exp.Placeholder | exp.Boolean | exp.Null)
+
+
 def _json_type(value: Any) -> str:
     if isinstance(value, bool):
         return "boolean"
@@ -233,6 +239,8 @@ class Reader:
     def value(self, node: exp.Expression) -> Any:
         """A literal or a `?` parameter's value; null is refused (SQL compares nothing with it)."""
         if isinstance(node, exp.Placeholder):
+            if not str(node.this).startswith(self.marker):
+                raise refuse(f"the named parameter :{node.this} (use ?)")
             found = self.parameters[int(str(node.this).removeprefix(self.marker))]
             if isinstance(found, list | dict):
                 raise refuse(f"a {type(found).__name__} parameter (arrays and rows) in a condition")
@@ -489,6 +497,8 @@ class Reader:
             present = Present(ref.column.name)
             return ref.alias, present if negate else Not(present)
         ref, leaf = self.leaf(node)
+        if node.args.get("negate"):  # `NOT LIKE`, `NOT IN` as sqlglot may read them
+            negate = not negate
         if negate:  # SQL's NOT: false where the column is null, as the condition was unknown there
             leaf = And((Present(ref.column.name), Not(leaf)))
         return ref.alias, leaf
@@ -499,6 +509,9 @@ class Reader:
             column, other = node.this, node.expression
             if not isinstance(column, exp.Column):
                 column, other, op = other, column, FLIPPED[op]
+            if not isinstance(column, exp.Column):
+                odd = next((side for side in (other, column) if not _is_value(side)), column)
+                raise refuse(construct(odd) + " in WHERE")
             if isinstance(other, exp.Column):
                 raise refuse("comparing two columns")
             ref = self.scalar(column, "WHERE")
