@@ -377,6 +377,13 @@ def test_ga4gh_type_puts_a_ref_in_the_data_model(admin: TestClient) -> None:
         (f"{S} LIMIT ?", [-1], "whole number"),
         (f"{S} WHERE submitter_id = :name", [], "named parameter"),
         (f"{S} ORDER BY upper(submitter_id)", [], "the function upper"),
+        (f"{S} WHERE {'(' * 3000}weight_mg = 1{')' * 3000}", [], "nested too deeply"),
+        (f"{S} WHERE {'NOT ' * 2000}weight_mg = 1", [], "nested too deeply"),
+        (
+            f"{S} WHERE " + " OR ".join(f"weight_mg = {i}" for i in range(150)),
+            [],
+            "150 conditions, more than the limit of 100",
+        ),
     ],
 )
 def test_unsupported_sql_is_refused_naming_the_construct(
@@ -508,8 +515,8 @@ def test_link_columns_hide_unreadable_targets(admin: TestClient, reader: TestCli
     graph = admin.app.state.stores.graph
     # A link across projects (as only a direct write could make) must not show its target.
     graph.write(
-        "MATCH (s:`sample` {submitter_id: 'sa-5'}), (o:`sample` {submitter_id: 'os-1'}) "
-        "CREATE (s)-[:PARENT_SAMPLES]->(o)"
+        "MATCH (s:`sample` {submitter_id: 'sa-5'}) "
+        "CALL (s) { MATCH (o:`sample` {submitter_id: 'os-1'}) CREATE (s)-[:PARENT_SAMPLES]->(o) }"
     )
     try:
         query = "SELECT parent_samples FROM sample WHERE submitter_id = 'sa-5'"

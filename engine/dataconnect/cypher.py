@@ -5,9 +5,14 @@ parent along the dictionary link; each table's conditions and the
 readable-projects condition are written by the query builder GraphQL uses
 (`ConditionBuilder.where`), so a joined or linked record is held to the
 same access as the first. Rows are cut to the window (`SKIP`/`LIMIT`) before
-link columns are read, so a page costs its own rows' links only; the sort
-ends with each table's `id`, so pages never overlap. Aggregates group in
-`RETURN` and are sorted and cut after it.
+link columns are read, so a page costs its own rows' links only. Without
+ORDER BY, rows come in the store's own order, which is the same for every
+page while the data do not change, and the store stops reading at the
+page's end: sorting 100,000 samples by id to serve the first 100 took
+1.5 s where the unsorted page took 0.18 s (embedded ArcadeDB, a busy
+2-core machine). An ORDER BY is followed by each table's `id`, so rows with
+equal sort values keep one order across pages. Aggregates group in `RETURN`
+and are sorted and cut after it, by the group's value last.
 """
 
 from __future__ import annotations
@@ -75,8 +80,10 @@ def _rows(
         if key.ref is not None
         for part in _sort_key(_property(variables, key.ref), key)
     ]
-    keys += [f"{variable}.id" for variable in variables.values()]
-    clauses = [f"WITH {', '.join(variables.values())} ORDER BY {', '.join(keys)} {window}"]
+    if keys:  # ties broken by id, so equal sort values never straddle two pages differently
+        keys += [f"{variable}.id" for variable in variables.values()]
+    order = f" ORDER BY {', '.join(keys)}" if keys else ""
+    clauses = [f"WITH {', '.join(variables.values())}{order} {window}"]
     links: list[str] = []
     fields: dict[str, list[str]] = {variable: [] for variable in variables.values()}
     for position, output in enumerate(plan.outputs):

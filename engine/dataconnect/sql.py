@@ -39,6 +39,7 @@ from engine.dataconnect.tables import Column, NodeTable, TableRegistry
 from engine.dictionary.model import Edge, Property
 from engine.query.errors import QueryError
 from engine.query.fields import comparable
+from engine.query.limits import bounded
 from engine.query.tree import (
     And,
     AnyOf,
@@ -177,6 +178,25 @@ def _is_value(node: exp.Expression) -> bool:
     """A literal, a `?`, or a negated one: what a column may be compared with."""
     inner = node.this if isinstance(node, exp.Neg) else node
     return isinstance(inner, exp.Literal | exp.Placeholder | exp.Boolean | exp.Null)
+
+
+def _unwrapped(node: exp.Expression) -> exp.Expression:
+    while isinstance(node, exp.Paren):
+        node = node.this
+    return node
+
+
+def _operands(node: exp.Expression) -> list[exp.Expression]:
+    """The items of a chain of one connective (`a OR b OR c`), in order, without recursion:
+    sqlglot nests a long chain as deep as it is long."""
+    kind, items, pending = type(node), [], [node]
+    while pending:
+        item = _unwrapped(pending.pop())
+        if isinstance(item, kind):
+            pending += [item.expression, item.this]
+        else:
+            items.append(item)
+    return items
 
 
 def _json_type(value: Any) -> str:
@@ -469,21 +489,19 @@ class Reader:
 
     def conjuncts(self, node: exp.Expression, negate: bool = False) -> list[tuple[str, Predicate]]:
         """The condition as (table alias, predicate) parts that must all hold."""
-        while isinstance(node, exp.Paren):
-            node = node.this
+        node = _unwrapped(node)
         if isinstance(node, exp.Not):
             return self.conjuncts(node.this, not negate)
         if isinstance(node, exp.And | exp.Or) and isinstance(node, exp.And) != negate:
-            return self.conjuncts(node.left, negate) + self.conjuncts(node.right, negate)
+            return [part for item in _operands(node) for part in self.conjuncts(item, negate)]
         return [self.condition(node, negate)]
 
     def condition(self, node: exp.Expression, negate: bool) -> tuple[str, Predicate]:
-        while isinstance(node, exp.Paren):
-            node = node.this
+        node = _unwrapped(node)
         if isinstance(node, exp.Not):
             return self.condition(node.this, not negate)
         if isinstance(node, exp.And | exp.Or):
-            parts = [self.condition(side, negate) for side in (node.left, node.right)]
+            parts = [self.condition(item, negate) for item in _operands(node)]
             aliases = {alias for alias, _ in parts}
             if len(aliases) > 1:
                 raise refuse("OR across the columns of two tables")
@@ -634,4 +652,13 @@ def read_query(registry: TableRegistry, query: Any, parameters: Any) -> Plan:
     for value in parameters:
         if isinstance(value, float) and not math.isfinite(value):
             raise DataConnectError(f"parameters: {value} is not a finite number")
-    return Reader(registry, parameters).plan(query)
+    try:
+        plan = Reader(registry, parameters).plan(query)
+    except RecursionError:
+        raise DataConnectError("query: nested too deeply to read") from None
+    for predicate in plan.where.values():
+        try:
+            bounded(predicate, "WHERE")
+        except QueryError as error:
+            raise DataConnectError(error.message) from None
+    return plan
