@@ -31,6 +31,7 @@ from engine.dataconnect.cursor import open_cursor, sign_cursor
 from engine.dataconnect.errors import DataConnectError
 from engine.dataconnect.search import Page, Search, read_page
 from engine.dataconnect.tables import NodeTable, TableRegistry, dictionary_tables
+from engine.objects.drs import Organization, ServiceType
 
 PREFIX = "/ga4gh/data-connect/v1"
 QUERY_SERVICE = "peregrine"
@@ -157,19 +158,8 @@ async def next_page(request: Request) -> Response:
 # The contract ---------------------------------------------------------------------------------
 
 
-class ServiceType(TypedDict):
-    group: str
-    artifact: str
-    version: str
-
-
-class Organization(TypedDict):
-    name: str
-    url: str
-
-
-class ServiceInfo(TypedDict):
-    """GA4GH service-info, typed `org.ga4gh:data-connect:1.0.0`."""
+class DataConnectServiceInfo(TypedDict):
+    """GA4GH service-info 1.0's `Service`, typed `org.ga4gh:data-connect:1.0.0`."""
 
     id: str
     name: str
@@ -189,7 +179,7 @@ class ListTablesResponse(TypedDict):
     tables: list[TableSummary]
 
 
-class Pagination(TypedDict):
+class TablePagination(TypedDict):
     next_page_url: NotRequired[str]
 
 
@@ -198,7 +188,7 @@ class TableData(TypedDict):
 
     data_model: NotRequired[dict[str, Any]]
     data: list[dict[str, Any]]
-    pagination: NotRequired[Pagination]
+    pagination: NotRequired[TablePagination]
 
 
 class SearchRequest(TypedDict):
@@ -210,7 +200,9 @@ _DATA = answer("A page of rows.", TableData)
 CONTRACT = Contract(
     "Data Connect (GA4GH)",
     {
-        service_info: {"GET": Operation("GA4GH service-info", {200: answer("", ServiceInfo)})},
+        service_info: {
+            "GET": Operation("GA4GH service-info", {200: answer("", DataConnectServiceInfo)})
+        },
         list_tables: {
             "GET": Operation(
                 "A table per node type of the dictionary", {200: answer("", ListTablesResponse)}
