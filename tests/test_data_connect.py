@@ -167,6 +167,14 @@ def test_unknown_table_is_a_404_in_data_connect_shape(admin: TestClient) -> None
     assert admin.delete(f"{PREFIX}/tables").status_code == 405
 
 
+def test_a_bad_token_is_a_401_in_data_connect_shape(admin: TestClient) -> None:
+    client = TestClient(admin.app)
+    client.headers["Authorization"] = "Bearer not-a-token"
+    response = client.post(f"{PREFIX}/search", json={"query": S})
+    assert response.status_code == 401
+    assert response.json()["errors"][0]["title"] == "Unauthorized"
+
+
 def _without_refs(schema: Any) -> Any:
     """The schema with its semantic `$ref`s dropped, to validate rows offline."""
     if isinstance(schema, dict):

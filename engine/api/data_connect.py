@@ -217,14 +217,16 @@ CONTRACT = Contract(
         },
         table_data: {
             "GET": Operation(
-                "The first page of a table's rows the caller may read", {200: _DATA}, (400, 404)
+                "The first page of a table's rows the caller may read",
+                {200: _DATA},
+                (400, 401, 404),
             )
         },
         search: {
             "POST": Operation(
                 "Rows found by a SQL query (the documented subset)",
                 {200: _DATA},
-                (*BODY, 404),
+                (*BODY, 401, 404),
                 body={JSON: SearchRequest},
             )
         },
@@ -232,7 +234,7 @@ CONTRACT = Contract(
             "GET": Operation(
                 "The next page of a search or a table's rows",
                 {200: _DATA},
-                (400, 404),
+                (400, 401, 404),
                 query=(Param("cursor", "From `pagination.next_page_url`", required=True),),
             )
         },

@@ -25,8 +25,6 @@ from engine.graph.cypher import name
 from engine.query.cypher import ConditionBuilder, arrow
 from engine.query.tree import ALWAYS
 
-AGGREGATE_CYPHER = {"count": "count", "min": "min", "max": "max", "sum": "sum"}
-
 
 @dataclass(frozen=True)
 class Statement:
@@ -114,7 +112,7 @@ def _rows(
 def _aggregate(variables: dict[str, str], output: Output) -> str:
     if output.ref is None:
         return "count(*)"
-    return f"{AGGREGATE_CYPHER[str(output.aggregate)]}({_property(variables, output.ref)})"
+    return f"{output.aggregate}({_property(variables, output.ref)})"  # count, min, max or sum
 
 
 def _aggregates(plan: Plan, variables: dict[str, str], window: str) -> str:

@@ -11,7 +11,8 @@ keeps to what the graph can answer the way SQL means it:
   `LIKE`, `IS [NOT] NULL`, against literals or `?` parameters; a condition
   joined with OR keeps to one table;
 - `GROUP BY` one column, `ORDER BY` columns, outputs or positions
-  (`NULLS FIRST|LAST`; nulls last by default, as Trino), `LIMIT`, `OFFSET`.
+  (`NULLS FIRST|LAST`; nulls last by default, as Trino), `LIMIT`, `OFFSET`;
+  without ORDER BY, rows come in the store's order (engine/dataconnect/cypher.py).
 
 Everything else is refused with the construct named. Conditions become the
 query tree's predicates (engine/query/tree.py) per table, with SQL's
