@@ -98,6 +98,7 @@ class Settings:
     graphql_timeout_s: float = 20.0
     jobs_workers: int = 2
     jobs_export_root: str = "subject"
+    data_connect_page_size: int = 100
 
     def __post_init__(self) -> None:
         if self.tier_access_level not in TIER_ACCESS_LEVELS:
@@ -112,6 +113,10 @@ class Settings:
         if self.mds_read not in MDS_READ_MODES:
             raise ConfigError(
                 f"MDS_READ: expected one of {', '.join(MDS_READ_MODES)}, got {self.mds_read!r}"
+            )
+        if not 1 <= self.data_connect_page_size <= 10_000:
+            raise ConfigError(
+                f"DATA_CONNECT_PAGE_SIZE: expected 1 to 10000 rows, got {self.data_connect_page_size}"
             )
         if bool(self.auth_oidc_issuer) != bool(self.auth_oidc_jwks_url):
             raise ConfigError(

@@ -2,7 +2,8 @@
 
 Sheepdog's clients read `message` and `code` from an error body, so every
 error answer carries both; GA4GH APIs (DRS, under `/ga4gh/`) name them
-`msg` and `status_code`. Every error answers in the shape of its path's API,
+`msg` and `status_code`, and GA4GH Data Connect (under `/ga4gh/data-connect/`)
+`{"errors": [{"title", "detail"}]}`. Every error answers in the shape of its path's API,
 a route that does not exist or a method it does not take included, so the
 OpenAPI contract (engine/api/openapi.py) holds for any path a client sends.
 """
@@ -10,6 +11,7 @@ OpenAPI contract (engine/api/openapi.py) holds for any path a client sends.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from http import HTTPStatus
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -25,6 +27,7 @@ from engine.submission.submit import ProjectNotFound
 GA4GH = "/ga4gh/"
 # Gen3's metadata service answers errors as FastAPI does: `{"detail": ...}`.
 MDS = ("/mds/", "/mds-admin/", "/metadata")
+DATA_CONNECT = "/ga4gh/data-connect/"
 
 
 class HTTPProblem(Exception):
@@ -40,7 +43,11 @@ def problem(
     request: Request, status: int, message: str, headers: Mapping[str, str] | None = None
 ) -> JSONResponse:
     """The error answer in the shape the API at the request's path reads."""
-    if request.url.path.startswith(GA4GH):
+    if request.url.path.startswith(DATA_CONNECT):
+        body: dict[str, object] = {
+            "errors": [{"title": HTTPStatus(status).phrase, "detail": message}]
+        }
+    elif request.url.path.startswith(GA4GH):
         body = {"msg": message, "status_code": status}
     elif request.url.path.startswith(MDS):
         body = {"detail": message}

@@ -48,7 +48,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 from swagger_ui_bundle import swagger_ui_path
 
-from engine.api.errors import GA4GH, MDS
+from engine.api.errors import DATA_CONNECT, GA4GH, MDS
 
 Schema = dict[str, Any]
 # A node type of the app's dictionary: its schema is the dictionary's list of them.
@@ -127,6 +127,26 @@ class MdsProblem(TypedDict):
     """An error under Gen3's metadata service paths, as FastAPI (MDS's framework) writes it."""
 
     detail: str | dict[str, Any]
+
+
+class DataConnectError(TypedDict):
+    title: str
+    detail: str
+
+
+class DataConnectProblem(TypedDict):
+    """An error under `/ga4gh/data-connect/`, as Data Connect's ErrorResponse has it."""
+
+    errors: list[DataConnectError]
+
+
+def error_model(path: str) -> Any:
+    """The error body of the API at `path` (engine/api/errors.py)."""
+    if path.startswith(DATA_CONNECT):
+        return DataConnectProblem
+    if path.startswith(MDS):
+        return MdsProblem
+    return DrsProblem if path.startswith(GA4GH) else Problem
 
 
 REASONS = {
@@ -271,13 +291,7 @@ class _Document:
         self.node_types = list(node_types)
 
     def operation(self, route: Mounted, contract: Contract, op: Operation) -> Schema:
-        error = self.schemas.of(
-            DrsProblem
-            if route.path.startswith(GA4GH)
-            else MdsProblem
-            if route.path.startswith(MDS)
-            else Problem
-        )
+        error = self.schemas.of(error_model(route.path))
         responses: dict[str, Schema] = {}
         # A path parameter its route cannot match is a 404 from the router.
         errors = sorted({*op.errors, 404}) if route.params else op.errors

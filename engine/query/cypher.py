@@ -36,6 +36,7 @@ from engine.query.tree import (
     HasEdge,
     Link,
     Logged,
+    Matches,
     Neighbours,
     NodeCount,
     NodeList,
@@ -133,6 +134,8 @@ class ConditionBuilder:
             return f"NOT coalesce({self.condition(variable, predicate.predicate)}, false)"
         if isinstance(predicate, Present):
             return f"{variable}.{name(predicate.prop)} IS NOT NULL"
+        if isinstance(predicate, Matches):
+            return f"{variable}.{name(predicate.prop)} =~ {self.parameters.add(predicate.pattern)}"
         if isinstance(predicate, Search):
             text = self.parameters.add(predicate.text)
             found = [

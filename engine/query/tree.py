@@ -64,6 +64,14 @@ class Search:
 
 
 @dataclass(frozen=True)
+class Matches:
+    """The property's whole value matches the regular expression `pattern` (SQL's LIKE, translated)."""
+
+    prop: str
+    pattern: str
+
+
+@dataclass(frozen=True)
 class Present:
     """The property has a value."""
 
@@ -110,7 +118,7 @@ class Reach:
     where: Predicate
 
 
-Predicate = Compare | AnyOf | AllOf | Search | Present | Not | And | Or | HasEdge | Reach
+Predicate = Compare | AnyOf | AllOf | Search | Matches | Present | Not | And | Or | HasEdge | Reach
 
 ALWAYS: Predicate = And(())
 NEVER: Predicate = Or(())

@@ -1,0 +1,534 @@
+"""GA4GH Data Connect at /ga4gh/data-connect/v1, over the exploration cohort (tests/explore_cohort.py).
+
+Samples: demo-omics sa-1..sa-5, demo-other os-1; every value known in
+advance, so each SQL construct is checked against the rows it must find.
+The reader may read demo-omics only; anonymous callers nothing, unless the
+policy makes a project public.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import jsonschema
+import pytest
+from starlette.testclient import TestClient
+
+from engine.api.app import create_app
+from engine.auth.policy_store import save_policy
+from engine.config import load_settings
+from tests.auth_fixture import access_token, as_admin
+from tests.auth_world import project_tree, role
+from tests.explore_cohort import cohort_client
+
+PREFIX = "/ga4gh/data-connect/v1"
+READER = "dc-reader@example.org"
+OMICS_SAMPLES = ["sa-1", "sa-2", "sa-3", "sa-4", "sa-5"]
+ALL_SAMPLES = ["os-1", *OMICS_SAMPLES]
+
+
+def _policy(anonymous: list[str]) -> dict[str, Any]:
+    return {
+        "authz": {
+            "anonymous_policies": anonymous,
+            "all_users_policies": [],
+            "resources": [{"name": "programs", "subresources": [project_tree("demo", "omics")]}],
+            "roles": [role("reader", [("peregrine", "read")])],
+            "policies": [
+                {
+                    "id": "omics_reader",
+                    "role_ids": ["reader"],
+                    "resource_paths": ["/programs/demo/projects/omics"],
+                }
+            ],
+        },
+        "users": {READER: {"policies": ["omics_reader"]}},
+    }
+
+
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("dc-data")
+
+
+@pytest.fixture(scope="module")
+def admin(graph_store, seaweedfs_store, compiled_default, data_dir: Path) -> TestClient:
+    client = cohort_client(graph_store, seaweedfs_store, compiled_default, data_dir)
+    save_policy(graph_store, _policy([]))
+    return client
+
+
+@pytest.fixture(scope="module")
+def reader(admin: TestClient) -> TestClient:
+    client = TestClient(admin.app)
+    client.headers["Authorization"] = f"Bearer {access_token(admin.app, READER)}"
+    return client
+
+
+@pytest.fixture(scope="module")
+def paged(admin: TestClient, data_dir: Path) -> TestClient:
+    """An app over the same graph and keys serving pages of 2 rows, as an admin."""
+    state = admin.app.state
+    settings = load_settings(
+        environ={
+            "COMMONS_CONFIG": "/nonexistent.yaml",
+            "COMMONS_DATA_DIR": str(data_dir),
+            "COMMONS_PUBLIC_URL": "http://testserver",
+            "DATA_CONNECT_PAGE_SIZE": "2",
+        }
+    )
+    return as_admin(TestClient(create_app(state.stores, settings, state.compiled)))
+
+
+def search(client: TestClient, query: str, parameters: list[Any] | None = None) -> dict[str, Any]:
+    body: dict[str, Any] = {"query": query}
+    if parameters is not None:
+        body["parameters"] = parameters
+    response = client.post(f"{PREFIX}/search", json=body)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def refused(client: TestClient, query: str, parameters: list[Any] | None = None) -> tuple[int, str]:
+    response = client.post(
+        f"{PREFIX}/search", json={"query": query, "parameters": parameters or []}
+    )
+    body = response.json()
+    assert set(body) == {"errors"}, body
+    (error,) = body["errors"]
+    assert set(error) == {"title", "detail"}
+    return response.status_code, error["detail"]
+
+
+def walk(client: TestClient, first: Any) -> list[dict[str, Any]]:
+    """Every page of a sequence, following next_page_url from the first response."""
+    pages = []
+    response = first
+    while True:
+        assert response.status_code == 200, response.text
+        page = response.json()
+        pages.append(page)
+        url = (page.get("pagination") or {}).get("next_page_url")
+        if not url:
+            return pages
+        parts = urlsplit(url)
+        response = client.get(f"{parts.path}?{parts.query}")
+
+
+def ids(rows: list[dict[str, Any]]) -> list[str]:
+    return [row["submitter_id"] for row in rows]
+
+
+# Discovery -----------------------------------------------------------------------------------
+
+
+def test_service_info_is_typed_data_connect(admin: TestClient) -> None:
+    info = admin.get(f"{PREFIX}/service-info").json()
+    assert info["type"] == {"group": "org.ga4gh", "artifact": "data-connect", "version": "1.0.0"}
+    assert {"id", "name", "organization", "version"} <= set(info)
+
+
+def test_tables_lists_a_table_per_node_type(admin: TestClient) -> None:
+    listed = admin.get(f"{PREFIX}/tables").json()["tables"]
+    names = [table["name"] for table in listed]
+    assert names == sorted(f"commons.{n}" for n in admin.app.state.compiled.dictionary.nodes)
+    sample = next(table for table in listed if table["name"] == "commons.sample")
+    assert sample["data_model"]["$ref"].endswith(f"{PREFIX}/table/commons.sample/info")
+
+
+def test_table_info_is_a_json_schema_from_the_dictionary(admin: TestClient) -> None:
+    table = admin.get(f"{PREFIX}/table/commons.sample/info").json()
+    model = table["data_model"]
+    assert table["name"] == "commons.sample" and table["description"]
+    assert model["$schema"] == "http://json-schema.org/draft-07/schema#"
+    assert model["$id"].endswith(f"{PREFIX}/table/commons.sample/info")
+    jsonschema.Draft7Validator.check_schema(model)
+    columns = model["properties"]
+    assert list(columns)[0] == "id" and "type" not in columns
+    assert columns["sample_type"]["enum"][:2] == ["Primary Tumor", "Metastatic"]
+    assert columns["sample_type"]["$ref"].endswith("/_dictionary/_terms#/sample_type")
+    assert columns["days_to_collection"]["type"] == ["integer", "null"]
+    assert columns["created_datetime"]["format"] == "date-time"
+    assert columns["subjects"]["properties"]["submitter_id"] == {"type": ["string", "null"]}
+    parents = columns["parent_samples"]
+    assert parents["type"] == "array" and "id" in parents["items"]["properties"]
+    terms = admin.get(urlsplit(columns["sample_type"]["$ref"]).path).json()
+    assert "sample_type" in terms
+
+
+def test_unknown_table_is_a_404_in_data_connect_shape(admin: TestClient) -> None:
+    for path in ("table/commons.nowhere/info", "table/nowhere/data"):
+        response = admin.get(f"{PREFIX}/{path}")
+        assert response.status_code == 404
+        assert response.json()["errors"][0]["title"] == "Not Found"
+    assert admin.get(f"{PREFIX}/nowhere").json()["errors"][0]["title"] == "Not Found"
+    assert admin.delete(f"{PREFIX}/tables").status_code == 405
+
+
+def test_a_bad_token_is_a_401_in_data_connect_shape(admin: TestClient) -> None:
+    client = TestClient(admin.app)
+    client.headers["Authorization"] = "Bearer not-a-token"
+    response = client.post(f"{PREFIX}/search", json={"query": S})
+    assert response.status_code == 401
+    assert response.json()["errors"][0]["title"] == "Unauthorized"
+
+
+def _without_refs(schema: Any) -> Any:
+    """The schema with its semantic `$ref`s dropped, to validate rows offline."""
+    if isinstance(schema, dict):
+        return {k: _without_refs(v) for k, v in schema.items() if k != "$ref"}
+    return schema
+
+
+def test_table_data_rows_match_their_data_model(admin: TestClient) -> None:
+    page = admin.get(f"{PREFIX}/table/commons.sample/data").json()
+    assert sorted(ids(page["data"])) == ALL_SAMPLES
+    validator = jsonschema.Draft7Validator(_without_refs(page["data_model"]))
+    for row in page["data"]:
+        validator.validate(row)
+    sa1 = next(row for row in page["data"] if row["submitter_id"] == "sa-1")
+    assert sa1["subjects"]["submitter_id"] == "su-1" and sa1["parent_samples"] == []
+    assert sa1["weight_mg"] == 10.0 and sa1["is_ffpe"] is True
+    info = admin.get(f"{PREFIX}/table/commons.sample/info").json()
+    assert page["data_model"] == info["data_model"]
+
+
+# The SQL subset --------------------------------------------------------------------------------
+
+S = "SELECT submitter_id FROM commons.sample"
+
+
+@pytest.mark.parametrize(
+    ("query", "parameters", "expected"),
+    [
+        (f"{S} ORDER BY submitter_id", None, ALL_SAMPLES),
+        ("SELECT submitter_id FROM sample ORDER BY 1 DESC", None, ALL_SAMPLES[::-1]),
+        (f"{S} WHERE sample_type = 'Metastatic'", None, ["sa-4"]),
+        (f"{S} WHERE sample_type <> 'Primary Tumor' ORDER BY 1", None, ["sa-2", "sa-4"]),
+        (f"{S} WHERE sample_type != 'Primary Tumor' ORDER BY 1", None, ["sa-2", "sa-4"]),
+        (f"{S} WHERE days_to_collection > 10 ORDER BY 1", None, ["sa-2", "sa-3", "sa-4"]),
+        (f"{S} WHERE days_to_collection <= 12 ORDER BY 1", None, ["sa-1", "sa-2"]),
+        (f"{S} WHERE weight_mg >= 40 ORDER BY 1", None, ["sa-3", "sa-5"]),
+        (f"{S} WHERE 25.5 > weight_mg", None, ["sa-1"]),
+        (
+            f"{S} WHERE sample_type IN ('Metastatic', 'Solid Tissue Normal') ORDER BY 1",
+            None,
+            ["sa-2", "sa-4"],
+        ),
+        (f"{S} WHERE sample_type NOT IN ('Primary Tumor') ORDER BY 1", None, ["sa-2", "sa-4"]),
+        (f"{S} WHERE submitter_id LIKE 'sa-_' ORDER BY 1", None, OMICS_SAMPLES),
+        (f"{S} WHERE tissue_type LIKE '%orm%'", None, ["sa-2"]),
+        (f"{S} WHERE submitter_id NOT LIKE 'sa%'", None, ["os-1"]),
+        (f"{S} WHERE submitter_id LIKE 'SA%'", None, []),
+        (f"{S} WHERE weight_mg IS NULL ORDER BY 1", None, ["os-1", "sa-4"]),
+        (f"{S} WHERE weight_mg IS NOT NULL ORDER BY 1", None, ["sa-1", "sa-2", "sa-3", "sa-5"]),
+        (
+            f"{S} WHERE (sample_type = 'Primary Tumor' AND is_ffpe = true) "
+            "OR tissue_type = 'Normal' ORDER BY 1",
+            None,
+            ["sa-1", "sa-2", "sa-3"],
+        ),
+        # SQL's NOT: a null is_ffpe makes `is_ffpe = true` unknown, and NOT unknown is no match.
+        (f"{S} WHERE NOT is_ffpe = true", None, ["sa-2"]),
+        (f"{S} WHERE NOT (sample_type = 'Primary Tumor' OR tissue_type = 'Tumor')", None, ["sa-2"]),
+        (
+            f"{S} WHERE sample_type = ? AND days_to_collection > ?",
+            ["Primary Tumor", 10],
+            ["sa-3"],
+        ),
+        (f"{S} WHERE submitter_id = ?", ["x' OR 1=1 OR '"], []),
+        (f"{S} WHERE is_ffpe = ? ORDER BY 1", [True], ["sa-1", "sa-3"]),
+        (f"{S} ORDER BY submitter_id LIMIT 2 OFFSET 1", None, ["sa-1", "sa-2"]),
+        (f"{S} ORDER BY submitter_id OFFSET ? LIMIT ?", [4, 1], ["sa-4"]),
+        (f"{S} WHERE created_datetime > '2000-01-01' ORDER BY 1", None, ALL_SAMPLES),
+        (f"{S} WHERE days_to_collection > -1 ORDER BY 1", None, ["sa-1", "sa-2", "sa-3", "sa-4"]),
+        (
+            "SELECT submitter_id FROM commons.subject WHERE consent_codes = 'GRU' ORDER BY 1",
+            None,
+            ["su-1", "su-2"],
+        ),
+    ],
+)
+def test_where_order_limit(
+    admin: TestClient, query: str, parameters: list[Any] | None, expected: list[str]
+) -> None:
+    assert ids(search(admin, query, parameters)["data"]) == expected
+
+
+def test_order_by_puts_nulls_last_unless_asked_first(admin: TestClient) -> None:
+    last = ids(search(admin, f"{S} ORDER BY days_to_collection DESC")["data"])
+    assert last[:4] == ["sa-4", "sa-3", "sa-2", "sa-1"] and sorted(last[4:]) == ["os-1", "sa-5"]
+    first = ids(search(admin, f"{S} ORDER BY weight_mg NULLS FIRST")["data"])
+    assert sorted(first[:2]) == ["os-1", "sa-4"] and first[2:] == ["sa-1", "sa-2", "sa-3", "sa-5"]
+
+
+def test_select_star_and_columns(admin: TestClient) -> None:
+    star = search(admin, "SELECT * FROM sample WHERE submitter_id = 'sa-2'")
+    (row,) = star["data"]
+    assert list(row) == list(star["data_model"]["properties"])
+    assert row["tissue_type"] == "Normal" and row["project_id"] == "demo-omics"
+    picked = search(admin, "SELECT s.submitter_id AS sid, subjects FROM commons.sample s LIMIT 1")
+    assert set(picked["data"][0]) == {"sid", "subjects"}
+    assert set(picked["data_model"]["properties"]) == {"sid", "subjects"}
+
+
+def test_aggregates_and_group_by(admin: TestClient) -> None:
+    count = search(admin, "SELECT count(*) AS n FROM sample WHERE tissue_type = 'Tumor'")
+    assert count["data"] == [{"n": 4}]
+    assert count["data_model"]["properties"]["n"] == {"type": "integer"}
+    grouped = search(
+        admin, "SELECT tissue_type, count(*) AS n FROM sample GROUP BY tissue_type ORDER BY 1"
+    )
+    assert grouped["data"] == [
+        {"tissue_type": "Normal", "n": 1},
+        {"tissue_type": "Tumor", "n": 4},
+        {"tissue_type": None, "n": 1},
+    ]
+    by_count = search(
+        admin,
+        "SELECT sample_type, count(*) FROM sample GROUP BY sample_type ORDER BY count(*) DESC",
+    )
+    assert by_count["data"][0] == {"sample_type": "Primary Tumor", "_col1": 4}
+    stats = search(
+        admin,
+        "SELECT min(days_to_collection), max(days_to_collection), sum(days_to_collection), "
+        "count(weight_mg) FROM sample",
+    )
+    assert stats["data"] == [{"_col0": 5, "_col1": 100, "_col2": 147, "_col3": 4}]
+
+
+def test_joins_along_links_both_ways(admin: TestClient) -> None:
+    forward = search(
+        admin,
+        "SELECT s.submitter_id, su.species FROM commons.sample s "
+        "JOIN commons.subject su ON s.subjects = su.id "
+        "WHERE su.species = 'Homo sapiens' ORDER BY s.submitter_id",
+    )
+    assert forward["data"] == [
+        {"submitter_id": sid, "species": "Homo sapiens"} for sid in ["os-1", "sa-1", "sa-2", "sa-3"]
+    ]
+    backward = search(
+        admin,
+        "SELECT su.submitter_id AS subject, s.submitter_id AS sample FROM commons.subject su "
+        "INNER JOIN commons.sample s ON su.id = s.subjects "
+        "WHERE su.primary_site = 'Colon' AND s.tissue_type = 'Tumor' ORDER BY sample",
+    )
+    assert backward["data"] == [
+        {"subject": "su-1", "sample": "sa-1"},
+        {"subject": "su-3", "sample": "sa-4"},
+    ]
+    chain = search(
+        admin,
+        "SELECT s.submitter_id, st.submitter_id AS study FROM sample s "
+        "JOIN subject su ON s.subjects = su.id JOIN study st ON su.studies = st.id "
+        "WHERE st.submitter_id = 'st-9'",
+    )
+    assert chain["data"] == [{"submitter_id": "os-1", "study": "st-9"}]
+
+
+def test_ga4gh_type_puts_a_ref_in_the_data_model(admin: TestClient) -> None:
+    url = "https://example.org/schemas/SampleId.json"
+    found = search(
+        admin, f"SELECT ga4gh_type(submitter_id, '$ref:{url}') AS sid FROM sample LIMIT 1"
+    )
+    assert found["data_model"]["properties"] == {"sid": {"$ref": url}}
+    assert set(found["data"][0]) == {"sid"}
+
+
+@pytest.mark.parametrize(
+    ("query", "parameters", "named"),
+    [
+        ("SELECT DISTINCT sample_type FROM sample", [], "DISTINCT"),
+        ("SELECT upper(submitter_id) FROM sample", [], "the function upper"),
+        ("SELECT submitter_id FROM sample UNION SELECT submitter_id FROM subject", [], "UNION"),
+        ("WITH x AS (SELECT 1) SELECT * FROM sample", [], "WITH"),
+        (f"{S} WHERE submitter_id IN (SELECT submitter_id FROM sample)", [], "subquery"),
+        ("SELECT s.id FROM sample s LEFT JOIN subject su ON s.subjects = su.id", [], "LEFT JOIN"),
+        ("SELECT s.id FROM sample s CROSS JOIN subject su", [], "CROSS JOIN"),
+        (
+            "SELECT s.id FROM sample s JOIN subject su ON s.submitter_id = su.submitter_id",
+            [],
+            "link column",
+        ),
+        ("SELECT * FROM sample s JOIN subject su ON s.subjects = su.id", [], "name the columns"),
+        (f"{S} WHERE sample_type = tissue_type", [], "comparing two columns"),
+        (
+            "SELECT s.id FROM sample s JOIN subject su ON s.subjects = su.id "
+            "WHERE s.is_ffpe = true OR su.species = 'x'",
+            [],
+            "OR across",
+        ),
+        (
+            "SELECT sample_type, count(*) FROM sample GROUP BY sample_type, tissue_type",
+            [],
+            "GROUP BY more than one column",
+        ),
+        ("SELECT submitter_id, count(*) FROM sample", [], "neither aggregated"),
+        ("SELECT count(*) FROM sample HAVING count(*) > 1", [], "HAVING"),
+        ("SELECT nope FROM sample", [], "no column nope"),
+        (f"{S} WHERE weight_mg = 'heavy'", [], "holds integer or number values"),
+        (f"{S} WHERE weight_mg = NULL", [], "IS NULL"),
+        (f"{S} WHERE sample_type = ?", [], "1 ? placeholder"),
+        (f"{S} WHERE sample_type = ?", [None], "null parameter"),
+        (f"{S} WHERE sample_type = ?", [["a", "b"]], "list parameter"),
+        (f"{S}; {S}", [], "one SQL statement"),
+        ("SELEC * FROM", [], "not valid SQL"),
+        ("DELETE FROM sample", [], "DELETE"),
+        ("SELECT CASE WHEN is_ffpe THEN 1 END FROM sample", [], "CASE"),
+        (f"{S} WHERE CAST(days_to_collection AS VARCHAR) = '5'", [], "CAST"),
+        (f"{S} WHERE submitter_id LIKE 'a!%' ESCAPE '!'", [], "ESCAPE"),
+        (f"{S} FETCH FIRST 2 ROWS ONLY", [], "FETCH"),
+        (f"{S} WHERE subjects IS NULL", [], "is a link"),
+        ("SELECT sum(sample_type) FROM sample", [], "numeric column"),
+        (f"{S} LIMIT ?", [-1], "whole number"),
+        (f"{S} WHERE submitter_id = :name", [], "named parameter"),
+        (f"{S} ORDER BY upper(submitter_id)", [], "the function upper"),
+        (f"{S} WHERE {'(' * 3000}weight_mg = 1{')' * 3000}", [], "nested too deeply"),
+        (f"{S} WHERE {'NOT ' * 2000}weight_mg = 1", [], "nested too deeply"),
+        (
+            f"{S} WHERE " + " OR ".join(f"weight_mg = {i}" for i in range(150)),
+            [],
+            "150 conditions, more than the limit of 100",
+        ),
+    ],
+)
+def test_unsupported_sql_is_refused_naming_the_construct(
+    admin: TestClient, query: str, parameters: list[Any], named: str
+) -> None:
+    status, detail = refused(admin, query, parameters)
+    assert status == 400, detail
+    assert named in detail
+
+
+def test_unknown_table_in_search_is_a_404(admin: TestClient) -> None:
+    status, detail = refused(admin, "SELECT * FROM commons.nowhere")
+    assert status == 404 and "no table named commons.nowhere" in detail
+
+
+@pytest.mark.parametrize(
+    ("body", "named"),
+    [
+        ({}, "query"),
+        ({"query": 5}, "query"),
+        ({"query": S, "parameters": "x"}, "parameters"),
+        ({"query": "SELECT " + "a, " * 10_000 + "b FROM sample"}, "limit"),
+    ],
+)
+def test_malformed_search_bodies_are_400(admin: TestClient, body: Any, named: str) -> None:
+    response = admin.post(f"{PREFIX}/search", json=body)
+    assert response.status_code == 400
+    assert named in response.json()["errors"][0]["detail"]
+
+
+# Pagination ------------------------------------------------------------------------------------
+
+
+def _count(client: TestClient, node: str) -> int:
+    response = client.post("/api/v0/submission/graphql", json={"query": f"{{ _{node}_count }}"})
+    assert response.status_code == 200, response.text
+    return response.json()["data"][f"_{node}_count"]
+
+
+@pytest.mark.parametrize("node", ["sample", "subject"])
+def test_table_data_pages_walk_to_graphql_count(paged: TestClient, node: str) -> None:
+    pages = walk(paged, paged.get(f"{PREFIX}/table/commons.{node}/data"))
+    rows = [row for page in pages for row in page["data"]]
+    assert len(rows) == _count(paged, node) and len({row["id"] for row in rows}) == len(rows)
+    assert all(len(page["data"]) == 2 for page in pages[:-1])
+    assert all(page["data_model"] == pages[0]["data_model"] for page in pages)
+    assert "pagination" not in pages[-1]
+
+
+def test_search_pages_keep_limit_offset_and_order(paged: TestClient) -> None:
+    first = paged.post(
+        f"{PREFIX}/search", json={"query": f"{S} ORDER BY submitter_id DESC LIMIT 3 OFFSET 1"}
+    )
+    pages = walk(paged, first)
+    assert [ids(page["data"]) for page in pages] == [["sa-4", "sa-3"], ["sa-2"]]
+    grouped = walk(
+        paged,
+        paged.post(
+            f"{PREFIX}/search",
+            json={"query": "SELECT sample_type, count(*) AS n FROM sample GROUP BY sample_type"},
+        ),
+    )
+    assert sum(len(page["data"]) for page in grouped) == 3
+    joined = walk(
+        paged,
+        paged.post(
+            f"{PREFIX}/search",
+            json={
+                "query": "SELECT su.submitter_id AS subject, s.submitter_id FROM subject su "
+                "JOIN sample s ON s.subjects = su.id WHERE s.sample_type = ?",
+                "parameters": ["Primary Tumor"],
+            },
+        ),
+    )
+    assert sorted(ids([row for page in joined for row in page["data"]])) == [
+        "os-1",
+        "sa-1",
+        "sa-3",
+        "sa-5",
+    ]
+
+
+def test_cursor_is_signed(paged: TestClient) -> None:
+    url = paged.get(f"{PREFIX}/table/commons.sample/data").json()["pagination"]["next_page_url"]
+    cursor = urlsplit(url).query.removeprefix("cursor=")
+    header, claims, signature = cursor.split(".")
+    forged = f"{header}.{claims}.{signature[:-4]}AAAA"
+    for value in (forged, "garbage", ""):
+        response = paged.get(f"{PREFIX}/page", params={"cursor": value})
+        assert response.status_code == 400
+        assert "cursor" in response.json()["errors"][0]["detail"]
+    token = paged.headers["Authorization"].removeprefix("Bearer ")
+    response = paged.get(f"{PREFIX}/page", params={"cursor": token})  # an access token is no cursor
+    assert response.status_code == 400
+
+
+# Access ----------------------------------------------------------------------------------------
+
+
+def test_rows_only_from_readable_projects(admin: TestClient, reader: TestClient) -> None:
+    everything = search(admin, f"{S} ORDER BY 1")["data"]
+    assert ids(everything) == ALL_SAMPLES
+    mine = search(reader, f"{S} ORDER BY 1")["data"]
+    assert ids(mine) == OMICS_SAMPLES
+    assert len(mine) == _count(reader, "sample")
+    assert search(reader, "SELECT count(*) AS n FROM sample")["data"] == [{"n": 5}]
+    joined = search(
+        reader,
+        "SELECT st.submitter_id FROM study st JOIN subject su ON su.studies = st.id",
+    )["data"]
+    assert {row["submitter_id"] for row in joined} == {"st-1"}
+    table = reader.get(f"{PREFIX}/table/commons.subject/data").json()["data"]
+    assert sorted(ids(table)) == ["su-1", "su-2", "su-3", "su-4"]
+
+
+def test_anonymous_callers_see_public_projects_only(admin: TestClient) -> None:
+    anonymous = TestClient(admin.app)
+    assert search(anonymous, S)["data"] == []
+    assert anonymous.get(f"{PREFIX}/tables").status_code == 200
+    save_policy(admin.app.state.stores.graph, _policy(["omics_reader"]))
+    try:
+        assert sorted(ids(search(anonymous, S)["data"])) == OMICS_SAMPLES
+    finally:
+        save_policy(admin.app.state.stores.graph, _policy([]))
+    assert search(anonymous, S)["data"] == []
+
+
+def test_link_columns_hide_unreadable_targets(admin: TestClient, reader: TestClient) -> None:
+    graph = admin.app.state.stores.graph
+    # A link across projects (as only a direct write could make) must not show its target.
+    graph.write(
+        "MATCH (s:`sample` {submitter_id: 'sa-5'}) "
+        "CALL (s) { MATCH (o:`sample` {submitter_id: 'os-1'}) CREATE (s)-[:PARENT_SAMPLES]->(o) }"
+    )
+    try:
+        query = "SELECT parent_samples FROM sample WHERE submitter_id = 'sa-5'"
+        assert ids(search(admin, query)["data"][0]["parent_samples"]) == ["os-1"]
+        assert search(reader, query)["data"][0]["parent_samples"] == []
+    finally:
+        graph.write("MATCH (:`sample` {submitter_id: 'sa-5'})-[r:PARENT_SAMPLES]->() DELETE r")
