@@ -87,6 +87,7 @@ class Settings:
     graphql_max_fields: int = 500
     graphql_max_rows: int = 100_000
     graphql_timeout_s: float = 20.0
+    explore_link_hops: int = 2
 
     def __post_init__(self) -> None:
         if self.tier_access_level not in TIER_ACCESS_LEVELS:

@@ -56,8 +56,11 @@ def guppy_schema(app: Starlette) -> GuppySchema:
         with _BUILDING:
             schema = getattr(app.state, "guppy", None)
             if schema is None:
+                settings = app.state.settings
                 schema = app.state.guppy = GuppySchema(
-                    app.state.compiled.dictionary, app.state.settings.graphql_max_fields
+                    app.state.compiled.dictionary,
+                    settings.graphql_max_fields,
+                    settings.explore_link_hops,
                 )
     return schema
 
