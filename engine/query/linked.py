@@ -116,15 +116,16 @@ def linked_values(statement: _Statement, records: str, field: Facet, carry: str 
     where = f" WHERE {' AND '.join(visible)}" if visible else ""
     pattern = walk(Paths(statement.scope.dictionary), statement.scope.node.name, field.linked)
     match = f"OPTIONAL MATCH ({VARIABLE}){pattern}({other}:{cypher.name(field.linked)}){where}"
+    unreadable = f"{statement.unreadable} AS unreadable"
     if field.array:
         items = f"CASE WHEN size(coalesce({prop}, [])) = 0 THEN [null] ELSE {prop} END"
-        collected = f"UNWIND {items} AS item WITH {VARIABLE}, item{more} "
-        found = "collect(DISTINCT item)"
+        values = f"UNWIND {items} AS item WITH {VARIABLE}, {unreadable}, item{more}"
     else:
-        collected, found = "", f"collect(DISTINCT {prop})"
+        values = f"WITH {VARIABLE}, {unreadable}, {prop} AS item{more}"
+    # Every grouping key is a variable: ArcadeDB's GROUP BY fails on a key computed in it.
     return (
-        f"UNWIND {records} AS {VARIABLE} {match} {collected}"
-        f"WITH {VARIABLE}, {statement.unreadable} AS unreadable, {found} AS found{more} "
+        f"UNWIND {records} AS {VARIABLE} {match} {values} "
+        f"WITH {VARIABLE}, unreadable, collect(DISTINCT item) AS found{more} "
         "UNWIND CASE WHEN size(found) = 0 THEN [null] ELSE found END AS value "
         f"WITH {VARIABLE}, value, unreadable{more}"
     )
