@@ -9,7 +9,10 @@ Operators: `AND`, `OR` (lists of filters), `=`, `!=`, `IN`, `>`, `>=`, `<`,
 `<=` (one field each), `search` (`{"keyword": ..., "fields": [...]}`, a
 case-insensitive substring; fields default to `id` and `submitter_id`), and
 `nested` (`{"path": <link>, ...a filter on the linked type}`: some linked
-node matches). On an array property, `=`, `IN` and comparisons hold when an
+node matches; the path may also name a node type above or below, as guppy's
+nested paths name tube's flattened types: `{"path": "demographic", ...}` is
+some demographic linked to this record however many links away, see
+engine/query/linked.py). On an array property, `=`, `IN` and comparisons hold when an
 item does. Anything else is refused with the reason.
 """
 
