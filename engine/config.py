@@ -99,6 +99,7 @@ class Settings:
     jobs_workers: int = 2
     jobs_export_root: str = "subject"
     data_connect_page_size: int = 100
+    explore_link_hops: int = 2
 
     def __post_init__(self) -> None:
         if self.tier_access_level not in TIER_ACCESS_LEVELS:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import signal
+import time
 from typing import NoReturn
 
 import click
@@ -57,7 +58,10 @@ def uvicorn_config(app: ASGIApp, host: str, port: int, log_level: str = "info") 
     help="Where embedded stores keep data  [default: COMMONS_DATA_DIR or .commons]",
 )
 @click.option(
-    "--demo", is_flag=True, help="Load the default dictionary and the demo data on start."
+    "--demo",
+    is_flag=True,
+    help="Load the demo data on start: the dictionary's examples and a simulated cohort "
+    "(the first start only; later ones find it in the data folder).",
 )
 def serve(host: str | None, port: int | None, data_dir: str | None, demo: bool) -> None:
     """Start the stores (embedded ones when none are configured) and the API server."""
@@ -70,7 +74,7 @@ def serve(host: str | None, port: int | None, data_dir: str | None, demo: bool) 
     from engine.metadata.schema import DDL as METADATA_DDL
     from engine.objects.index import DDL as RECORD_DDL
     from engine.stores import open_stores
-    from engine.submission.demo import load_examples
+    from engine.submission.demo import load_demo
 
     _exit_on_sigterm()
     try:
@@ -89,11 +93,19 @@ def serve(host: str | None, port: int | None, data_dir: str | None, demo: bool) 
         with open_stores(settings) as stores:
             apply_ddl(stores.graph, compiled.ddl + RECORD_DDL + METADATA_DDL)
             if demo:
-                target = load_examples(
-                    stores.graph, compiled, settings.commons_dictionary / "examples"
+                started, examples = time.monotonic(), settings.commons_dictionary / "examples"
+                click.echo("Loading the demo data (a simulated cohort: once)...", err=True)
+                loaded = load_demo(stores.graph, compiled, examples)
+                click.echo(
+                    f"Demo data: {loaded.records} simulated records in "
+                    f"{loaded.target.project_id}, "
+                    + (
+                        f"loaded in {time.monotonic() - started:.1f} s."
+                        if loaded.loaded
+                        else "kept from an earlier start."
+                    ),
+                    err=True,
                 )
-                click.echo(f"Demo data loaded into {target.project_id}.", err=True)
-                examples = settings.commons_dictionary / "examples"
                 studies = publish_demo_studies(stores.graph, compiled, examples)
                 click.echo(f"Discovery studies published: {', '.join(studies)}.", err=True)
             app = create_app(stores, settings, compiled)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 from starlette.testclient import TestClient
 
@@ -117,3 +119,86 @@ def test_the_dashboard_is_at_the_root_and_shadows_nothing(cohort: TestClient) ->
     assert cohort.get("/_status").text == "Healthy"
     assert cohort.get("/api/v0/submission/").json() == {"links": ["/v0/submission/demo"]}
     assert cohort.get("/nope").status_code == 404
+
+
+def test_the_dictionary_offers_linked_facets_and_file_types(cohort: TestClient) -> None:
+    """A subject's explorer: its samples', demographics' and files' facets, by type."""
+    body = cohort.get("/api/v0/explore/dictionary").json()
+    subject = next(node for node in body["nodes"] if node["name"] == "subject")
+    linked = {group["type"]: group["facets"] for group in subject["linked"]}
+    # Within EXPLORE_LINK_HOPS (2) up and down, and every data file type below.
+    assert {"study", "demographic", "diagnosis", "sample", "aliquot"} <= set(linked)
+    assert "submitted_unaligned_reads" in linked and "read_group" not in linked
+    assert "program" not in linked and "project" not in linked
+    tissue = next(f for f in linked["sample"] if f["name"] == "sample.tissue_type")
+    assert tissue["kind"] == "text" and "Tumor" in tissue["enum"]
+    assert not any(f["name"] in ("sample.id", "sample.project_id") for f in linked["sample"])
+    assert subject["file_types"] == [
+        "clinical_document",
+        "gene_expression_file",
+        "imaging_file",
+        "submitted_unaligned_reads",
+        "aligned_reads",
+        "variant_call_file",
+    ]
+    files = next(node for node in body["nodes"] if node["name"] == "submitted_unaligned_reads")
+    assert files["file_types"] == ["submitted_unaligned_reads"]
+
+
+@pytest.fixture
+def indexed_files(cohort: TestClient) -> Iterator[None]:
+    """f-1 and f-2 with an object_id, as files with index records have; f-3 without."""
+    graph = graph_of(cohort)
+    set_ids = (
+        "MATCH (f:submitted_unaligned_reads) WHERE f.submitter_id IN ['f-1', 'f-2'] "
+        "SET f.object_id = 'dg.TEST/' + f.submitter_id"
+    )
+    graph.write(set_ids)
+    yield
+    graph.write("MATCH (f:submitted_unaligned_reads) REMOVE f.object_id")
+
+
+def test_a_cohort_manifest_lists_its_indexed_files(cohort: TestClient, indexed_files) -> None:
+    """Gen3's manifest shape; a subject's files four links below it; no object_id, no entry."""
+    response = cohort.post(
+        "/api/v0/explore/manifest",
+        json={"type": "subject", "filter": {"=": {"species": "Homo sapiens"}}},
+    )
+    assert response.status_code == 200
+    assert response.headers["content-disposition"] == "attachment; filename=manifest.json"
+    # In the order of the files' ids.
+    assert sorted(response.json(), key=lambda entry: entry["object_id"]) == [
+        {
+            "object_id": "dg.TEST/f-1",
+            "subject_id": record_id(cohort, "subject", "su-1"),
+            "md5sum": "0" * 32,
+            "file_name": "f-1.bam",
+            "file_size": 1000,
+        },
+        {
+            "object_id": "dg.TEST/f-2",
+            "subject_id": record_id(cohort, "subject", "su-2"),
+            "md5sum": "0" * 32,
+            "file_name": "f-2.fastq",
+            "file_size": 2000,
+        },
+    ]
+    linked = {"=": {"sample.sample_type": "Metastatic"}}  # su-3: no files
+    assert (
+        cohort.post("/api/v0/explore/manifest", json={"type": "subject", "filter": linked}).json()
+        == []
+    )
+    own = cohort.post("/api/v0/explore/manifest", json={"type": "submitted_unaligned_reads"})
+    assert [entry["submitted_unaligned_reads_id"] for entry in own.json()] == sorted(
+        record_id(cohort, "submitted_unaligned_reads", name) for name in ("f-1", "f-2")
+    )
+
+
+def test_a_bad_manifest_request_is_400(cohort: TestClient) -> None:
+    response = cohort.post("/api/v0/explore/manifest", json={"type": "nope"})
+    assert response.status_code == 400 and response.json()["message"].startswith("'type' must be")
+    response = cohort.post(
+        "/api/v0/explore/manifest", json={"type": "subject", "filter": {"=": {"nope": 1}}}
+    )
+    assert response.status_code == 400
+    assert response.json()["message"] == "filter: 'nope' is not a property of subject"

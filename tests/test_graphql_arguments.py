@@ -356,7 +356,10 @@ def test_guppy_filter_on_lists_counts_and_links(client: TestClient) -> None:
         ({"=": {"nope": 1}}, "filter: 'nope' is not a property of sample"),
         ({"IN": {"submitter_id": "x"}}, "filter: 'IN' takes a list of values for submitter_id"),
         ({"AND": {"=": {"submitter_id": "x"}}}, "filter: 'AND' takes a list of filters"),
-        ({"nested": {"path": "nope"}}, "filter: 'nope' is not a link of sample"),
+        (
+            {"nested": {"path": "nope"}},
+            "filter: 'nope' is neither a link of sample nor a node type",
+        ),
         ("{not json", "`filter` is not valid JSON"),
     ],
 )

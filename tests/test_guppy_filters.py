@@ -130,7 +130,7 @@ ERRORS = [
     ({"=": {"sample_type": ["a"]}}, "takes one value"),
     ({"AND": {"=": {"sample_type": "x"}}}, "'AND' takes a list"),
     ({"nested": {"=": {"sample_type": "x"}}}, "'nested' takes"),
-    ({"path": "nowhere", "filter": {}}, "'nowhere' is not a link of sample"),
+    ({"path": "nowhere", "filter": {}}, "'nowhere' is neither a link of sample nor a node type"),
     ({"=": {"subjects.nope": 1}}, "'nope' is not a property of subject"),
     ({"search": {"fields": ["sample_type"]}}, "'search' takes"),
     (5, "expected an object"),

@@ -3,7 +3,10 @@
 - `GET /dictionary`: node types with their category, links, facets and
   properties, and a live count of records of each;
 - `GET /projects`: counts per project and node type;
-- `GET /records/{type}/{id}`: a record and its neighbours along every edge.
+- `GET /records/{type}/{id}`: a record and its neighbours along every edge;
+- `POST /manifest`: the file manifest of a cohort (`{type, filter}`), in the
+  JSON shape the Gen3 portal saves and gen3-client reads
+  (engine/query/manifest.py).
 
 Counts, charts and rows come from guppy's API (engine/api/guppy.py), which
 other clients use too, so the dashboard shows what any guppy client sees.
@@ -11,26 +14,48 @@ other clients use too, so the dashboard shows what any guppy client sees.
 
 from __future__ import annotations
 
-from typing import Any, TypedDict
+from typing import Any, NotRequired, TypedDict
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Mount, Route
 
+from engine.api.body import json_object
 from engine.api.errors import HTTPProblem
-from engine.api.guppy import access
-from engine.api.openapi import Contract, NodeTypeName, Operation, answer
+from engine.api.guppy import access, json_lines
+from engine.api.openapi import BODY, JSON, Contract, NodeTypeName, Operation, answer
 from engine.dictionary.model import Dictionary, NodeType
 from engine.query.counts import counts_by_project, counts_by_type
-from engine.query.facets import facets
+from engine.query.errors import QueryError
+from engine.query.facets import Facet, facets
+from engine.query.linked import data_file_types, linked_facets
+from engine.query.manifest import iter_manifest
 from engine.query.neighbourhood import neighbourhood
+from engine.query.scope import Scope
 
 PREFIX = "/api/v0/explore"
 
 
 async def _readable(request: Request) -> frozenset[str] | None:
     return (await access(request)).accessible_projects
+
+
+def _facet_summary(facet: Facet) -> dict[str, Any]:
+    return {"name": facet.name, "kind": facet.kind, "array": facet.array, "enum": list(facet.enum)}
+
+
+def _linked_summary(dictionary: Dictionary, node: NodeType, hops: int) -> dict[str, Any]:
+    """What a type's explorer offers beyond its own facets: the linked types' facets, by type
+    (engine/query/linked.py), and the data file types its cohort's files are of."""
+    by_type: dict[str, list[dict[str, Any]]] = {}
+    for facet in linked_facets(dictionary, node, hops).values():
+        assert facet.linked is not None
+        by_type.setdefault(facet.linked, []).append(_facet_summary(facet))
+    return {
+        "linked": [{"type": name, "facets": found} for name, found in by_type.items()],
+        "file_types": data_file_types(dictionary, node.name),
+    }
 
 
 def _node_summary(node: NodeType) -> dict[str, Any]:
@@ -48,10 +73,7 @@ def _node_summary(node: NodeType) -> dict[str, Any]:
             }
             for edge in node.edges.values()
         ],
-        "facets": [
-            {"name": f.name, "kind": f.kind, "array": f.array, "enum": list(f.enum)}
-            for f in facets(node).values()
-        ],
+        "facets": [_facet_summary(f) for f in facets(node).values()],
         "properties": [
             {
                 "name": prop.name,
@@ -76,8 +98,13 @@ async def dictionary(request: Request) -> Response:
     counts = await run_in_threadpool(
         counts_by_type, request.app.state.stores.graph, dictionary, await _readable(request)
     )
+    hops = request.app.state.settings.explore_link_hops
     nodes = [
-        {**_node_summary(dictionary.nodes[name]), "count": counts.get(name, 0)}
+        {
+            **_node_summary(dictionary.nodes[name]),
+            **_linked_summary(dictionary, dictionary.nodes[name], hops),
+            "count": counts.get(name, 0),
+        }
         for name in dictionary.import_order
     ]
     return JSONResponse({"categories": list(dictionary.categories), "nodes": nodes})
@@ -115,6 +142,30 @@ async def record(request: Request) -> Response:
     return JSONResponse(found)
 
 
+async def manifest(request: Request) -> Response:
+    """Body: `{type, filter?}`; answers `[{object_id, <type>_id, md5sum, file_name, file_size}]`."""
+    body = await json_object(request, optional=True)
+    dictionary = _dictionary(request)
+    node = dictionary.nodes.get(body.get("type"))
+    if node is None:
+        raise HTTPProblem(400, f"'type' must be one of {', '.join(sorted(dictionary.nodes))}")
+    scope = Scope(dictionary, node, body.get("filter"), "accessible", await access(request))
+    try:
+        entries = iter_manifest(request.app.state.stores.graph, scope)
+    except QueryError as error:
+        raise HTTPProblem(400, error.message) from None
+    return StreamingResponse(
+        json_lines(entries),
+        media_type="application/json",
+        headers={"content-disposition": "attachment; filename=manifest.json"},
+    )
+
+
+class ManifestRequest(TypedDict):
+    type: NotRequired[NodeTypeName]
+    filter: NotRequired[Any]
+
+
 class DictionarySummary(TypedDict):
     categories: list[str]
     nodes: list[dict[str, Any]]
@@ -142,6 +193,15 @@ CONTRACT = Contract(
         projects: {
             "GET": Operation("Counts per project and node type", {200: answer("", Projects)})
         },
+        manifest: {
+            "POST": Operation(
+                "The file manifest of a cohort: the data files below the records `filter` keeps",
+                {200: answer("Gen3's manifest entries.", list[dict[str, Any]])},
+                BODY,
+                body={JSON: ManifestRequest},
+                body_required=False,
+            )
+        },
         record: {
             "GET": Operation(
                 "A record and its neighbours along every edge",
@@ -160,6 +220,7 @@ routes = [
             Route("/dictionary", dictionary),
             Route("/projects", projects),
             Route("/records/{type}/{id}", record),
+            Route("/manifest", manifest, methods=["POST"]),
         ],
     )
 ]

@@ -56,8 +56,11 @@ def guppy_schema(app: Starlette) -> GuppySchema:
         with _BUILDING:
             schema = getattr(app.state, "guppy", None)
             if schema is None:
+                settings = app.state.settings
                 schema = app.state.guppy = GuppySchema(
-                    app.state.compiled.dictionary, app.state.settings.graphql_max_fields
+                    app.state.compiled.dictionary,
+                    settings.graphql_max_fields,
+                    settings.explore_link_hops,
                 )
     return schema
 
@@ -84,7 +87,7 @@ async def graphql(request: Request) -> Response:
     return JSONResponse(body, status_code=status)
 
 
-def _json_lines(rows: Iterator[dict[str, Any]]) -> Iterator[str]:
+def json_lines(rows: Iterator[dict[str, Any]]) -> Iterator[str]:
     """A JSON array written as it is read: `[`, one row a line, `]`."""
     yield "["
     for position, row in enumerate(rows):
@@ -122,7 +125,7 @@ async def download(request: Request) -> Response:
         raise HTTPProblem(400, error.message) from None
     picked = ({name: row.get(name) for name in fields} for row in rows)
     if fmt == "json":
-        lines = _json_lines(picked)
+        lines = json_lines(picked)
     else:
         lines = write_columns(fields, picked, "\t" if fmt == "tsv" else ",")
     return StreamingResponse(

@@ -14,6 +14,7 @@ property values come from the resolved schema (see simulate_values).
 from __future__ import annotations
 
 import random
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,7 +38,12 @@ _UNINDEXED = ("object_id",)
 
 
 def simulate(
-    dictionary: Dictionary, count: int, seed: int = 0, project: str = "simulated"
+    dictionary: Dictionary,
+    count: int,
+    seed: int = 0,
+    project: str = "simulated",
+    skew: float = 0.0,
+    per_type: Mapping[str, int] | None = None,
 ) -> Records:
     """About `count` records per submittable node type below project, by node type in import order.
 
@@ -48,13 +54,15 @@ def simulate(
     optional such key of another kind is left out (see _GlobalKeys).
     A node type gets fewer than `count`
     records when its required links run out of targets (e.g. one-to-one
-    links), and none when a required target type has no records.
+    links), and none when a required target type has no records. `skew`: how unevenly
+    values are drawn (see ValueMaker; 0: evenly, as before). `per_type`: a count of
+    its own for some node types (a cohort has fewer studies than subjects).
     """
-    simulation = _Simulation(random.Random(seed), project, f"{project}-{seed}")
+    simulation = _Simulation(random.Random(seed), project, f"{project}-{seed}", skew)
     for name in dictionary.import_order:
         node = dictionary.nodes[name]
         if name not in ROOT_TYPES and node.submittable:
-            simulation.add_records(node, count)
+            simulation.add_records(node, (per_type or {}).get(name, count))
     return simulation.records
 
 
@@ -90,10 +98,10 @@ class _NodeLinks:
 
 
 class _Simulation:
-    def __init__(self, rng: random.Random, project: str, stamp: str) -> None:
+    def __init__(self, rng: random.Random, project: str, stamp: str, skew: float = 0.0) -> None:
         self.rng = rng
         self.stamp = stamp
-        self.values = ValueMaker(rng)
+        self.values = ValueMaker(rng, skew)
         self.records: Records = {}
         # References to the records made so far, by node type (what links point at).
         self.references: dict[str, list[dict[str, Any]]] = {"project": [{"code": project}]}

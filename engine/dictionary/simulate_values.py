@@ -17,6 +17,7 @@ import re
 import re._constants as sre  # The parser's opcodes; see _compile.
 import re._parser as sre_parse  # The stdlib regex parser: the only full reading of a pattern.
 import string
+import zlib
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -53,10 +54,18 @@ _PRINTABLE = string.ascii_letters + string.digits + "-_."
 
 
 class ValueMaker:
-    """Makes values for property schemas; one per simulation, sharing its random generator."""
+    """Makes values for property schemas; one per simulation, sharing its random generator.
 
-    def __init__(self, rng: random.Random) -> None:
+    `skew` 0 draws every allowed value alike. Above 0 the values look like a
+    real cohort's, for a demo whose charts mean something: the k-th value of
+    an enum (in an order fixed per property) comes with weight 1/k**skew, a
+    number clusters towards the lower third of its range, `true` is the
+    rarer answer.
+    """
+
+    def __init__(self, rng: random.Random, skew: float = 0.0) -> None:
         self.rng = rng
+        self.skew = skew
 
     def value(self, name: str, schema: dict[str, Any], *, listed: bool = False) -> Any:
         """A value valid for `schema`, or SKIP when none can be made (e.g. an unsupported pattern).
@@ -74,12 +83,12 @@ class ValueMaker:
             return self.value(name, {**rest, **self.rng.choice(branches)}, listed=listed)
         enum = [item for item in schema.get("enum", ()) if item is not None]
         if enum:
-            return self.rng.choice(_kept(enum, listed=listed) or enum)
+            return self._pick(name, _kept(enum, listed=listed) or enum)
         if "enum" in schema:
             return SKIP
         kind = self._json_type(schema)
         if kind == "boolean":
-            return self.rng.random() < 0.5
+            return self.rng.random() < (0.3 if self.skew else 0.5)
         if kind in ("integer", "number"):
             return self._number(name, schema, integer=kind == "integer")
         if kind == "array":
@@ -87,6 +96,16 @@ class ValueMaker:
         if kind == "object":
             return {}
         return self._string(name, schema, listed=listed)
+
+    def _pick(self, name: str, options: list[Any]) -> Any:
+        if not self.skew or len(options) < 2:
+            return self.rng.choice(options)
+        order = sorted(options, key=lambda option: zlib.crc32(f"{name}={option}".encode()))
+        weights = [1 / (rank + 1) ** self.skew for rank in range(len(order))]
+        return self.rng.choices(order, weights)[0]
+
+    def _clustered(self, low: float, high: float) -> float:
+        return self.rng.triangular(low, high, low + (high - low) / 3)
 
     def _json_type(self, schema: dict[str, Any]) -> str:
         declared = schema.get("type", "string")
@@ -100,8 +119,12 @@ class ValueMaker:
         if integer:
             first = math.floor(low) + 1 if low_open or low != math.floor(low) else int(low)
             last = math.ceil(high) - 1 if high_open or high != math.ceil(high) else int(high)
-            return self.rng.randint(first, last) if first <= last else SKIP
-        number = round(self.rng.uniform(low, high), 2)
+            if first > last:
+                return SKIP
+            if not self.skew:
+                return self.rng.randint(first, last)
+            return min(last, max(first, round(self._clustered(first, last))))
+        number = round(self._clustered(low, high) if self.skew else self.rng.uniform(low, high), 2)
         if (
             (low_open and number <= low)
             or (high_open and number >= high)

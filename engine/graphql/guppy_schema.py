@@ -59,6 +59,7 @@ from engine.query.access import ACCESSIBILITIES, Access
 from engine.query.aggregate import Chart, aggregate
 from engine.query.facets import Facet, facets
 from engine.query.limits import Limits
+from engine.query.linked import DEFAULT_HOPS, linked_facets
 from engine.query.rows import read_rows
 from engine.query.scope import Scope
 
@@ -141,12 +142,28 @@ def _row_type(name: str, found: dict[str, Facet]) -> GraphQLObjectType:
     )
 
 
-def _aggregation_type(name: str, found: dict[str, Facet]) -> GraphQLObjectType:
+def _histograms(found: dict[str, Facet]) -> dict[str, GraphQLField]:
+    """A histogram field per facet, keyed by its GraphQL name (a linked facet's property)."""
+    return {
+        facet.prop: GraphQLField(
+            _NUMBER_HISTOGRAM if facet.numeric else _STRING_HISTOGRAM,
+            resolve=lambda parent, info: parent.get(info.path.key, {}),
+        )
+        for facet in found.values()
+    }
+
+
+def _aggregation_type(
+    name: str, found: dict[str, Facet], linked: dict[str, dict[str, Facet]]
+) -> GraphQLObjectType:
+    """`_totalCount`, a histogram per facet, and an object per linked type holding a histogram
+    per facet of it (guppy's nested aggregation: `demographic { sex { histogram {...} } }`)."""
     fields = {"_totalCount": GraphQLField(GraphQLInt, resolve=lambda parent, info: parent[TOTAL])}
-    for facet in found.values():
-        histogram = _NUMBER_HISTOGRAM if facet.numeric else _STRING_HISTOGRAM
-        fields[facet.name] = GraphQLField(
-            histogram, resolve=lambda parent, info: parent.get(info.path.key, {})
+    fields.update(_histograms(found))
+    for label, of_type in linked.items():
+        fields[label] = GraphQLField(
+            GraphQLObjectType(f"{name}Linked{_type_name(label)}", _histograms(of_type)),
+            resolve=lambda parent, info: parent.get(info.path.key, {}),
         )
     return GraphQLObjectType(f"{name}Aggregation", fields)
 
@@ -177,31 +194,48 @@ def _key(node: FieldNode) -> str:
 
 
 def _charts(
-    info: GraphQLResolveInfo, found: dict[str, Facet], filter_self: bool
-) -> Iterator[tuple[str, str, Chart]]:
-    """(facet key, histogram key, chart) for every histogram the aggregation field selects."""
+    info: GraphQLResolveInfo,
+    found: dict[str, Facet],
+    linked: dict[str, dict[str, Facet]],
+    filter_self: bool,
+) -> Iterator[tuple[tuple[str, ...], Chart]]:
+    """(response keys down to the histogram, chart) for every histogram the aggregation field
+    selects, a linked type's ones too."""
     for field_node in info.field_nodes:
         for facet_node in _selected(field_node.selection_set, info):
-            facet = found.get(facet_node.name.value)
-            if facet is None:
-                continue
-            for histogram in _selected(facet_node.selection_set, info):
-                if histogram.name.value != "histogram":
-                    continue
-                args = (
-                    get_argument_values(_NUMBER_HISTOGRAM_FIELD, histogram, info.variable_values)
-                    if facet.numeric
-                    else {}
-                )
-                chart = Chart(
-                    facet,
-                    filter_self,
-                    args.get("rangeStart"),
-                    args.get("rangeEnd"),
-                    args.get("rangeStep"),
-                    args.get("binCount"),
-                )
-                yield _key(facet_node), _key(histogram), chart
+            name = facet_node.name.value
+            if name in found:
+                for keys, chart in _facet_charts(info, facet_node, found[name], filter_self):
+                    yield (_key(facet_node), *keys), chart
+            elif name in linked:
+                for inner in _selected(facet_node.selection_set, info):
+                    facet = linked[name].get(inner.name.value)
+                    if facet is None:
+                        continue
+                    for keys, chart in _facet_charts(info, inner, facet, filter_self):
+                        yield (_key(facet_node), _key(inner), *keys), chart
+
+
+def _facet_charts(
+    info: GraphQLResolveInfo, facet_node: FieldNode, facet: Facet, filter_self: bool
+) -> Iterator[tuple[tuple[str], Chart]]:
+    for histogram in _selected(facet_node.selection_set, info):
+        if histogram.name.value != "histogram":
+            continue
+        args = (
+            get_argument_values(_NUMBER_HISTOGRAM_FIELD, histogram, info.variable_values)
+            if facet.numeric
+            else {}
+        )
+        chart = Chart(
+            facet,
+            filter_self,
+            args.get("rangeStart"),
+            args.get("rangeEnd"),
+            args.get("rangeStep"),
+            args.get("binCount"),
+        )
+        yield (_key(histogram),), chart
 
 
 def _scope(info: GraphQLResolveInfo, label: str, filter: Any, accessibility: Any) -> Scope:
@@ -231,7 +265,7 @@ def _resolve_rows(label: str) -> Any:
     return resolve
 
 
-def _resolve_aggregation(label: str) -> Any:
+def _resolve_aggregation(label: str, linked: dict[str, dict[str, Facet]]) -> Any:
     def resolve(
         _: Any,
         info: GraphQLResolveInfo,
@@ -240,21 +274,42 @@ def _resolve_aggregation(label: str) -> Any:
         filterSelf: bool = True,
     ) -> dict[str, Any]:
         scope = _scope(info, label, filter, accessibility)
-        requests = list(_charts(info, facets(scope.node), filterSelf))
-        total, answers = aggregate(info.context.store, scope, [chart for _, _, chart in requests])
+        requests = list(_charts(info, facets(scope.node), linked, filterSelf))
+        total, answers = aggregate(info.context.store, scope, [chart for _, chart in requests])
         answer: dict[str, Any] = {TOTAL: total}
-        for (facet_key, histogram_key, _), buckets in zip(requests, answers, strict=True):
-            answer.setdefault(facet_key, {})[histogram_key] = buckets
+        for (keys, _), buckets in zip(requests, answers, strict=True):
+            place = answer
+            for key in keys[:-1]:
+                place = place.setdefault(key, {})
+            place[keys[-1]] = buckets
         return answer
 
     return resolve
 
 
+def _linked_by_type(
+    dictionary: Dictionary, label: str, own: dict[str, Facet], hops: int
+) -> dict[str, dict[str, Facet]]:
+    """A root type's linked facets by linked type and property, as GraphQL can name them."""
+    grouped: dict[str, dict[str, Facet]] = {}
+    for facet in linked_facets(dictionary, dictionary.nodes[label], hops).values():
+        assert facet.linked is not None
+        if is_name(facet.linked) and facet.linked not in own and is_name(facet.prop):
+            grouped.setdefault(facet.linked, {})[facet.prop] = facet
+    return grouped
+
+
 class GuppySchema:
     """The guppy schema of one dictionary; `execute` answers one request."""
 
-    def __init__(self, dictionary: Dictionary, max_fields: int = Limits.max_fields) -> None:
-        """`max_fields`: the most fields one request may select (GRAPHQL_MAX_FIELDS)."""
+    def __init__(
+        self,
+        dictionary: Dictionary,
+        max_fields: int = Limits.max_fields,
+        link_hops: int = DEFAULT_HOPS,
+    ) -> None:
+        """`max_fields`: the most fields one request may select (GRAPHQL_MAX_FIELDS);
+        `link_hops`: how far linked facets reach (EXPLORE_LINK_HOPS, engine/query/linked.py)."""
         self.dictionary = dictionary
         self.max_fields = max_fields
         labels = [label for label in sorted(dictionary.nodes) if is_name(label)]
@@ -275,15 +330,16 @@ class GuppySchema:
                 },
                 resolve=_resolve_rows(label),
             )
+            linked = _linked_by_type(dictionary, label, found, link_hops)
             aggregations[label] = GraphQLField(
-                _aggregation_type(_type_name(label), found),
+                _aggregation_type(_type_name(label), found, linked),
                 args={
                     "filter": GraphQLArgument(JSON),
                     # Readable data unless asked otherwise: spanning more is the tier's to allow.
                     "accessibility": GraphQLArgument(ACCESSIBILITY, default_value="accessible"),
                     "filterSelf": GraphQLArgument(GraphQLBoolean, default_value=True),
                 },
-                resolve=_resolve_aggregation(label),
+                resolve=_resolve_aggregation(label, linked),
             )
         mapping = {
             label: sorted(name for name in facets(dictionary.nodes[label]) if is_name(name))

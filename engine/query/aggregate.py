@@ -22,6 +22,7 @@ from engine.graph import cypher
 from engine.graph.store import GraphStore
 from engine.query.errors import QueryError
 from engine.query.facets import MISSING, Facet
+from engine.query.linked import add_linked_chart
 from engine.query.scope import VARIABLE, Scope
 
 # Beyond this, a histogram is a request for rows, not a chart.
@@ -142,6 +143,9 @@ class _Statement:
         """Add the chart's CALLs; return how to read its buckets from the result row."""
         index = len(self.results)
         records = self._records(chart)
+        if chart.field.linked is not None:
+            add_linked_chart(self, chart, index, records)
+            return self._reader(chart, index)
         values = self._values(records, chart.field)
         if not chart.field.numeric:
             self.clauses.append(
@@ -168,6 +172,14 @@ class _Statement:
             return lambda row: self._stats(row, index)
         self._add_buckets(chart, index, records, values)
         return lambda row: self._buckets(chart, row, index)
+
+    def _reader(self, chart: Chart, index: int) -> Any:
+        """How to read a chart's buckets from the result row, by the columns `add` names."""
+        if not chart.field.numeric:
+            return lambda row: self._value_counts(chart.field, row[f"r{index}"])
+        if chart.binned:
+            return lambda row: self._buckets(chart, row, index)
+        return lambda row: self._stats(row, index)
 
     def _add_buckets(self, chart: Chart, index: int, records: str, values: str) -> None:
         start, end = self.params.add(chart.range_start), self.params.add(chart.range_end)

@@ -37,6 +37,13 @@ class Facet:
     array: bool = False
     # The values an enum allows, in dictionary order.
     enum: tuple[Any, ...] = ()
+    # A linked type's property (`demographic.sex`): that type (engine/query/linked.py).
+    linked: str | None = None
+
+    @property
+    def prop(self) -> str:
+        """The property counted: the name itself, or what follows the type of a linked facet."""
+        return self.name.rpartition(".")[2] if self.linked else self.name
 
     @property
     def numeric(self) -> bool:

@@ -9,7 +9,10 @@ Operators: `AND`, `OR` (lists of filters), `=`, `!=`, `IN`, `>`, `>=`, `<`,
 `<=` (one field each), `search` (`{"keyword": ..., "fields": [...]}`, a
 case-insensitive substring; fields default to `id` and `submitter_id`), and
 `nested` (`{"path": <link>, ...a filter on the linked type}`: some linked
-node matches). On an array property, `=`, `IN` and comparisons hold when an
+node matches; the path may also name a node type above or below, as guppy's
+nested paths name tube's flattened types: `{"path": "demographic", ...}` is
+some demographic linked to this record however many links away, see
+engine/query/linked.py). On an array property, `=`, `IN` and comparisons hold when an
 item does. Anything else is refused with the reason.
 """
 
@@ -22,8 +25,10 @@ from engine.json_input import JSONRejected, loads
 from engine.query.errors import QueryError
 from engine.query.fields import comparable, is_array, one_of, require_field
 from engine.query.limits import MAX_FILTER_DEPTH
+from engine.query.paths import Paths
 from engine.query.tree import (
     ALWAYS,
+    NEVER,
     Compare,
     HasEdge,
     Not,
@@ -66,6 +71,7 @@ class GuppyFilter:
 
     def __init__(self, dictionary: Dictionary) -> None:
         self.dictionary = dictionary
+        self.paths = Paths(dictionary)
 
     def predicate(self, node: NodeType, spec: Any, depth: int = 1) -> Predicate:
         """`spec` as an object, or as its JSON text (GraphQL literals cannot spell `"="` as a key);
@@ -124,9 +130,21 @@ class GuppyFilter:
     def _nested(self, node: NodeType, body: Any, depth: int) -> Predicate:
         if not isinstance(body, dict) or not isinstance(body.get("path"), str):
             raise QueryError(f"{ARGUMENT}: 'nested' takes {{\"path\": <link>, ...a filter}}")
-        edge = node.edges.get(body["path"])
-        if edge is None:
-            raise QueryError(f"{ARGUMENT}: {body['path']!r} is not a link of {node.name}")
+        path = body["path"]
+        edge = node.edges.get(path)
         rest = {key: value for key, value in body.items() if key != "path"}
+        if edge is None:
+            return self._linked(node, path, rest, depth)
         target = self.dictionary.nodes[edge.target]
         return HasEdge(edge, self.predicate(target, rest, depth + 1) if rest else ALWAYS)
+
+    def _linked(self, node: NodeType, path: str, rest: dict[str, Any], depth: int) -> Predicate:
+        """`path` a node type above or below `node` (guppy's nested path, as tube names it):
+        some record of it linked to this one, however many links away, matches."""
+        target = self.dictionary.nodes.get(path)
+        if target is None or self.paths.reach(node.name, path, ALWAYS) == NEVER:
+            raise QueryError(
+                f"{ARGUMENT}: {path!r} is neither a link of {node.name} nor a node type linked to it"
+            )
+        where = self.predicate(target, rest, depth + 1) if rest else ALWAYS
+        return self.paths.reach(node.name, path, where)

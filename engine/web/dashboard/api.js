@@ -12,16 +12,49 @@ export const session = {
   },
 };
 
-async function call(path, init = {}) {
+// Requests under way; past SLOW ms, the page says it is loading (`body[data-loading]`).
+const SLOW = 200;
+let pending = 0;
+let slow;
+
+function busy(change) {
+  pending += change;
+  if (pending > 0 && slow === undefined) {
+    slow = setTimeout(() => { document.body.dataset.loading = "true"; }, SLOW);
+  } else if (pending === 0) {
+    clearTimeout(slow);
+    slow = undefined;
+    delete document.body.dataset.loading;
+  }
+}
+
+// fetch, counted as under way until `read` has read its answer.
+async function tracked(path, init, read) {
+  busy(1);
+  try {
+    let response;
+    try {
+      response = await fetch(path, init);
+    } catch (error) {
+      throw new Error(`The server did not answer (${error.message}).`);
+    }
+    return await read(response);
+  } finally {
+    busy(-1);
+  }
+}
+
+async function call(path, init = {}, read = (response) => response) {
   const token = sessionStorage.getItem(TOKEN);
   const headers = { ...init.headers, ...(token && { authorization: `Bearer ${token}` }) };
-  const response = await fetch(path, { ...init, headers });
-  if (response.status === 401 && token) {
-    session.signOut();
-    dispatchEvent(new Event("commons:signed-out"));
-    throw new Error("Your sign-in has expired: sign in again to see what you may read.");
-  }
-  return response;
+  return tracked(path, { ...init, headers }, (response) => {
+    if (response.status === 401 && token) {
+      session.signOut();
+      dispatchEvent(new Event("commons:signed-out"));
+      throw new Error("Your sign-in has expired: sign in again to see what you may read.");
+    }
+    return read(response);
+  });
 }
 
 async function answer(response) {
@@ -41,11 +74,11 @@ const postJson = (body) => ({
 });
 
 export async function explore(path) {
-  return answer(await call(`/api/v0/explore/${path}`));
+  return call(`/api/v0/explore/${path}`, {}, answer);
 }
 
 export async function guppy(query, variables) {
-  return (await answer(await call("/guppy/graphql", postJson({ query, variables })))).data;
+  return (await call("/guppy/graphql", postJson({ query, variables }), answer)).data;
 }
 
 // Peregrine's GraphQL: answers `data`. Its errors are a list of messages; the thrown error
@@ -89,9 +122,16 @@ export async function whoAmI() {
 
 // POST /guppy/download and hand the file to the browser under `filename`.
 export async function download(body, filename) {
-  const response = await call("/guppy/download", postJson(body));
-  if (!response.ok) await answer(response);
-  const url = URL.createObjectURL(await response.blob());
+  return save("/guppy/download", body, filename);
+}
+
+// POST `body` to `path` and hand the answer to the browser as the file `filename`.
+export async function save(path, body, filename) {
+  const blob = await call(path, postJson(body), async (response) => {
+    if (!response.ok) await answer(response);
+    return response.blob();
+  });
+  const url = URL.createObjectURL(blob);
   const link = Object.assign(document.createElement("a"), { href: url, download: filename });
   document.body.append(link);
   link.click();

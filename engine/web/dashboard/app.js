@@ -31,7 +31,7 @@ async function render() {
   try {
     await VIEWS[view](main, params);
   } catch (error) {
-    main.replaceChildren(h("p", { class: "error" }, error.message));
+    main.replaceChildren(h("p", { class: "error", role: "alert" }, error.message));
   }
   main.dataset.ready = "true";
 }

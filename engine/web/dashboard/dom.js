@@ -29,6 +29,11 @@ export function format(value) {
   return String(value);
 }
 
+// "1 record", "2 records", "1,234 records"; `many` when adding an s will not do.
+export function plural(count, one, many = `${one}s`) {
+  return `${format(count)} ${count === 1 ? one : many}`;
+}
+
 // The colour of a dictionary category: the same everywhere on the page.
 const PALETTE = ["#2563eb", "#0d9488", "#9333ea", "#ea580c", "#db2777", "#65a30d", "#0891b2", "#b45309", "#4f46e5", "#dc2626"];
 export function categoryColour(categories, category) {

@@ -1,7 +1,7 @@
 // The dictionary: node types as a graph (layered by how far they link from the program,
 // coloured by category, each with its live count), and the selected type's properties.
 import { dictionarySummary } from "../api.js";
-import { categoryColour, format, h, s } from "../dom.js";
+import { categoryColour, format, h, plural, s } from "../dom.js";
 
 const BOX = { width: 156, height: 42, gapX: 18, gapY: 64 };
 
@@ -61,10 +61,10 @@ function graph(summary, selected, onSelect) {
       transform: `translate(${x} ${y})`,
       onclick: () => onSelect(node.name),
     },
-    s("title", {}, `${node.title || node.name} (${node.category}): ${node.count} records`),
+    s("title", {}, `${node.title || node.name} (${node.category}): ${plural(node.count, "record")}`),
     s("rect", { width: BOX.width, height: BOX.height, rx: 6, fill: categoryColour(summary.categories, node.category) }),
     s("text", { x: 8, y: 17 }, node.name.length > 22 ? `${node.name.slice(0, 21)}…` : node.name),
-    s("text", { x: 8, y: 33, class: "count" }, `${format(node.count)} records`));
+    s("text", { x: 8, y: 33, class: "count" }, plural(node.count, "record")));
   });
   return s("svg", { class: "graph", viewBox: `0 0 ${width} ${height}`, role: "img", "aria-label": "Node types and their links" },
     s("defs", {}, s("marker", { id: "arrow", viewBox: "0 0 10 10", refX: 9, refY: 5, markerWidth: 7, markerHeight: 7, orient: "auto-start-reverse" },
@@ -87,7 +87,7 @@ function details(node) {
     h("td", { class: "muted" }, prop.description)));
   return h("section", { class: "panel", id: "node-details" },
     h("div", { class: "toolbar" },
-      h("h2", {}, `${node.title || node.name} `, h("span", { class: "muted" }, `${node.name} · ${node.category} · ${format(node.count)} records`)),
+      h("h2", {}, `${node.title || node.name} `, h("span", { class: "muted" }, `${node.name} · ${node.category} · ${plural(node.count, "record")}`)),
       h("a", { href: `/?view=explore&type=${node.name}`, style: "margin-left:auto" }, `Explore ${node.name} →`)),
     node.description ? h("p", { class: "muted" }, node.description) : "",
     h("h2", {}, "Links"), h("ul", {}, links),
@@ -104,7 +104,7 @@ export async function renderDictionary(main, params) {
   };
   const draw = (node) => {
     main.replaceChildren(
-      h("h1", {}, "Data dictionary ", h("span", { class: "muted" }, `${summary.nodes.length} node types, ${format(summary.nodes.reduce((sum, n) => sum + n.count, 0))} records`)),
+      h("h1", {}, "Data dictionary ", h("span", { class: "muted" }, `${plural(summary.nodes.length, "node type")}, ${plural(summary.nodes.reduce((sum, n) => sum + n.count, 0), "record")}`)),
       h("div", { class: "legend" }, summary.categories.map((category) => h("span", { style: `--swatch:${categoryColour(summary.categories, category)}` }, category))),
       graph(summary, node.name, select),
       h("p", { class: "muted" }, "Click a node type for its properties. Arrows point from a node type to the one it links to."),

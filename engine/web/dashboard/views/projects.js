@@ -1,6 +1,6 @@
 // The project overview: how many records of each node type each project holds, a row per type.
 import { dictionarySummary, explore } from "../api.js";
-import { categoryColour, format, h } from "../dom.js";
+import { categoryColour, format, h, plural } from "../dom.js";
 
 export async function renderProjects(main) {
   const [{ types, projects }, summary] = await Promise.all([explore("projects"), dictionarySummary()]);
@@ -18,7 +18,7 @@ export async function renderProjects(main) {
     projects.map((project) => cell(project, type)),
     h("td", { class: "number" }, h("strong", {}, format(sum(projects.map((p) => p.counts[type] || 0)))))));
   main.replaceChildren(
-    h("h1", {}, "Projects ", h("span", { class: "muted" }, `${projects.length} project${projects.length === 1 ? "" : "s"}, ${format(sum(projects.flatMap((p) => used.map((t) => p.counts[t] || 0))))} records`)),
+    h("h1", {}, "Projects ", h("span", { class: "muted" }, `${plural(projects.length, "project")}, ${plural(sum(projects.flatMap((p) => used.map((t) => p.counts[t] || 0))), "record")}`)),
     projects.length
       ? h("div", { class: "panel results" },
           h("table", { id: "project-counts" },
