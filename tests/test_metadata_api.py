@@ -26,7 +26,20 @@ MDS_POLICY = {
                 "permissions": [
                     {"id": "mds", "action": {"service": "mds_gateway", "method": "access"}}
                 ],
-            }
+            },
+            {
+                "id": "mds_query",  # what MDS asks arborist (src/mds/auth.py)
+                "permissions": [
+                    {
+                        "id": "q",
+                        "action": {"service": "mds_metadata_queries", "method": "access"},
+                    }
+                ],
+            },
+            {
+                "id": "any_reader",
+                "permissions": [{"id": "r", "action": {"service": "*", "method": "read"}}],
+            },
         ],
         "policies": [
             {"id": "mds_admin", "role_ids": ["mds_user"], "resource_paths": ["/mds_gateway"]},
@@ -35,11 +48,23 @@ MDS_POLICY = {
                 "role_ids": ["mds_user"],
                 "resource_paths": ["/mds_metadata_queries"],
             },
+            {
+                "id": "mds_querier",
+                "role_ids": ["mds_query"],
+                "resource_paths": ["/mds_metadata_queries"],
+            },
+            {
+                "id": "mds_plain_reader",
+                "role_ids": ["any_reader"],
+                "resource_paths": ["/mds_metadata_queries"],
+            },
         ],
     },
     "users": {
         "writer@mds": {"policies": ["mds_admin"]},
         "reader@mds": {"policies": ["mds_reader"]},
+        "querier@mds": {"policies": ["mds_querier"]},
+        "plain-reader@mds": {"policies": ["mds_plain_reader"]},
     },
 }
 
@@ -187,7 +212,10 @@ def test_mds_read_authz(api: TestClient) -> None:
     app.state.settings = type(app.state.settings)(
         **{**app.state.settings.__dict__, "mds_read": "authz"}
     )
-    reader = TestClient(app, headers=bearer(app, "reader@mds"))
+    readers = [
+        TestClient(app, headers=bearer(app, user))
+        for user in ("reader@mds", "querier@mds", "plain-reader@mds")
+    ]
     writer = TestClient(app, headers=bearer(app, "writer@mds"))
     for path in (
         "/mds/metadata",
@@ -195,7 +223,8 @@ def test_mds_read_authz(api: TestClient) -> None:
         "/mds/metadata/r/aliases",
         "/mds/aggregate/tags",
     ):
-        assert reader.get(path).status_code == 200, path
+        for reader in readers:
+            assert reader.get(path).status_code == 200, path
         assert api.get(path).status_code == 200, path  # admin
         for client in (writer, anonymous_client(api)):
             assert client.get(path).status_code == 403, path

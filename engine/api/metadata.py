@@ -10,8 +10,9 @@ uc-cdis/metadata-service src/mds/query.py, maintain.py, aliases.py and
 agg_mds/query.py.
 
 Reads are public, as in Gen3, unless `MDS_READ=authz`: then they need
-`access` on `/mds_metadata_queries` for service `mds_gateway` (MDS's
-FORCE_AUTHZ_CHECK_FOR_METADATA_QUERIES). Writes need `access` on
+`access` or `read` on `/mds_metadata_queries`, for service
+`mds_metadata_queries` (what MDS's FORCE_AUTHZ_CHECK_FOR_METADATA_QUERIES
+asks arborist, src/mds/auth.py) or `mds_gateway`. Writes need `access` on
 `/mds_gateway` for service `mds_gateway`, or admin; anyone else gets a 403.
 
 `GET /discovery/studies/{guid}/counts` is Commons' own: a study's project
@@ -41,6 +42,12 @@ from engine.metadata.keys import as_text
 from engine.metadata.store import MAX_LIMIT, MetadataError, MetadataStore
 
 SERVICE = "mds_gateway"
+# Any of these (service, method) pairs on READ_RESOURCE lets a caller read under MDS_READ=authz.
+READERS = [
+    (service, method)
+    for service in (SERVICE, "mds_metadata_queries")
+    for method in ("access", "read")
+]
 WRITE_RESOURCE, READ_RESOURCE = "/mds_gateway", "/mds_metadata_queries"
 DISCOVERY_FILTER = [("_guid_type", discovery.DISCOVERY_TYPE)]
 _TRUE, _FALSE = {"true", "1", "yes", "on", "t", "y"}, {"false", "0", "no", "off", "f", "n"}
@@ -83,7 +90,12 @@ async def _allowed(request: Request, resource: str) -> None:
 
 async def _readable(request: Request) -> MetadataStore:
     if request.app.state.settings.mds_read == "authz":
-        await _allowed(request, READ_RESOURCE)
+        who = await principal(request)
+        if not any(who.can(service, method, READ_RESOURCE) for service, method in READERS):
+            raise MetadataError(
+                403,
+                f"reading metadata needs 'access' or 'read' on {READ_RESOURCE}, or admin rights",
+            )
     return _store(request)
 
 
