@@ -30,6 +30,7 @@ from engine.api.errors import HTTPProblem
 from engine.api.openapi import BODY, JSON, Contract, Operation, Param, answer
 from engine.auth.principal import principal
 from engine.dataconnect.cursor import open_cursor, sign_cursor
+from engine.dataconnect.discovery import NAME as DISCOVERY_TABLE
 from engine.dataconnect.discovery import DiscoveryTable
 from engine.dataconnect.errors import DataConnectError
 from engine.dataconnect.search import Page, Search, read_page
@@ -49,7 +50,8 @@ def tables(app: Starlette) -> TableRegistry:
             registry = getattr(app.state, "data_connect_tables", None)
             if registry is None:
                 registry = dictionary_tables(app.state.compiled.dictionary)
-                registry.add(DiscoveryTable(app.state))
+                if registry.find(DISCOVERY_TABLE) is None:  # a node type of that name wins
+                    registry.add(DiscoveryTable(app.state))
                 app.state.data_connect_tables = registry
     return registry
 

@@ -5,7 +5,8 @@ than the page: that extra row says there is a next page without counting
 the whole result. The user's own OFFSET and LIMIT bound the sequence; the
 page size (DATA_CONNECT_PAGE_SIZE) cuts it. Each page is the same statement
 over another window, so its `data_model`, made from the plan alone, is the
-same on every page.
+same on every page. A held table's rows (engine/dataconnect/held.py) are
+cut into the same windows in memory.
 """
 
 from __future__ import annotations
