@@ -27,6 +27,7 @@ from typing import Any
 
 from starlette.datastructures import State
 
+from engine.api.metadata import READ_RESOURCE, SERVICE
 from engine.auth.principal import Principal
 from engine.dataconnect.errors import DataConnectError
 from engine.dataconnect.tables import CATALOG, Column, HeldTable
@@ -39,13 +40,18 @@ NAME = f"{CATALOG}.{discovery.DISCOVERY_TYPE}"
 GUID = "guid"
 # The studies one read may hold: past this the table is refused, so no request reads unbounded.
 MAX_STUDIES = 10_000
-SERVICE, READ_RESOURCE = "mds_gateway", "/mds_metadata_queries"
 DESCRIPTION = (
     "The metadata service's discovery records (_guid_type discovery_metadata): the guid and "
     "the top-level fields of each gen3_discovery study."
 )
-_KINDS = ((bool, "boolean"), (int, "integer"), (float, "number"), (str, "string"))
-_KINDS += ((dict, "object"), (list, "array"))
+_KINDS = (
+    (bool, "boolean"),
+    (int, "integer"),
+    (float, "number"),
+    (str, "string"),
+    (dict, "object"),
+    (list, "array"),
+)
 
 
 def json_kind(value: Any) -> str:
