@@ -133,7 +133,9 @@ def test_service_info_is_typed_data_connect(admin: TestClient) -> None:
 def test_tables_lists_a_table_per_node_type(admin: TestClient) -> None:
     listed = admin.get(f"{PREFIX}/tables").json()["tables"]
     names = [table["name"] for table in listed]
-    assert names == sorted(f"commons.{n}" for n in admin.app.state.compiled.dictionary.nodes)
+    nodes = admin.app.state.compiled.dictionary.nodes
+    # and the discovery records (tests/test_data_connect_discovery.py)
+    assert names == sorted([*(f"commons.{n}" for n in nodes), "commons.discovery_metadata"])
     sample = next(table for table in listed if table["name"] == "commons.sample")
     assert sample["data_model"]["$ref"].endswith(f"{PREFIX}/table/commons.sample/info")
 

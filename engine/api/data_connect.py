@@ -1,6 +1,8 @@
 """GA4GH Data Connect 1.0 at `/ga4gh/data-connect/v1`: the graph as tables, with SQL search.
 
-`GET /tables` lists a table per node type (engine/dataconnect/tables.py),
+`GET /tables` lists a table per node type (engine/dataconnect/tables.py)
+and `commons.discovery_metadata`, the metadata service's discovery records
+(engine/dataconnect/discovery.py, readable as MDS_READ says),
 its `data_model` a `$ref` to `/table/{name}/info`, which holds the JSON
 Schema; `GET /table/{name}/data` and `POST /search` answer pages of rows
 (`TableData`), and `GET /page?cursor=...` the pages after the first, named by
@@ -28,9 +30,11 @@ from engine.api.errors import HTTPProblem
 from engine.api.openapi import BODY, JSON, Contract, Operation, Param, answer
 from engine.auth.principal import principal
 from engine.dataconnect.cursor import open_cursor, sign_cursor
+from engine.dataconnect.discovery import NAME as DISCOVERY_TABLE
+from engine.dataconnect.discovery import DiscoveryTable
 from engine.dataconnect.errors import DataConnectError
 from engine.dataconnect.search import Page, Search, read_page
-from engine.dataconnect.tables import NodeTable, TableRegistry, dictionary_tables
+from engine.dataconnect.tables import LiveTable, NodeTable, TableRegistry, dictionary_tables
 from engine.objects.drs import Organization, ServiceType
 
 PREFIX = "/ga4gh/data-connect/v1"
@@ -46,6 +50,8 @@ def tables(app: Starlette) -> TableRegistry:
             registry = getattr(app.state, "data_connect_tables", None)
             if registry is None:
                 registry = dictionary_tables(app.state.compiled.dictionary)
+                if registry.find(DISCOVERY_TABLE) is None:  # a node type of that name wins
+                    registry.add(DiscoveryTable(app.state))
                 app.state.data_connect_tables = registry
     return registry
 
@@ -89,8 +95,20 @@ async def list_tables(request: Request) -> Response:
     return JSONResponse({"tables": listed})
 
 
-async def table_info(request: Request) -> Response:
+async def _opened(request: Request) -> NodeTable:
+    """The named table, a live one read now for the caller (MDS_READ decides who may)."""
     table = _table(request)
+    if isinstance(table, LiveTable):
+        who = await principal(request)
+        try:
+            return await run_in_threadpool(table.snapshot, who)
+        except DataConnectError as error:
+            raise HTTPProblem(error.status, error.message) from None
+    return table
+
+
+async def table_info(request: Request) -> Response:
+    table = await _opened(request)
     return JSONResponse(
         {
             "name": table.name,
@@ -117,6 +135,7 @@ async def _page(request: Request, search: Search, start: int) -> Response:
             base_url=settings.public_url,
             size=settings.data_connect_page_size,
             timeout=settings.graphql_timeout_s,
+            who=who,
         )
 
     try:
@@ -134,7 +153,7 @@ async def _page(request: Request, search: Search, start: int) -> Response:
 
 async def table_data(request: Request) -> Response:
     table = _table(request)
-    if not isinstance(table, NodeTable):
+    if not isinstance(table, NodeTable | LiveTable):
         raise HTTPProblem(400, f"{table.name} is listed, but its rows are not served here")
     return await _page(request, Search.of_table(table), 0)
 
@@ -205,28 +224,29 @@ CONTRACT = Contract(
         },
         list_tables: {
             "GET": Operation(
-                "A table per node type of the dictionary", {200: answer("", ListTablesResponse)}
+                "A table per node type of the dictionary, and the discovery records",
+                {200: answer("", ListTablesResponse)},
             )
         },
         table_info: {
             "GET": Operation(
                 "A table and its data model (JSON Schema draft-07)",
                 {200: answer("", TableSummary)},
-                (404,),
+                (401, 403, 404),
             )
         },
         table_data: {
             "GET": Operation(
                 "The first page of a table's rows the caller may read",
                 {200: _DATA},
-                (400, 401, 404),
+                (400, 401, 403, 404),
             )
         },
         search: {
             "POST": Operation(
                 "Rows found by a SQL query (the documented subset)",
                 {200: _DATA},
-                (*BODY, 401, 404),
+                (*BODY, 401, 403, 404),
                 body={JSON: SearchRequest},
             )
         },
@@ -234,7 +254,7 @@ CONTRACT = Contract(
             "GET": Operation(
                 "The next page of a search or a table's rows",
                 {200: _DATA},
-                (400, 401, 404),
+                (400, 401, 403, 404),
                 query=(Param("cursor", "From `pagination.next_page_url`", required=True),),
             )
         },

@@ -34,7 +34,7 @@ from starlette.routing import Route
 
 from engine.api.body import json_body
 from engine.api.openapi import JSON, Answer, Contract, Operation, Param, answer
-from engine.auth.principal import principal
+from engine.auth.principal import Principal, principal
 from engine.auth.tiers import hide_small_count
 from engine.metadata import discovery
 from engine.metadata.filters import FilterError, parse_filters
@@ -88,10 +88,14 @@ async def _allowed(request: Request, resource: str) -> None:
         )
 
 
+def reads_metadata(who: Principal) -> bool:
+    """Whether `who` may read metadata records when MDS_READ is `authz`."""
+    return any(who.can(service, method, READ_RESOURCE) for service, method in READERS)
+
+
 async def _readable(request: Request) -> MetadataStore:
     if request.app.state.settings.mds_read == "authz":
-        who = await principal(request)
-        if not any(who.can(service, method, READ_RESOURCE) for service, method in READERS):
+        if not reads_metadata(await principal(request)):
             raise MetadataError(
                 403,
                 f"reading metadata needs 'access' or 'read' on {READ_RESOURCE}, or admin rights",

@@ -5,7 +5,8 @@ than the page: that extra row says there is a next page without counting
 the whole result. The user's own OFFSET and LIMIT bound the sequence; the
 page size (DATA_CONNECT_PAGE_SIZE) cuts it. Each page is the same statement
 over another window, so its `data_model`, made from the plan alone, is the
-same on every page.
+same on every page. A held table's rows (engine/dataconnect/held.py) are
+cut into the same windows in memory.
 """
 
 from __future__ import annotations
@@ -13,10 +14,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from engine.auth.principal import Principal
 from engine.dataconnect.cypher import build, rows
 from engine.dataconnect.errors import DataConnectError
+from engine.dataconnect.held import held_rows
 from engine.dataconnect.sql import Output, Plan, read_query
-from engine.dataconnect.tables import SCHEMA_DRAFT, NodeTable, Schema, TableRegistry
+from engine.dataconnect.tables import SCHEMA_DRAFT, HeldTable, Schema, Table, TableRegistry
 from engine.graph.store import GraphStore
 
 
@@ -29,7 +32,7 @@ class Search:
     table: str | None = None
 
     @classmethod
-    def of_table(cls, table: NodeTable) -> Search:
+    def of_table(cls, table: Table) -> Search:
         quoted = ".".join(f'"{part}"' for part in table.name.split("."))
         return cls(f"SELECT * FROM {quoted}", [], table.name)
 
@@ -85,17 +88,21 @@ def read_page(
     base_url: str,
     size: int,
     timeout: float,
+    who: Principal | None = None,
 ) -> Page:
-    plan = read_query(registry, search.query, search.parameters)
-    table = registry.find(search.table) if search.table else None
-    model = (
-        table.data_model(base_url) if isinstance(table, NodeTable) else result_model(plan, base_url)
-    )
+    plan = read_query(registry, search.query, search.parameters, who)
+    table = plan.sources[0].table
+    model = table.data_model(base_url) if search.table else result_model(plan, base_url)
     want = size if plan.limit is None else max(0, min(size, plan.limit - start))
     if want == 0:
         return Page(model, [], None)
     last = plan.limit is not None and start + want >= plan.limit
-    statement = build(plan, readable, plan.offset + start, want if last else want + 1)
-    found = rows(statement, store.read(statement.text, statement.parameters, timeout=timeout))
+    first, take = plan.offset + start, want if last else want + 1
+    held = [source.table for source in plan.sources if isinstance(source.table, HeldTable)]
+    if held:  # rows read whole when the table was opened: searched in memory
+        found = held_rows(plan, held[0])[first : first + take]
+    else:
+        statement = build(plan, readable, first, take)
+        found = rows(statement, store.read(statement.text, statement.parameters, timeout=timeout))
     more = len(found) > want
     return Page(model, found[:want], start + want if more else None)

@@ -5,7 +5,8 @@ keeps to what the graph can answer the way SQL means it:
 
 - `SELECT` columns, `*` (one table), `alias.*`, `AS` names, `count(*)`,
   `count(col)`, `min`, `max`, `sum`, and `ga4gh_type(col, '$ref:<url>')`;
-- `FROM` one table (`commons.<node>`, or `<node>` alone); `[INNER] JOIN`
+- `FROM` one table (`commons.<node>`, or `<node>` alone; a live table such
+  as `commons.discovery_metadata` is opened for the caller here); `[INNER] JOIN`
   along a dictionary link, `ON a.<link> = b.id`, either way round;
 - `WHERE` with `AND`, `OR`, `NOT`, `= <> != < <= > >=`, `IN (...)`,
   `LIKE`, `IS [NOT] NULL`, against literals or `?` parameters; a condition
@@ -35,8 +36,9 @@ from sqlglot.dialects.trino import Trino
 from sqlglot.errors import ParseError, TokenError
 from sqlglot.tokens import TokenType
 
+from engine.auth.principal import Principal
 from engine.dataconnect.errors import DataConnectError
-from engine.dataconnect.tables import Column, NodeTable, TableRegistry
+from engine.dataconnect.tables import Column, LiveTable, NodeTable, TableRegistry
 from engine.dictionary.model import Edge, Property
 from engine.query.errors import QueryError
 from engine.query.fields import comparable
@@ -213,9 +215,12 @@ def _json_type(value: Any) -> str:
 class Reader:
     """Reads one query against the registry's tables, with its `?` parameters."""
 
-    def __init__(self, registry: TableRegistry, parameters: list[Any]) -> None:
+    def __init__(
+        self, registry: TableRegistry, parameters: list[Any], who: Principal | None = None
+    ) -> None:
         self.registry = registry
         self.parameters = parameters
+        self.who = who
         self.marker = f"dc{secrets.token_hex(4)}_"
         self.sources: dict[str, Source] = {}
         self.qualifiers: dict[str, str] = {}
@@ -319,6 +324,8 @@ class Reader:
             raise DataConnectError(
                 f"no table named {name}; GET /ga4gh/data-connect/v1/tables lists them", 404
             )
+        if isinstance(found, LiveTable) and self.who is not None:
+            found = found.snapshot(self.who)  # read now, for this caller
         if not isinstance(found, NodeTable):
             raise refuse(f"searching {found.name}, which is listed but not held in the graph,")
         alias = node.alias or found.name.rsplit(".", 1)[-1]
@@ -638,8 +645,11 @@ class Reader:
         return self.scalar(group.expressions[0], "GROUP BY")
 
 
-def read_query(registry: TableRegistry, query: Any, parameters: Any) -> Plan:
-    """The plan of a search request's `query` and `parameters` (checked here: they come from JSON)."""
+def read_query(
+    registry: TableRegistry, query: Any, parameters: Any, who: Principal | None = None
+) -> Plan:
+    """The plan of a search request's `query` and `parameters` (checked here: they come from JSON);
+    `who` opens live tables (the discovery records) for that caller."""
     if not isinstance(query, str) or not query.strip():
         raise DataConnectError("query: a SQL SELECT statement (text) is required")
     if len(query) > MAX_QUERY_CHARS:
@@ -654,7 +664,7 @@ def read_query(registry: TableRegistry, query: Any, parameters: Any) -> Plan:
         if isinstance(value, float) and not math.isfinite(value):
             raise DataConnectError(f"parameters: {value} is not a finite number")
     try:
-        plan = Reader(registry, parameters).plan(query)
+        plan = Reader(registry, parameters, who).plan(query)
     except RecursionError:
         raise DataConnectError("query: nested too deeply to read") from None
     for predicate in plan.where.values():

@@ -10,17 +10,22 @@ definition the dictionary names, served at `_dictionary/_terms`. A value is
 missing when a record has none, so every column but `id` also takes null.
 
 `TableRegistry` is the seam for other sources: anything that is a `Table`
-(a name, a description, a data model) can be added and is listed; search and
-`/data` serve node tables, the ones the graph holds.
+(a name, a description) can be added and is listed. A `LiveTable` (the
+metadata service's discovery records, engine/dataconnect/discovery.py) is
+opened per request as a `HeldTable`: columns and rows read then, searched
+in memory (engine/dataconnect/held.py) instead of by Cypher.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from engine.dictionary.model import Dictionary, Edge, NodeType, Property
+
+if TYPE_CHECKING:
+    from engine.auth.principal import Principal
 
 CATALOG = "commons"
 SCHEMA_DRAFT = "http://json-schema.org/draft-07/schema#"
@@ -32,7 +37,7 @@ Schema = dict[str, Any]
 
 
 class Table(Protocol):
-    """What the registry lists: a dotted name, a description, and the JSON Schema of its rows."""
+    """What the registry lists: a dotted name and a description."""
 
     @property
     def name(self) -> str: ...
@@ -40,7 +45,18 @@ class Table(Protocol):
     @property
     def description(self) -> str: ...
 
-    def data_model(self, base_url: str) -> Schema: ...
+
+@runtime_checkable
+class LiveTable(Protocol):
+    """A table whose columns and rows are read when a request opens it, for that caller."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def description(self) -> str: ...
+
+    def snapshot(self, who: Principal) -> HeldTable: ...
 
 
 @dataclass(frozen=True)
@@ -134,6 +150,7 @@ class NodeTable:
     node: NodeType
     columns: dict[str, Column]
     terms: dict[str, str] = field(default_factory=dict)
+    key: str = "id"  # the column every row has, unique: never null
 
     @property
     def description(self) -> str:
@@ -143,7 +160,7 @@ class NodeTable:
         if column.prop is None:
             return dict(column.link or {})
         schema = property_schema(column.prop, self.terms.get(column.name), base_url)
-        return schema if column.name == "id" else _nullable(schema)
+        return schema if column.name == self.key else _nullable(schema)
 
     def data_model(self, base_url: str) -> Schema:
         properties = {
@@ -155,6 +172,17 @@ class NodeTable:
             "description": self.description,
             "properties": properties,
         }
+
+
+@dataclass(frozen=True)
+class HeldTable(NodeTable):
+    """A table opened with its rows in hand (`rows`: each a column -> value mapping)."""
+
+    rows: tuple[dict[str, Any], ...] = ()
+
+    @property
+    def description(self) -> str:
+        return self.node.description
 
 
 def node_table(dictionary: Dictionary, node: NodeType, terms: dict[str, str]) -> NodeTable:
