@@ -207,5 +207,5 @@ def test_mds_read_authz_decides_who_reads_it(api: TestClient) -> None:
         ):
             assert answer.status_code == status, answer.text
             (error,) = answer.json()["errors"]
-            assert set(error) == {"title", "detail"} and "mds_gateway" in error["detail"]
+            assert set(error) == {"title", "detail"} and "mds_metadata_queries" in error["detail"]
     assert TABLE in {t["name"] for t in anonymous.get(f"{PREFIX}/tables").json()["tables"]}

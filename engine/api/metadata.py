@@ -94,12 +94,12 @@ def reads_metadata(who: Principal) -> bool:
 
 
 async def _readable(request: Request) -> MetadataStore:
-    if request.app.state.settings.mds_read == "authz":
-        if not reads_metadata(await principal(request)):
-            raise MetadataError(
-                403,
-                f"reading metadata needs 'access' or 'read' on {READ_RESOURCE}, or admin rights",
-            )
+    authz = request.app.state.settings.mds_read == "authz"
+    if authz and not reads_metadata(await principal(request)):
+        raise MetadataError(
+            403,
+            f"reading metadata needs 'access' or 'read' on {READ_RESOURCE}, or admin rights",
+        )
     return _store(request)
 
 
