@@ -49,12 +49,21 @@ def export_in_this_process(bolt: int, password: str, project_id: str, out: str) 
 
     dictionary = compile_dictionary(REPO / "dictionaries" / "default").dictionary
     graph = GraphStore(f"bolt://127.0.0.1:{bolt}", USER, password, DATABASE)
+    before = resource.getrusage(resource.RUSAGE_SELF)
     start = time.perf_counter()
     with open(out, "wb") as handle:
         summary = write_pfb(graph, dictionary, handle, project_id=project_id)
     seconds = time.perf_counter() - start
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"entities": summary.entities, "seconds": seconds, "peak_rss_mb": peak}))
+    after = resource.getrusage(resource.RUSAGE_SELF)
+    cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+    result = {
+        "entities": summary.entities,
+        "seconds": seconds,
+        "cpu_seconds": cpu,
+        "rss_before_mb": before.ru_maxrss / 1024,
+        "peak_rss_mb": after.ru_maxrss / 1024,
+    }
+    print(json.dumps(result))
 
 
 def export(bolt: int, password: str, project_id: str, out: Path) -> dict:
@@ -101,7 +110,9 @@ def main() -> None:
             print(
                 f"write_pfb: {entities} entities (program, project and study included), "
                 f"{exported['seconds']:.1f} s, {export_rate:.0f}/s, {size:.1f} MB, "
-                f"peak RSS {exported['peak_rss_mb']:.0f} MB",
+                f"peak RSS {exported['peak_rss_mb']:.0f} MB ({exported['rss_before_mb']:.0f} MB "
+                f"before the export began); the exporter's own CPU: {exported['cpu_seconds']:.1f} s "
+                f"({entities / exported['cpu_seconds']:.0f} entities per CPU second)",
                 flush=True,
             )
             over_http = folder / "http.avro"
