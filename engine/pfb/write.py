@@ -221,7 +221,9 @@ def pfb_chunks(
     """The PFB of a project (`project_id`) or of a `cohort`, as chunks of bytes to send on.
 
     A cohort's filter is checked here, before the first chunk: a bad one raises
-    QueryError. `summary` counts the entities as they are written.
+    QueryError. This reads the store before it answers (a project's types, a
+    cohort's ids), so an async caller runs it in a worker thread, as it reads
+    the chunks. `summary` counts the entities as they are written.
     """
     writers = [_NodeWriter(dictionary.nodes[name]) for name in dictionary.import_order]
     if cohort is not None:
