@@ -53,6 +53,8 @@ from tests.live_commons import bearer, serving
 ROUNDS = {"own": 4, "valid": 3, "batches": 10, "invalid": 2}
 BUDGET_S = 60.0
 TIMEOUT_S = 10.0
+# A PFB body (engine/pfb/) is bytes: sent as schemathesis sends application/octet-stream.
+schemathesis.serializer.alias("avro/binary", "application/octet-stream")
 CHECKS = [
     not_a_server_error,
     status_code_conformance,

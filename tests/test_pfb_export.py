@@ -145,7 +145,7 @@ def test_every_relation_names_an_entity_in_the_file(
 def test_cohort_export_holds_roots_what_is_below_and_above(
     client: TestClient, graph: GraphStore, compiled: CompiledDictionary
 ) -> None:
-    cohort = Cohort("subject", {"IN": {"submitter_id": ["subj-0", "subj-1"]}})
+    cohort = Cohort("subject", Access(), {"IN": {"submitter_id": ["subj-0", "subj-1"]}})
     records = _records(_export(graph, compiled, cohort=cohort))
     names = [(r["name"], r["object"].get("submitter_id")) for r in records]
     subjects = [sid for name, sid in names if name == "subject"]
@@ -166,16 +166,14 @@ def test_cohort_export_keeps_to_what_the_caller_may_read(
     client: TestClient, graph: GraphStore, compiled: CompiledDictionary
 ) -> None:
     access = Access(frozenset({"prog-beta"}))
-    records = _records(_export(graph, compiled, cohort=Cohort("subject", None, access)))
+    records = _records(_export(graph, compiled, cohort=Cohort("subject", access)))
     projects = {
         r["object"]["project_id"] for r in records if r["name"] not in ("program", "project")
     }
     assert projects == {"prog-beta"}
     assert [r["object"]["code"] for r in records if r["name"] == "project"] == ["beta"]
     assert sum(r["name"] == "subject" for r in records) == 1
-    nothing = _records(
-        _export(graph, compiled, cohort=Cohort("subject", None, Access(frozenset())))
-    )
+    nothing = _records(_export(graph, compiled, cohort=Cohort("subject", Access(frozenset()))))
     assert nothing == []
 
 
@@ -184,9 +182,11 @@ def test_cohort_filter_is_checked_before_anything_is_written(
 ) -> None:
     out = io.BytesIO()
     with pytest.raises(QueryError, match="nope"):
-        write_pfb(graph, compiled.dictionary, out, cohort=Cohort("subject", {"=": {"nope": 1}}))
+        write_pfb(
+            graph, compiled.dictionary, out, cohort=Cohort("subject", Access(), {"=": {"nope": 1}})
+        )
     with pytest.raises(QueryError, match="not a node type"):
-        write_pfb(graph, compiled.dictionary, out, cohort=Cohort("nothing"))
+        write_pfb(graph, compiled.dictionary, out, cohort=Cohort("nothing", Access()))
     assert out.getvalue() == b""
 
 

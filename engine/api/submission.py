@@ -7,7 +7,7 @@ is the table at the end (`ROUTES`), checked before the handler runs.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from typing import Any, Literal, NotRequired, TypedDict
 
@@ -410,11 +410,13 @@ async def _pfb_export(request: Request, target: Target, params: dict[str, Any]) 
     """`format=pfb`: the whole project as a PFB (engine/pfb/write.py), streamed as it is read."""
     if params.get("ids") or params.get("node_label"):
         raise HTTPProblem(400, "format pfb exports the whole project: leave out ids and node_label")
-    store = _store(request)
-    await run_in_threadpool(lambda: store.execute_read(lambda tx: find_project(tx, target)))
-    chunks = pfb_chunks(
-        store, _compiled(request).dictionary, ExportSummary(), project_id=target.project_id
-    )
+    store, dictionary = _store(request), _compiled(request).dictionary
+
+    def start() -> Iterator[bytes]:
+        store.execute_read(lambda tx: find_project(tx, target))
+        return pfb_chunks(store, dictionary, ExportSummary(), project_id=target.project_id)
+
+    chunks = await run_in_threadpool(start)
     filename = f"{target.project_id}.avro"
     headers = {"content-disposition": f"attachment; filename={filename}"}
     return StreamingResponse(chunks, media_type=PFB_MEDIA, headers=headers)

@@ -20,6 +20,7 @@ new ids; those whose submitter_id the project holds are updated (PUT).
 from __future__ import annotations
 
 import io
+import re
 from collections import defaultdict
 from collections.abc import Iterator
 from typing import Any
@@ -143,6 +144,13 @@ def _node_ids_in_project(
     return found
 
 
+def _may_be_id(node: NodeType, value: str) -> bool:
+    """Whether `value` may be an id of `node`: one its `id` pattern refuses (a submitter_id,
+    as `commons submit` renames a parent sent in an earlier batch) is not looked up as one."""
+    prop = node.properties.get("id")
+    return prop is None or prop.pattern is None or re.search(prop.pattern, value) is not None
+
+
 def pfb_sources(
     body: bytes, dictionary: Dictionary, store: GraphStore, target: Target
 ) -> list[SourceDoc]:
@@ -193,7 +201,9 @@ def pfb_sources(
     outside: dict[str, set[str]] = defaultdict(set)
     for _, _, refs in docs:
         for _, ref in refs:
-            if ref[0] != "project" and ref not in submitter_ids:
+            if ref[0] == "project" or ref in submitter_ids:
+                continue
+            if _may_be_id(dictionary.nodes[ref[0]], ref[1]):
                 outside[ref[0]].add(ref[1])
     node_ids = _node_ids_in_project(store, target.project_id, outside)
 

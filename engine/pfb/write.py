@@ -32,6 +32,7 @@ from engine.graph import cypher
 from engine.graph.store import GraphStore
 from engine.pfb.schema import as_text, avro_schema, encode_enum, metadata, record_fields
 from engine.query.access import Access
+from engine.query.counts import counts_by_type
 from engine.query.errors import QueryError
 from engine.query.scope import VARIABLE, Scope
 
@@ -55,11 +56,11 @@ class ExportSummary:
 @dataclass(frozen=True)
 class Cohort:
     """The roots of a cohort export: entities of node type `root` matching the guppy `filter`,
-    as `access` lets the caller read them."""
+    as `access` lets the caller read them (given always: `Access()` is an admin's, all of it)."""
 
     root: str
+    access: Access
     filter: Any = None
-    access: Access = field(default_factory=Access)
 
 
 def _scalar(kind: str | None) -> Convert:
@@ -220,7 +221,9 @@ def pfb_chunks(
     """The PFB of a project (`project_id`) or of a `cohort`, as chunks of bytes to send on.
 
     A cohort's filter is checked here, before the first chunk: a bad one raises
-    QueryError. `summary` counts the entities as they are written.
+    QueryError. This reads the store before it answers (a project's types, a
+    cohort's ids), so an async caller runs it in a worker thread, as it reads
+    the chunks. `summary` counts the entities as they are written.
     """
     writers = [_NodeWriter(dictionary.nodes[name]) for name in dictionary.import_order]
     if cohort is not None:
@@ -240,9 +243,12 @@ def pfb_chunks(
 
     elif project_id is not None:
         kept = None
+        # One statement tells which types the project holds: a small project's export is then
+        # a few statements, not one per node type of the dictionary.
+        counts = counts_by_type(store, dictionary, frozenset({project_id}))
 
         def pages() -> Iterator[tuple[_NodeWriter, list[dict]]]:
-            for writer in writers:
+            for writer in (writer for writer in writers if counts.get(writer.node.name)):
                 for rows in _project_pages(store, writer, project_id):
                     summary.add(writer.node.name, len(rows))
                     yield writer, rows

@@ -13,6 +13,7 @@ import io
 import json
 import sys
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -133,8 +134,17 @@ def _json_chunks(path: Path, batch: int) -> Iterator[Chunk]:
 
 
 def _pfb_chunks(path: Path, batch: int, order: list[str]) -> Iterator[Chunk]:
-    for part in pfb_batches(path, batch, order):
-        yield Chunk(part.body, PFB_TYPES[0], None, len(part.records), part.records)
+    """The PFB's batches, each read (decoded and encoded again) while the one before is sent:
+    measured, reading costs the client a fifth of what writing costs the server."""
+    parts = (
+        Chunk(part.body, PFB_TYPES[0], None, len(part.records), part.records)
+        for part in pfb_batches(path, batch, order)
+    )
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="pfb") as reader:
+        upcoming = reader.submit(next, parts, None)
+        while (chunk := upcoming.result()) is not None:
+            upcoming = reader.submit(next, parts, None)
+            yield chunk
 
 
 def _record_errors(report: FileReport, chunk: Chunk, offset: int, body: dict[str, Any]) -> None:

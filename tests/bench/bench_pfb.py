@@ -8,12 +8,15 @@ One embedded Commons server (`commons serve`, the default dictionary):
    server's graph (over Bolt), so its peak RSS is the exporter's alone;
 3. `commons submit bench/dst file.avro` imports the file into another
    project (batches of 5,000, each a transaction);
-4. the same TSV files go into project `tsv` by HTTP PUT: the submission
-   rate, warm, that the import is held to.
+4. the same TSV files go in by HTTP PUT (project `tsv`), and by
+   `commons submit` into `tsv1` just before the import and `tsv2` just
+   after it: the mean of those two is the rate the import, the same
+   command, is held to.
 `commons export --format pfb` over HTTP is timed too.
 
 Usage: python tests/bench/bench_pfb.py [N]
 Ends with: BENCH pfb export_entities_per_s=... import_entities_per_s=... peak_rss_mb=... entities=N
+           submit_cli_tsv_per_s=... submission_http_tsv_per_s=...
 """
 
 from __future__ import annotations
@@ -49,12 +52,21 @@ def export_in_this_process(bolt: int, password: str, project_id: str, out: str) 
 
     dictionary = compile_dictionary(REPO / "dictionaries" / "default").dictionary
     graph = GraphStore(f"bolt://127.0.0.1:{bolt}", USER, password, DATABASE)
+    before = resource.getrusage(resource.RUSAGE_SELF)
     start = time.perf_counter()
     with open(out, "wb") as handle:
         summary = write_pfb(graph, dictionary, handle, project_id=project_id)
     seconds = time.perf_counter() - start
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"entities": summary.entities, "seconds": seconds, "peak_rss_mb": peak}))
+    after = resource.getrusage(resource.RUSAGE_SELF)
+    cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+    result = {
+        "entities": summary.entities,
+        "seconds": seconds,
+        "cpu_seconds": cpu,
+        "rss_before_mb": before.ru_maxrss / 1024,
+        "peak_rss_mb": after.ru_maxrss / 1024,
+    }
+    print(json.dumps(result))
 
 
 def export(bolt: int, password: str, project_id: str, out: Path) -> dict:
@@ -76,6 +88,19 @@ def cli(*args: str) -> float:
     if done.returncode != 0:
         raise SystemExit(f"commons {args[0]} failed: {(done.stdout + done.stderr)[-3000:]}")
     return time.perf_counter() - start
+
+
+def tsv_cli(
+    client: httpx.Client, url: str, credentials: Path, files: list[Path], code: str, total: int
+) -> float:
+    """Entities per second of `commons submit` of the TSV files into a new project `code`."""
+    make_project(client, code)
+    seconds = cli(
+        "submit", f"bench/{code}", *map(str, files), "--batch", str(CHUNK), "--url", url,
+        "--credentials", str(credentials),
+    )  # fmt: skip
+    print(f"commons submit TSV into {code}: {total / seconds:.0f}/s", flush=True)
+    return total / seconds
 
 
 def main() -> None:
@@ -101,7 +126,9 @@ def main() -> None:
             print(
                 f"write_pfb: {entities} entities (program, project and study included), "
                 f"{exported['seconds']:.1f} s, {export_rate:.0f}/s, {size:.1f} MB, "
-                f"peak RSS {exported['peak_rss_mb']:.0f} MB",
+                f"peak RSS {exported['peak_rss_mb']:.0f} MB ({exported['rss_before_mb']:.0f} MB "
+                f"before the export began); the exporter's own CPU: {exported['cpu_seconds']:.1f} s "
+                f"({entities / exported['cpu_seconds']:.0f} entities per CPU second)",
                 flush=True,
             )
             over_http = folder / "http.avro"
@@ -110,6 +137,12 @@ def main() -> None:
                 "--credentials", str(credentials),
             )  # fmt: skip
             print(f"commons export --format pfb (HTTP): {entities / seconds:.0f}/s", flush=True)
+            # The submission rates to match, taken around the import (the server's JIT and this
+            # machine's load both drift): HTTP PUT of TSV chunks, and `commons submit` of the same
+            # TSV files just before and just after the import (the mean of the two).
+            http, _ = http_rate(client, files, "tsv")
+            print(f"HTTP PUT TSV (warm): {http:.0f}/s", flush=True)
+            tsv_before = tsv_cli(client, url, credentials, files, "tsv1", total=per_level * 5)
             make_project(client, "dst")
             seconds = cli(
                 "submit", "bench/dst", str(out), "--batch", str(CHUNK), "--url", url,
@@ -118,12 +151,13 @@ def main() -> None:
             imported = entities - 2  # program and project are not submitted
             import_rate = imported / seconds
             print(f"commons submit file.avro: {imported} entities, {import_rate:.0f}/s", flush=True)
-            warm, _ = http_rate(client, files, "tsv")
-            print(f"HTTP PUT TSV into tsv (warm): {warm:.0f}/s", flush=True)
+            tsv_after = tsv_cli(client, url, credentials, files, "tsv2", total=per_level * 5)
+            warm = (tsv_before + tsv_after) / 2
     print(
         f"BENCH pfb export_entities_per_s={export_rate:.0f} "
         f"import_entities_per_s={import_rate:.0f} peak_rss_mb={exported['peak_rss_mb']:.0f} "
-        f"entities={per_level * len(LEVELS)} submission_entities_per_s={warm:.0f}"
+        f"entities={per_level * len(LEVELS)} submit_cli_tsv_per_s={warm:.0f} "
+        f"submission_http_tsv_per_s={http:.0f}"
     )
 
 
