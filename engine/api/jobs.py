@@ -98,7 +98,7 @@ def _cohort(request: Request, given: Any, who_may: Access) -> Cohort:
         raise HTTPProblem(
             400, f"input.root_node must be one of {', '.join(sorted(dictionary.nodes))}{default}"
         )
-    cohort = Cohort(node.name, given.get("filter"), who_may)
+    cohort = Cohort(node.name, who_may, given.get("filter"))
     try:
         Scope(dictionary, node, cohort.filter, "accessible", who_may).predicate()
     except QueryError as error:
