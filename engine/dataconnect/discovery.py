@@ -32,6 +32,7 @@ from engine.auth.principal import Principal
 from engine.dataconnect.errors import DataConnectError
 from engine.dataconnect.tables import CATALOG, Column, HeldTable
 from engine.dictionary.model import NodeType, Property
+from engine.dictionary.properties import json_type
 from engine.metadata import discovery
 from engine.metadata.filters import parse_filters
 from engine.metadata.store import MAX_LIMIT, MetadataStore
@@ -44,23 +45,10 @@ DESCRIPTION = (
     "The metadata service's discovery records (_guid_type discovery_metadata): the guid and "
     "the top-level fields of each gen3_discovery study."
 )
-_KINDS = (
-    (bool, "boolean"),
-    (int, "integer"),
-    (float, "number"),
-    (str, "string"),
-    (dict, "object"),
-    (list, "array"),
-)
-
-
-def json_kind(value: Any) -> str:
-    """The JSON type of a decoded value."""
-    return next(kind for python, kind in _KINDS if isinstance(value, python))
 
 
 def _kinds(values: list[Any]) -> tuple[str, ...]:
-    found = {json_kind(value) for value in values if value is not None}
+    found = {json_type(value) for value in values if value is not None}
     if {"integer", "number"} <= found:
         found.discard("integer")
     return tuple(sorted(found))

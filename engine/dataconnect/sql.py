@@ -40,6 +40,7 @@ from engine.auth.principal import Principal
 from engine.dataconnect.errors import DataConnectError
 from engine.dataconnect.tables import Column, LiveTable, NodeTable, TableRegistry
 from engine.dictionary.model import Edge, Property
+from engine.dictionary.properties import json_type
 from engine.query.errors import QueryError
 from engine.query.fields import comparable
 from engine.query.limits import bounded
@@ -172,7 +173,7 @@ def accepted_types(prop: Property) -> tuple[str, ...]:
         (prop.item_kind, prop.item_enum) if prop.kind == "array" else (prop.kind, prop.enum)
     )
     if values:
-        found = {_json_type(value) for value in values}
+        found = {json_type(value) for value in values}
         return tuple(sorted(found | ({"integer"} if "number" in found else set())))
     return ACCEPTED.get(str(kind), ())
 
@@ -200,16 +201,6 @@ def _operands(node: exp.Expression) -> list[exp.Expression]:
         else:
             items.append(item)
     return items
-
-
-def _json_type(value: Any) -> str:
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):
-        return "integer"
-    if isinstance(value, float):
-        return "number"
-    return "string"
 
 
 class Reader:
@@ -302,7 +293,7 @@ class Reader:
         prop = ref.column.prop
         assert prop is not None
         accepted = accepted_types(prop)
-        given = _json_type(value)
+        given = json_type(value)
         if accepted and given not in accepted:
             raise DataConnectError(
                 f"{ref.column.name} holds {' or '.join(accepted)} values; {value!r} is a {given}"

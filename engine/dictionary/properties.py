@@ -17,12 +17,15 @@ _VALUE_TYPES = (
     (int, "integer"),
     (float, "number"),
     (str, "string"),
+    (list, "array"),
+    (dict, "object"),
     (type(None), "null"),
 )
 _JSON_TYPE_ORDER = ("string", "integer", "number", "boolean", "array", "object", "null")
 
 
-def _value_type(value: Any) -> str:
+def json_type(value: Any) -> str:
+    """The JSON type of a decoded JSON value: one naming for schemas, studies and SQL values."""
     return next((name for kind, name in _VALUE_TYPES if isinstance(value, kind)), "object")
 
 
@@ -42,7 +45,7 @@ def _types(schema: dict[str, Any]) -> tuple[str, ...]:
         if declared is not None:
             found.update(declared if isinstance(declared, list) else [declared])
         elif "enum" in branch:
-            found.update(_value_type(value) for value in branch["enum"])
+            found.update(json_type(value) for value in branch["enum"])
         else:
             return ()
     return tuple(name for name in _JSON_TYPE_ORDER if name in found)

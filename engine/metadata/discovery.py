@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from engine.dictionary.compile import CompiledDictionary
+from engine.dictionary.properties import json_type
 from engine.graph.store import GraphStore, Transaction
 from engine.metadata.schema import DESCRIBES, RECORD
 
@@ -145,20 +146,6 @@ def tags(blobs: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-def _json_type(value: Any) -> str:
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):
-        return "integer"
-    if isinstance(value, float):
-        return "number"
-    if isinstance(value, list):
-        return "array"
-    if isinstance(value, dict):
-        return "object"
-    return "string"
-
-
 def schema(blobs: list[dict[str, Any]]) -> dict[str, Any]:
     """AggMDS's `/aggregate/info/schema`: each `gen3_discovery` field and its JSON type."""
     fields: dict[str, dict[str, Any]] = {}
@@ -166,5 +153,5 @@ def schema(blobs: list[dict[str, Any]]) -> dict[str, Any]:
         study = blob.get(FIELD)
         for name, value in study.items() if isinstance(study, dict) else ():
             if value is not None:
-                fields.setdefault(name, {"type": _json_type(value), "description": ""})
+                fields.setdefault(name, {"type": json_type(value), "description": ""})
     return dict(sorted(fields.items()))
