@@ -35,7 +35,7 @@ from engine.dataconnect.discovery import DiscoveryTable
 from engine.dataconnect.errors import DataConnectError
 from engine.dataconnect.search import Page, Search, read_page
 from engine.dataconnect.tables import LiveTable, NodeTable, TableRegistry, dictionary_tables
-from engine.objects.drs import Organization, ServiceType
+from engine.objects.drs import Service
 
 PREFIX = "/ga4gh/data-connect/v1"
 QUERY_SERVICE = "peregrine"
@@ -177,15 +177,8 @@ async def next_page(request: Request) -> Response:
 # The contract ---------------------------------------------------------------------------------
 
 
-class DataConnectServiceInfo(TypedDict):
+class DataConnectServiceInfo(Service):
     """GA4GH service-info 1.0's `Service`, typed `org.ga4gh:data-connect:1.0.0`."""
-
-    id: str
-    name: str
-    type: ServiceType
-    description: str
-    organization: Organization
-    version: str
 
 
 class TableSummary(TypedDict):

@@ -118,8 +118,8 @@ class Organization(TypedDict):
     url: str
 
 
-class ServiceInfo(TypedDict):
-    """GA4GH service-info 1.0's `Service`, with DRS 1.4's `maxBulkRequestLength`."""
+class Service(TypedDict):
+    """GA4GH service-info 1.0's `Service`, which each GA4GH API's service-info extends."""
 
     id: str
     name: str
@@ -127,6 +127,11 @@ class ServiceInfo(TypedDict):
     description: str
     organization: Organization
     version: str
+
+
+class ServiceInfo(Service):
+    """GA4GH service-info 1.0's `Service`, with DRS 1.4's `maxBulkRequestLength`."""
+
     maxBulkRequestLength: int
 
 
