@@ -9,6 +9,15 @@ import click
 
 from engine.auth.resources import MalformedName, project_resource
 
+# The Commons a client command talks to, over its HTTP API.
+URL_OPTION = click.option(
+    "--url",
+    envvar="COMMONS_URL",
+    default="http://127.0.0.1:8000",
+    show_default=True,
+    help="The Commons to talk to.",
+)
+
 
 def fail(message: str) -> NoReturn:
     """Print an error the user can act on, and exit 1: never a traceback."""

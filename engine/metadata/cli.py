@@ -26,17 +26,10 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from engine.auth.client import CREDENTIALS_OPTION, api_auth
-from engine.cli_support import fail
+from engine.cli_support import URL_OPTION, fail
 from engine.json_input import JSONRejected, loads
 
 MDS = "/mds/metadata"
-URL_OPTION = click.option(
-    "--url",
-    envvar="COMMONS_URL",
-    default="http://127.0.0.1:8000",
-    show_default=True,
-    help="The Commons to talk to.",
-)
 Record = tuple[str, dict[str, Any]]
 
 

@@ -30,17 +30,10 @@ from rich.progress import (
 
 from engine.auth.client import CREDENTIALS_OPTION, api_auth
 from engine.auth.resources import project_resource
-from engine.cli_support import program_project
+from engine.cli_support import URL_OPTION, program_project
 from engine.objects.transfer import CHUNK, TransferError, Transfers, Uploaded
 
 MANIFEST_COLUMNS = ("submitter_id", "file_name", "file_size", "md5sum", "object_id")
-URL_OPTION = click.option(
-    "--url",
-    envvar="COMMONS_URL",
-    default="http://127.0.0.1:8000",
-    show_default=True,
-    help="The Commons to talk to.",
-)
 WORKERS_OPTION = click.option(
     "--workers", default=4, show_default=True, help="Files (and parts) moved at once."
 )
