@@ -88,16 +88,12 @@ class Broker:
         """A ControlledAccessGrants visa for `study` by a DAC: a Visa Access Token, or with
         `document` a Visa Document Token naming this broker's `jku`; `visa`, `claims` and
         `header` change or add what it says (tests make bad visas with them)."""
-        now = int(time.time())
+        registered = self._registered(sub, lifetime)
         body = {
-            "iss": self.iss,
-            "sub": sub,
-            "iat": now,
-            "exp": now + lifetime,
-            "jti": uuid.uuid4().hex,
+            **registered,
             "ga4gh_visa_v1": {
                 "type": CONTROLLED_ACCESS,
-                "asserted": now if asserted is None else asserted,
+                "asserted": registered["iat"] if asserted is None else asserted,
                 "value": f"{DBGAP}{study}",
                 "source": DBGAP,
                 "by": "dac",
@@ -110,16 +106,19 @@ class Broker:
         return self.sign(body, {**made, **(header or {})})
 
     def passport(self, sub: str, visas: list[str], *, lifetime: int = 3600) -> str:
+        claims = {**self._registered(sub, lifetime), "ga4gh_passport_v1": visas}
+        return self.sign(claims, {"typ": PASSPORT_TYP})
+
+    def _registered(self, sub: str, lifetime: int) -> dict[str, Any]:
+        """The registered claims of every token this broker mints: issuer, subject, times, id."""
         now = int(time.time())
-        claims = {
+        return {
             "iss": self.iss,
             "sub": sub,
             "iat": now,
             "exp": now + lifetime,
             "jti": uuid.uuid4().hex,
-            "ga4gh_passport_v1": visas,
         }
-        return self.sign(claims, {"typ": PASSPORT_TYP})
 
     @contextmanager
     def serving(self, port: int = 0) -> Iterator[Broker]:
