@@ -7,6 +7,7 @@ like an escape already.
 
 from __future__ import annotations
 
+import io
 import shutil
 import subprocess
 import sys
@@ -23,6 +24,7 @@ from engine.graph.ddl import apply_ddl
 from engine.graph.store import GraphStore
 from engine.objects.index import DDL as RECORD_DDL
 from engine.objects.store import ObjectStore
+from engine.pfb.write import write_pfb
 from engine.stores import Stores
 from tests.auth_fixture import as_admin
 
@@ -84,6 +86,13 @@ def app_client(
 
 def compiled_awkward(folder: Path) -> CompiledDictionary:
     return compile_dictionary(awkward_dictionary(folder))
+
+
+def export(graph: GraphStore, compiled: CompiledDictionary, **selection: Any) -> bytes:
+    """The PFB file of `selection` (write_pfb's `project_id` or `cohort`), in memory."""
+    out = io.BytesIO()
+    write_pfb(graph, compiled.dictionary, out, **selection)
+    return out.getvalue()
 
 
 def ok(response: Any) -> Any:

@@ -25,6 +25,7 @@ from tests.pfb_world import (
     app_client,
     cohort_documents,
     compiled_awkward,
+    export,
     make_project,
     ok,
     pfb,
@@ -51,12 +52,6 @@ def client(
     return client
 
 
-def _export(graph: GraphStore, compiled: CompiledDictionary, **selection) -> bytes:
-    out = io.BytesIO()
-    write_pfb(graph, compiled.dictionary, out, **selection)
-    return out.getvalue()
-
-
 def _records(data: bytes) -> list[dict]:
     with PFBReader(io.BytesIO(data)) as reader:
         return list(reader)
@@ -65,7 +60,7 @@ def _records(data: bytes) -> list[dict]:
 def test_project_export_reads_in_pypfb(
     client: TestClient, graph: GraphStore, compiled: CompiledDictionary, tmp_path: Path
 ) -> None:
-    data = _export(graph, compiled, project_id="prog-alpha")
+    data = export(graph, compiled, project_id="prog-alpha")
     path = tmp_path / "alpha.avro"
     path.write_bytes(data)
     # The container itself: codec null, the Metadata record first.
@@ -108,7 +103,7 @@ def test_project_export_reads_in_pypfb(
 def test_decode_enum_restores_every_value(
     client: TestClient, graph: GraphStore, compiled: CompiledDictionary
 ) -> None:
-    data = _export(graph, compiled, project_id="prog-alpha")
+    data = export(graph, compiled, project_id="prog-alpha")
     raw = list(fastavro.reader(io.BytesIO(data)))
     encoded = [r["object"]["sample_type"] for r in raw if r["name"] == "sample"]
     assert all(symbol.replace("_", "").isalnum() for symbol in encoded)
@@ -131,7 +126,7 @@ def test_decode_enum_restores_every_value(
 def test_every_relation_names_an_entity_in_the_file(
     client: TestClient, graph: GraphStore, compiled: CompiledDictionary
 ) -> None:
-    records = _records(_export(graph, compiled, project_id="prog-alpha"))
+    records = _records(export(graph, compiled, project_id="prog-alpha"))
     present = {(r["name"], r["id"]) for r in records}
     relations = [(rel["dst_name"], rel["dst_id"]) for r in records for rel in r["relations"]]
     assert relations and set(relations) <= present
@@ -146,7 +141,7 @@ def test_cohort_export_holds_roots_what_is_below_and_above(
     client: TestClient, graph: GraphStore, compiled: CompiledDictionary
 ) -> None:
     cohort = Cohort("subject", Access(), {"IN": {"submitter_id": ["subj-0", "subj-1"]}})
-    records = _records(_export(graph, compiled, cohort=cohort))
+    records = _records(export(graph, compiled, cohort=cohort))
     names = [(r["name"], r["object"].get("submitter_id")) for r in records]
     subjects = [sid for name, sid in names if name == "subject"]
     # Both projects hold subj-0: the filter matches each.
@@ -166,14 +161,14 @@ def test_cohort_export_keeps_to_what_the_caller_may_read(
     client: TestClient, graph: GraphStore, compiled: CompiledDictionary
 ) -> None:
     access = Access(frozenset({"prog-beta"}))
-    records = _records(_export(graph, compiled, cohort=Cohort("subject", access)))
+    records = _records(export(graph, compiled, cohort=Cohort("subject", access)))
     projects = {
         r["object"]["project_id"] for r in records if r["name"] not in ("program", "project")
     }
     assert projects == {"prog-beta"}
     assert [r["object"]["code"] for r in records if r["name"] == "project"] == ["beta"]
     assert sum(r["name"] == "subject" for r in records) == 1
-    nothing = _records(_export(graph, compiled, cohort=Cohort("subject", Access(frozenset()))))
+    nothing = _records(export(graph, compiled, cohort=Cohort("subject", Access(frozenset()))))
     assert nothing == []
 
 

@@ -22,7 +22,6 @@ from engine.cli import main
 from engine.dictionary.compile import CompiledDictionary
 from engine.graph.store import GraphStore
 from engine.objects.store import ObjectStore
-from engine.pfb.write import write_pfb
 from tests.auth_fixture import ADMIN, credentials_file
 from tests.pfb_world import (
     AWKWARD,
@@ -30,6 +29,7 @@ from tests.pfb_world import (
     app_client,
     cohort_documents,
     compiled_awkward,
+    export,
     make_project,
     ok,
     pfb,
@@ -64,12 +64,6 @@ def client(
     return client
 
 
-def _export(graph: GraphStore, compiled: CompiledDictionary, project_id: str) -> bytes:
-    out = io.BytesIO()
-    write_pfb(graph, compiled.dictionary, out, project_id=project_id)
-    return out.getvalue()
-
-
 def _content(data: bytes) -> list[tuple[str, Any, str, list[tuple[str, Any]]]]:
     """Each entity as (type, submitter_id, its values, its parents), ids and project aside."""
     records = list(fastavro.reader(io.BytesIO(data)))[1:]
@@ -98,10 +92,10 @@ def _count(graph: GraphStore, project_id: str) -> int:
 def test_round_trip_into_another_project(
     client: TestClient, graph: GraphStore, compiled: CompiledDictionary
 ) -> None:
-    exported = _export(graph, compiled, "prog-alpha")
+    exported = export(graph, compiled, project_id="prog-alpha")
     answer = ok(client.put(f"{BASE}/prog/beta", content=exported, headers=AVRO))
     assert answer["created_entity_count"] == 3 + 3 + len(AWKWARD)
-    again = _export(graph, compiled, "prog-beta")
+    again = export(graph, compiled, project_id="prog-beta")
     assert _content(again) == _content(exported)
     # New ids in the target project; the source's are untouched.
     alpha = {r["id"] for r in fastavro.reader(io.BytesIO(exported)) if r["name"] == "sample"}
