@@ -17,16 +17,14 @@ from typing import Any
 import yaml
 from starlette.testclient import TestClient
 
-from engine.api.app import create_app
-from engine.config import load_settings
 from engine.dictionary.compile import CompiledDictionary, compile_dictionary
 from engine.graph.ddl import apply_ddl
 from engine.graph.store import GraphStore
 from engine.objects.index import DDL as RECORD_DDL
 from engine.objects.store import ObjectStore
 from engine.pfb.write import write_pfb
-from engine.stores import Stores
 from tests.auth_fixture import as_admin
+from tests.auth_world import make_app, ok
 
 DEMO = Path(__file__).resolve().parent.parent / "dictionaries" / "demo"
 BASE = "/api/v0/submission"
@@ -73,15 +71,8 @@ def app_client(
     if key not in _APPLIED:
         apply_ddl(graph, compiled.ddl + RECORD_DDL)
         _APPLIED.add(key)
-    settings = load_settings(
-        environ={
-            "COMMONS_CONFIG": "/nonexistent.yaml",
-            "COMMONS_MAX_BODY_MB": "4",
-            "COMMONS_DATA_DIR": str(data_dir),
-            "COMMONS_PUBLIC_URL": "http://testserver",
-        }
-    )
-    return as_admin(TestClient(create_app(Stores(graph, objects), settings, compiled)))
+    app = make_app(graph, objects, compiled, data_dir, commons_max_body_mb="4")
+    return as_admin(TestClient(app))
 
 
 def compiled_awkward(folder: Path) -> CompiledDictionary:
@@ -93,11 +84,6 @@ def export(graph: GraphStore, compiled: CompiledDictionary, **selection: Any) ->
     out = io.BytesIO()
     write_pfb(graph, compiled.dictionary, out, **selection)
     return out.getvalue()
-
-
-def ok(response: Any) -> Any:
-    assert response.status_code in (200, 201), response.text
-    return response.json()
 
 
 def make_project(client: TestClient, program: str, code: str) -> None:

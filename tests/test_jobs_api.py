@@ -24,20 +24,17 @@ import uvicorn
 from pfb.reader import PFBReader
 from starlette.testclient import TestClient
 
-from engine.api.app import create_app
 from engine.api.jobs import MAX_RUNNING, job_runner
 from engine.auth.policy_store import save_policy
 from engine.child_process import free_port
-from engine.config import load_settings
 from engine.dictionary.compile import CompiledDictionary
 from engine.graph.ddl import apply_ddl
 from engine.graph.store import GraphStore
 from engine.jobs.state import INTERRUPTED, JobStates, new_job
 from engine.objects.index import DDL as RECORD_DDL
 from engine.objects.store import ObjectStore
-from engine.stores import Stores
 from tests.auth_fixture import access_token
-from tests.auth_world import READS, project_tree, role
+from tests.auth_world import READS, make_app, ok, project_tree, role
 
 BASE = "/api/v0/submission"
 A_PATH, B_PATH = "/programs/demo/projects/a", "/programs/other/projects/b"
@@ -78,20 +75,6 @@ class Jobs:
         if caller in self.tokens:
             client.headers["Authorization"] = f"Bearer {self.tokens[caller]}"
         return client
-
-
-def _app(graph: GraphStore, objects: ObjectStore, compiled: CompiledDictionary, data: Path) -> Any:
-    environ = {
-        "COMMONS_CONFIG": "/nonexistent.yaml",
-        "COMMONS_DATA_DIR": str(data),
-        "COMMONS_PUBLIC_URL": "http://testserver",
-    }
-    return create_app(Stores(graph, objects), load_settings(environ=environ), compiled)
-
-
-def ok(response: Any) -> Any:
-    assert response.status_code in (200, 201), response.text
-    return response.json()
 
 
 def _load(admin: TestClient) -> None:
@@ -136,7 +119,7 @@ def jobs(
 ) -> Iterator[Jobs]:
     graph_store.write("MATCH (n) DETACH DELETE n")
     apply_ddl(graph_store, compiled_default.ddl + RECORD_DDL)
-    app = _app(graph_store, seaweedfs_store, compiled_default, commons_data_dir)
+    app = make_app(graph_store, seaweedfs_store, compiled_default, commons_data_dir)
     save_policy(graph_store, POLICY)
     tokens = {
         caller: access_token(app, user, admin=caller == "admin") for caller, user in USERS.items()
@@ -325,7 +308,7 @@ def test_a_restarted_server_reports_an_interrupted_job_as_failed(
     left = new_job("export", USERS["a"], "presigned_url")
 
     def server() -> Any:
-        return _app(jobs.graph, seaweedfs_store, compiled_default, commons_data_dir)
+        return make_app(jobs.graph, seaweedfs_store, compiled_default, commons_data_dir)
 
     with _served(server()) as url:
         JobStates(jobs.graph).create(left)
