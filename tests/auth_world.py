@@ -176,7 +176,7 @@ def ok(response: Any) -> Any:
     return response.json()
 
 
-def _upload(admin: TestClient, authz: str) -> str:
+def upload(admin: TestClient, authz: str) -> str:
     """A file whose bytes are in the object store, checked: what DRS access and downloads sign."""
     ticket = ok(admin.post("/user/data/upload", json={"file_name": "f.txt", "authz": [authz]}))
     assert httpx.put(ticket["url"], content=DATA).status_code == 200
@@ -219,8 +219,8 @@ def _load(world: World) -> None:
     world.names = {
         "a_subject": a_ids["a-su-1"],
         "b_subject": b_subject,
-        "a_did": _upload(admin, A_PATH),
-        "b_did": _upload(admin, B_PATH),
+        "a_did": upload(admin, A_PATH),
+        "b_did": upload(admin, B_PATH),
         "b_record": _record(admin, B_PATH)["did"],
     }
     world.mine = {caller: {"my_study": a_ids[f"del-{caller}"]} for caller in CALLERS}

@@ -10,12 +10,17 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from starlette.testclient import TestClient
 
 from engine.auth.passports.mint import Broker
 from engine.auth.passports.validation import CONTROLLED_ACCESS
+from engine.dictionary.compile import CompiledDictionary
+from engine.graph.store import GraphStore
+from engine.objects.store import ObjectStore
+from tests.auth_world import World, build_world
 
 RAS_TYPE = "https://ras.nih.gov/visas/v1.1"
 SUB = "researcher-1"
@@ -32,6 +37,24 @@ def issuers_setting(trusted: Broker, **overrides: Any) -> str:
     """PASSPORT_ISSUERS trusting `trusted` for ControlledAccessGrants and RAS visas."""
     entry = trusted.issuer_entry(visa_types=[CONTROLLED_ACCESS, RAS_TYPE], **overrides)
     return json.dumps([entry])
+
+
+def passport_world(
+    graph: GraphStore,
+    objects: ObjectStore,
+    compiled: CompiledDictionary,
+    data_dir: Path,
+    trusted: Broker,
+) -> World:
+    """auth_world's World reading index records by `authz`, taking passports from `trusted`."""
+    return build_world(
+        graph,
+        objects,
+        compiled,
+        data_dir,
+        index_read="authz",
+        passport_issuers=issuers_setting(trusted),
+    )
 
 
 def exchanged(client: TestClient, passport: str) -> str:

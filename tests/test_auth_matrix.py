@@ -41,10 +41,9 @@ from tests.auth_world import (
     MD5,
     A,
     World,
-    build_world,
     ok,
 )
-from tests.passport_world import SUB, exchanged, issuers_setting
+from tests.passport_world import SUB, exchanged, passport_world
 
 Check = Callable[[httpx.Response, str], None]
 PASSPORT = "passport"  # the passport holder's token, in World.tokens
@@ -328,14 +327,8 @@ def broker() -> Iterator[Broker]:
 
 @pytest.fixture(scope="module")
 def world(graph_store, seaweedfs_store, compiled_default, tmp_path_factory, broker) -> World:
-    world = build_world(
-        graph_store,
-        seaweedfs_store,
-        compiled_default,
-        tmp_path_factory.mktemp("data"),
-        index_read="authz",
-        passport_issuers=issuers_setting(broker),
-    )
+    data_dir = tmp_path_factory.mktemp("data")
+    world = passport_world(graph_store, seaweedfs_store, compiled_default, data_dir, broker)
     passport = broker.passport(SUB, [broker.visa(SUB, A_STUDY)])
     world.tokens[PASSPORT] = exchanged(world.client("anonymous"), passport)
     return world

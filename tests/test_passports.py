@@ -28,8 +28,8 @@ from engine.auth.passports.mint import Broker
 from engine.auth.passports.validation import PASSPORT_TYP, PassportChecker
 from engine.auth.resources import path_problem
 from engine.config import ConfigError, load_settings
-from tests.auth_world import A_PATH, A_STUDY, BASE, DATA, A, World, build_world, ok
-from tests.passport_world import RAS_TYPE, SUB, brokers, issuers_setting
+from tests.auth_world import A_PATH, A_STUDY, BASE, DATA, A, World, ok, upload
+from tests.passport_world import RAS_TYPE, SUB, brokers, issuers_setting, passport_world
 
 DRS = "/ga4gh/drs/v1"
 STUDY_PATH = f"/programs/{A_STUDY}"
@@ -54,19 +54,9 @@ def rogue(pair: tuple[Broker, Broker]) -> Broker:
 
 @pytest.fixture(scope="module")
 def world(graph_store, seaweedfs_store, compiled_default, tmp_path_factory, trusted) -> World:
-    world = build_world(
-        graph_store,
-        seaweedfs_store,
-        compiled_default,
-        tmp_path_factory.mktemp("data"),
-        index_read="authz",
-        passport_issuers=issuers_setting(trusted),
-    )
-    admin = world.client("admin")
-    ticket = ok(admin.post("/user/data/upload", json={"file_name": "s.txt", "authz": [STUDY_PATH]}))
-    assert httpx.put(ticket["url"], content=DATA).status_code == 200
-    assert ok(admin.get(f"/index/index/{ticket['guid']}"))["size"] == len(DATA)
-    world.names["study_did"] = ticket["guid"]
+    data_dir = tmp_path_factory.mktemp("data")
+    world = passport_world(graph_store, seaweedfs_store, compiled_default, data_dir, trusted)
+    world.names["study_did"] = upload(world.client("admin"), STUDY_PATH)
     return world
 
 
