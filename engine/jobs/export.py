@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -27,7 +26,8 @@ from typing import Any
 from engine.dictionary.model import Dictionary
 from engine.objects.index import RecordIndex
 from engine.objects.keys import storage_key
-from engine.objects.record import IndexRecord, mint_did, new_rev, now
+from engine.objects.record import mint_did
+from engine.objects.service import new_record
 from engine.pfb.write import Cohort, ExportSummary, pfb_chunks
 from engine.stores import Stores
 
@@ -91,19 +91,16 @@ def run_export(
     stores.objects.put(key, io.BufferedReader(stream, 1024 * 1024))
     if did is None:
         return {"output_key": key}
-    stamp = now()
-    record = IndexRecord(
-        did=did,
-        baseid=str(uuid.uuid4()),
-        rev=new_rev(),
-        created_date=stamp,
-        updated_date=stamp,
-        size=stream.size,
-        hashes={"md5": stream.md5.hexdigest()},
-        file_name=name,
-        uploader=export.owner,
-        urls=[f"s3://{stores.objects.bucket}/{key}"],
-        storage_key=key,
+    record = new_record(
+        {
+            "did": did,
+            "size": stream.size,
+            "hashes": {"md5": stream.md5.hexdigest()},
+            "file_name": name,
+            "uploader": export.owner,
+            "urls": [f"s3://{stores.objects.bucket}/{key}"],
+            "storage_key": key,
+        }
     )
     RecordIndex(stores.graph).create([record])
     return {"output_key": key, "guid": did}

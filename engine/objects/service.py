@@ -55,6 +55,24 @@ def _refused(action: str, error: S3Error) -> RecordError:
     )
 
 
+def new_record(fields: dict[str, Any], guid_prefix: str = "") -> IndexRecord:
+    """A record to create from `fields`, stamped as indexd stamps one: the did they name
+    (checked) or one minted under `guid_prefix`, a new baseid unless they name one, a fresh
+    rev, and both dates now."""
+    stamp = now()
+    did = fields.get("did")
+    return IndexRecord(
+        **{
+            **fields,
+            "did": check_did(did) if did is not None else mint_did(guid_prefix),
+            "baseid": fields.get("baseid") or str(uuid.uuid4()),
+            "rev": new_rev(),
+            "created_date": stamp,
+            "updated_date": stamp,
+        }
+    )
+
+
 class SignedDownload(NamedTuple):
     """A signed GET and the record it was signed for: what a client checks the bytes against."""
 
@@ -81,18 +99,7 @@ class DataObjects:
     # Records (indexd) -----------------------------------------------------------
 
     def _new(self, fields: dict[str, Any], baseid: str | None = None) -> IndexRecord:
-        stamp = now()
-        did = fields.get("did")
-        return IndexRecord(
-            **{
-                **fields,
-                "did": check_did(did) if did is not None else mint_did(self.guid_prefix),
-                "baseid": baseid or fields.get("baseid") or str(uuid.uuid4()),
-                "rev": new_rev(),
-                "created_date": stamp,
-                "updated_date": stamp,
-            }
-        )
+        return new_record({**fields, "baseid": baseid or fields.get("baseid")}, self.guid_prefix)
 
     def _owned(self, fields: dict[str, Any]) -> dict[str, Any]:
         """`fields` of a new record, once the caller may make it under its authz."""
