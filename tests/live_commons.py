@@ -17,6 +17,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -85,6 +86,25 @@ SDK_POLICY = {
 }
 
 
+@contextmanager
+def served(app: Any, port: int | None = None) -> Iterator[str]:
+    """`app` served by uvicorn in a thread (its lifespan run: start-up and shut-down), on
+    `port` or a free one; yields its URL."""
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port or free_port(), log_level="warning")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{server.config.port}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
+
+
 def cli(env: dict[str, str], *args: str) -> str:
     """Run `commons ARGS` as an operator would; its standard output."""
     result = CliRunner().invoke(main, list(args), env=env, catch_exceptions=False)
@@ -140,15 +160,6 @@ def serving(
     policy_file.write_text(yaml.safe_dump(SDK_POLICY if policy is None else policy))
     cli(env, "policy", "load", str(policy_file))
     app = create_app(Stores(graph, objects), load_settings(environ=env), compiled)
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.02)
     monkeypatch.setenv("HOME", str(folder))  # the SDK caches tokens under ~/.cache/gen3
-    try:
+    with served(app, port):
         yield env
-    finally:
-        server.should_exit = True
-        thread.join(5)

@@ -8,22 +8,18 @@ folder, so a look at it is one `ls` away.
 from __future__ import annotations
 
 import json
-import threading
-import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 import pytest
-import uvicorn
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
-from engine.child_process import free_port
 from engine.submission.demo import load_examples
 from tests.auth_fixture import access_token, bearer, credentials_file, open_to_anonymous
 from tests.explore_cohort import fresh_app
+from tests.live_commons import served
 
 CHROMIUM = Path("/usr/bin/chromium")
 playwright = pytest.importorskip("playwright.sync_api")
@@ -39,22 +35,6 @@ def live_app(graph_store, seaweedfs_store, compiled_default, tmp_path_factory) -
     )
 
 
-@contextmanager
-def serve(app: Starlette) -> Iterator[str]:
-    """`app` served by uvicorn in a thread, at the URL yielded."""
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(10)
-
-
 @pytest.fixture(scope="module")
 def live_url(live_app: Starlette, graph_store, compiled_default, repo_root: Path) -> Iterator[str]:
     """The whole app over the demo data, served by uvicorn in a thread; the browser is anonymous."""
@@ -62,7 +42,7 @@ def live_url(live_app: Starlette, graph_store, compiled_default, repo_root: Path
     load_examples(
         graph_store, compiled_default, repo_root / "dictionaries" / "default" / "examples"
     )
-    with serve(live_app) as url:
+    with served(live_app) as url:
         yield url
 
 

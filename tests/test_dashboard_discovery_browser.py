@@ -21,7 +21,8 @@ from engine.metadata.demo import publish_demo_studies
 from engine.submission.demo import load_examples
 from tests.auth_fixture import bearer, open_to_anonymous
 from tests.explore_cohort import fresh_app
-from tests.test_dashboard_browser import CHROMIUM, browser, query, ready, serve, shot
+from tests.live_commons import served
+from tests.test_dashboard_browser import CHROMIUM, browser, query, ready, shot
 
 __all__ = ["browser"]  # the shared module-scoped Chromium, a fixture here too
 pytest.importorskip("playwright.sync_api")
@@ -90,7 +91,7 @@ def live_url(
         assert admin.post(f"/mds/metadata/{guid}", json=blob).status_code == 201
     file_record = {"_guid_type": "indexed_file_object", "full_name": "not a study"}
     assert admin.post("/mds/metadata/a-file", json=file_record).status_code == 201
-    with serve(live_app) as url:
+    with served(live_app) as url:
         yield url
 
 

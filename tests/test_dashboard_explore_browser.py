@@ -12,17 +12,14 @@ from __future__ import annotations
 
 import json
 import os
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 
-from engine.child_process import free_port
 from tests.auth_fixture import open_to_anonymous
 from tests.explore_cohort import fresh_app, load_cohort
+from tests.live_commons import served
 from tests.test_dashboard_browser import CHROMIUM, browser, query, ready  # noqa: F401
 
 pytestmark = pytest.mark.skipif(
@@ -53,15 +50,8 @@ def live_url(graph_store, seaweedfs_store, compiled_default, tmp_path_factory) -
         "SET f.object_id = 'dg.TEST/' + f.submitter_id"
     )
     open_to_anonymous(graph_store)
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(10)
+    with served(app) as url:
+        yield url
 
 
 @pytest.fixture

@@ -9,10 +9,8 @@ export is an index record its owner can resolve and download through DRS.
 from __future__ import annotations
 
 import io
-import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,13 +18,11 @@ from typing import Any
 import fastavro
 import httpx
 import pytest
-import uvicorn
 from pfb.reader import PFBReader
 from starlette.testclient import TestClient
 
 from engine.api.jobs import MAX_RUNNING, job_runner
 from engine.auth.policy_store import save_policy
-from engine.child_process import free_port
 from engine.dictionary.compile import CompiledDictionary
 from engine.graph.ddl import apply_ddl
 from engine.graph.store import GraphStore
@@ -35,6 +31,7 @@ from engine.objects.index import DDL as RECORD_DDL
 from engine.objects.store import ObjectStore
 from tests.auth_fixture import access_token
 from tests.auth_world import READS, make_app, ok, project_tree, role
+from tests.live_commons import served
 
 BASE = "/api/v0/submission"
 A_PATH, B_PATH = "/programs/demo/projects/a", "/programs/other/projects/b"
@@ -279,24 +276,6 @@ def test_a_user_may_have_only_so_many_jobs_running(jobs: Jobs) -> None:
     assert ok(jobs.client("a").post("/job/dispatch", json=EVERYTHING))["status"] == "Running"
 
 
-@contextmanager
-def _served(app: Any) -> Iterator[str]:
-    """`app` served by uvicorn (its lifespan run: start-up and shut-down) on a free port."""
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=free_port(), log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{server.config.port}"
-    finally:
-        server.should_exit = True
-        thread.join(10)
-
-
 def test_a_restarted_server_reports_an_interrupted_job_as_failed(
     jobs: Jobs,
     seaweedfs_store: ObjectStore,
@@ -310,11 +289,11 @@ def test_a_restarted_server_reports_an_interrupted_job_as_failed(
     def server() -> Any:
         return make_app(jobs.graph, seaweedfs_store, compiled_default, commons_data_dir)
 
-    with _served(server()) as url:
+    with served(server()) as url:
         JobStates(jobs.graph).create(left)
         asked = httpx.get(f"{url}/job/status", params={"UID": left.uid}, headers=headers)
         assert ok(asked)["status"] == "Running"
-    with _served(server()) as url:  # the same stores, a new process's start-up
+    with served(server()) as url:  # the same stores, a new process's start-up
         asked = httpx.get(f"{url}/job/status", params={"UID": left.uid}, headers=headers)
         assert ok(asked) == {**left.info(), "status": "Failed", "reason": INTERRUPTED}
         refused = httpx.get(f"{url}/job/output", params={"UID": left.uid}, headers=headers)

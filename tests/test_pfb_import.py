@@ -5,24 +5,21 @@ from __future__ import annotations
 
 import io
 import json
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import fastavro
 import pytest
-import uvicorn
 from click.testing import CliRunner
 from starlette.testclient import TestClient
 
-from engine.child_process import free_port
 from engine.cli import main
 from engine.dictionary.compile import CompiledDictionary
 from engine.graph.store import GraphStore
 from engine.objects.store import ObjectStore
 from tests.auth_fixture import ADMIN, credentials_file
+from tests.live_commons import served
 from tests.pfb_world import (
     AWKWARD,
     BASE,
@@ -234,16 +231,8 @@ def live_url(client: TestClient, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     """A uvicorn serving `client`'s app; the commands run as its admin (COMMONS_CREDENTIALS)."""
     credentials = credentials_file(client.app, ADMIN, tmp_path / "credentials.json", admin=True)
     monkeypatch.setenv("COMMONS_CREDENTIALS", str(credentials))
-    port = free_port()
-    config = uvicorn.Config(client.app, host="127.0.0.1", port=port, log_level="warning")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(10)
+    with served(client.app) as url:
+        yield url
 
 
 def _cli(*args: str) -> str:
