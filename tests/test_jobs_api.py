@@ -30,23 +30,14 @@ from engine.jobs.state import INTERRUPTED, JobStates, new_job
 from engine.objects.index import DDL as RECORD_DDL
 from engine.objects.store import ObjectStore
 from tests.auth_fixture import access_token
-from tests.auth_world import READS, make_app, ok, project_tree, role
+from tests.auth_world import A_PATH, B_PATH, BASE, make_app, ok
+from tests.auth_world import POLICY as WORLD_POLICY
 from tests.live_commons import served
 
-BASE = "/api/v0/submission"
-A_PATH, B_PATH = "/programs/demo/projects/a", "/programs/other/projects/b"
 USERS = {"a": "a-reader@example.org", "ab": "ab-reader@example.org", "admin": "jobs-admin@x.org"}
 POLICY = {
     "authz": {
-        "anonymous_policies": [],
-        "all_users_policies": [],
-        "resources": [
-            {
-                "name": "programs",
-                "subresources": [project_tree("demo", "a"), project_tree("other", "b")],
-            }
-        ],
-        "roles": [role("reader", [*READS, ("fence", "read-storage")])],
+        **WORLD_POLICY["authz"],  # auth_world's projects (demo/a, other/b) and roles (reader)
         "policies": [
             {"id": "a_reader", "role_ids": ["reader"], "resource_paths": [A_PATH]},
             {"id": "b_reader", "role_ids": ["reader"], "resource_paths": [B_PATH]},
