@@ -142,7 +142,7 @@ def test_ids_win_over_node_label(project: TestClient, entities: dict[str, str]) 
         ("node_label=nope", "dictionary does not have node with type nope"),
         (
             "node_label=subject&format=xml",
-            "Format xml is not supported; supported formats are: csv,tsv,json.",
+            "Format xml is not supported; supported formats are: csv,tsv,json,pfb.",
         ),
         ("node_label=subject&without_id=maybe", "without_id must be true or false, not 'maybe'"),
     ],
