@@ -67,6 +67,7 @@ def serve(host: str | None, port: int | None, data_dir: str | None, demo: bool) 
     from engine.dictionary.compile import compile_dictionary
     from engine.graph.ddl import apply_ddl
     from engine.objects.index import DDL as RECORD_DDL
+    from engine.query import tallies
     from engine.stores import open_stores
     from engine.submission.demo import load_examples
 
@@ -86,6 +87,8 @@ def serve(host: str | None, port: int | None, data_dir: str | None, demo: bool) 
     try:
         with open_stores(settings) as stores:
             apply_ddl(stores.graph, compiled.ddl + RECORD_DDL)
+            if tallies.prepare(stores.graph, compiled.dictionary):
+                click.echo("Facet tallies counted from the records.", err=True)
             if demo:
                 target = load_examples(
                     stores.graph, compiled, settings.commons_dictionary / "examples"
