@@ -255,7 +255,7 @@ class _Statement:
                 f"RETURN collect({{key: key, count: count, unreadable: unreadable}}) AS r{index} }}"
             )
             self.results.append(f"r{index}")
-            return lambda row: value_counts(self.scope, chart.field, row[f"r{index}"])
+            return self._reader(chart, index)
         # Default bounds: the values the caller may see, so no bucket key is an unreadable value.
         bounded = "value" if self.scope.shows_values else "CASE WHEN unreadable = 0 THEN value END"
         stats = [
@@ -269,15 +269,14 @@ class _Statement:
             f"RETURN {', '.join(stats)} }}"
         )
         self.results += [f"{stat}{index}" for stat in (*_STATS, "unreadable", "low", "high")]
-        if not chart.binned:
-            return lambda row: self._stats(row, index)
-        self._add_buckets(chart, index, records, values)
-        return lambda row: self._buckets(chart, row, index)
+        if chart.binned:
+            self._add_buckets(chart, index, records, values)
+        return self._reader(chart, index)
 
     def _reader(self, chart: Chart, index: int) -> Any:
         """How to read a chart's buckets from the result row, by the columns `add` names."""
         if not chart.field.numeric:
-            return lambda row: self._value_counts(chart.field, row[f"r{index}"])
+            return lambda row: value_counts(self.scope, chart.field, row[f"r{index}"])
         if chart.binned:
             return lambda row: self._buckets(chart, row, index)
         return lambda row: self._stats(row, index)
