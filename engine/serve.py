@@ -73,6 +73,7 @@ def serve(host: str | None, port: int | None, data_dir: str | None, demo: bool) 
     from engine.metadata.demo import publish_demo_studies
     from engine.metadata.schema import DDL as METADATA_DDL
     from engine.objects.index import DDL as RECORD_DDL
+    from engine.query import tallies
     from engine.stores import open_stores
     from engine.submission.demo import load_demo
 
@@ -92,6 +93,8 @@ def serve(host: str | None, port: int | None, data_dir: str | None, demo: bool) 
     try:
         with open_stores(settings) as stores:
             apply_ddl(stores.graph, compiled.ddl + RECORD_DDL + METADATA_DDL)
+            if tallies.prepare(stores.graph, compiled.dictionary):
+                click.echo("Facet tallies counted from the records.", err=True)
             if demo:
                 started, examples = time.monotonic(), settings.commons_dictionary / "examples"
                 click.echo("Loading the demo data (a simulated cohort: once)...", err=True)

@@ -24,6 +24,8 @@ from engine.query.errors import QueryError
 from engine.query.facets import MISSING, Facet
 from engine.query.linked import add_linked_chart
 from engine.query.scope import VARIABLE, Scope
+from engine.query.tallies import Tallies, read_trusted, tallied_fields, tallies_of, tally_clauses
+from engine.query.tree import ALWAYS
 
 # Beyond this, a histogram is a request for rows, not a chart.
 MAX_BUCKETS = 1000
@@ -65,27 +67,106 @@ class Chart:
 
 
 def total_count(store: GraphStore, scope: Scope) -> int:
-    builder = scope.builder()
-    statement = (
-        f"{scope.match(builder)} "
-        f"RETURN count(*) AS count, sum({scope.unreadable(builder)}) AS unreadable"
-    )
-    row = store.read(statement, builder.parameters.values)[0]
-    return scope.shown(row["count"], row["unreadable"])
+    return aggregate(store, scope, [])[0]
+
+
+def _from_tallies(scope: Scope, chart: Chart) -> bool:
+    """Whether the chart counts every record of its type by a tallied value (tallies.py)."""
+    name = chart.field.name
+    tallied = tallied_fields(scope.node)
+    if not tallied or (name != "project_id" and name not in tallied):
+        return False
+    return scope.predicate(None if chart.filter_self else name) == ALWAYS
 
 
 def aggregate(
     store: GraphStore, scope: Scope, charts: Sequence[Chart]
 ) -> tuple[int, list[list[Bucket]]]:
-    """The number of records in scope, and each chart's buckets, from one statement."""
-    if not charts:
-        return total_count(store, scope), []
+    """The number of records in scope, and each chart's buckets, from one statement.
+
+    Charts over every record of the type by a tallied value, and the
+    unfiltered total, are read from the tallies (engine/query/tallies.py) in
+    that statement: no record is read for them.
+    """
     for chart in charts:
         chart.check()
-    statement = _Statement(scope)
-    readers = [statement.add(chart) for chart in charts]
-    row = store.read(statement.text(), statement.builder.parameters.values)[0]
-    return scope.shown(row["total"], row["unreadable_total"]), [read(row) for read in readers]
+    tallied = bool(tallied_fields(scope.node))
+    unfiltered = tallied and scope.predicate() == ALWAYS
+    counted = [chart for chart in charts if not _from_tallies(scope, chart)]
+    readers: dict[int, Any] = {}
+    statement: _Statement | None = None
+
+    def text() -> tuple[str, dict[str, Any]]:
+        nonlocal statement
+        statement = _Statement(scope, bool(counted) or not unfiltered, bool(counted))
+        readers.update((id(chart), statement.add(chart)) for chart in counted)
+        if unfiltered or len(counted) < len(charts):
+            statement.read_tallies()
+        return statement.text(), statement.params.values
+
+    row = read_trusted(store, scope.dictionary, text)
+    assert statement is not None
+    if "tally_rows" not in row:
+        return statement.total(row), [readers[id(chart)](row) for chart in charts]
+    tallies = _Tallied(scope, tallies_of(row["tally_rows"]))
+    total = tallies.total() if unfiltered else statement.total(row)
+    return total, [
+        readers[id(chart)](row) if id(chart) in readers else tallies.chart(chart.field)
+        for chart in charts
+    ]
+
+
+class _Tallied:
+    """Counts of one node type's tallies as the scope counts records: over the projects
+    it spans, with the part from projects the caller cannot read."""
+
+    def __init__(self, scope: Scope, tallies: Tallies) -> None:
+        self.scope, self.tallies = scope, tallies
+        readable = scope.access.accessible_projects
+        self.parts: list[tuple[str, int]] = []
+        for project in tallies.projects():
+            hidden = readable is not None and project not in readable
+            if scope.counted == "accessible" and hidden:
+                continue
+            if scope.counted == "unaccessible" and not (hidden and scope.spans_unreadable):
+                continue
+            self.parts.append((project, int(hidden and scope.spans_unreadable)))
+
+    def total(self) -> int:
+        counts = [(self.tallies.total(project), hidden) for project, hidden in self.parts]
+        return self.scope.shown(
+            sum(count for count, _ in counts), sum(count * hidden for count, hidden in counts)
+        )
+
+    def chart(self, field: Facet) -> list[Bucket]:
+        rows: dict[Any, dict[str, Any]] = {}
+        for project, hidden in self.parts:
+            if field.name == "project_id":
+                found = {project: self.tallies.total(project)}
+            else:
+                found = self.tallies.values(project, field.name)
+            for key, count in found.items():
+                row = rows.setdefault(key, {"key": key, "count": 0, "unreadable": 0})
+                row["count"] += count
+                row["unreadable"] += count * hidden
+        return value_counts(self.scope, field, [row for row in rows.values() if row["count"]])
+
+
+def value_counts(scope: Scope, field: Facet, rows: list[dict]) -> list[Bucket]:
+    """Most frequent first, by the counts as shown (a hidden count's rank would tell it);
+    records without a value count under guppy's "no data".
+
+    Buckets whose key the caller may not learn are left out (engine/query/access.py).
+    """
+    buckets = [
+        {
+            "key": MISSING if row["key"] is None else row["key"],
+            "count": scope.shown(row["count"], row["unreadable"]),
+        }
+        for row in rows
+    ]
+    shown = [b for b in buckets if scope.access.shows_bucket(field, b["key"], scope.counted)]
+    return sorted(shown, key=lambda bucket: (-bucket["count"], str(bucket["key"])))
 
 
 class _Statement:
@@ -97,20 +178,40 @@ class _Statement:
     caller may see values of.
     """
 
-    def __init__(self, scope: Scope) -> None:
+    def __init__(self, scope: Scope, records: bool, charts: bool) -> None:
+        """`records`: whether any record is to be matched (not when tallies answer it all);
+        `charts`: whether charts will count them (else they are only counted)."""
         self.scope = scope
         self.builder = scope.builder()
         self.params = self.builder.parameters
         self.unreadable = scope.unreadable(self.builder)
-        self.clauses = [
-            f"{scope.match(self.builder)} "
-            f"WITH collect({VARIABLE}) AS s0, sum({self.unreadable}) AS unreadable_total"
-        ]
-        self.sets: dict[str | None, str] = {None: "s0"}
-        self.results: list[str] = ["size(s0) AS total", "unreadable_total"]
+        self.clauses: list[str] = []
+        self.results: list[str] = []
+        self.sets: dict[str | None, str] = {}
+        if records and charts:
+            self.clauses.append(
+                f"{scope.match(self.builder)} "
+                f"WITH collect({VARIABLE}) AS s0, sum({self.unreadable}) AS unreadable_total"
+            )
+            self.sets[None] = "s0"
+            self.results += ["size(s0) AS total", "unreadable_total"]
+        elif records:
+            self.clauses.append(
+                f"{scope.match(self.builder)} "
+                f"WITH count(*) AS total, sum({self.unreadable}) AS unreadable_total"
+            )
+            self.results += ["total", "unreadable_total"]
 
     def text(self) -> str:
         return "\n".join([*self.clauses, "RETURN " + ", ".join(self.results)])
+
+    def total(self, row: dict[str, Any]) -> int:
+        return self.scope.shown(row["total"], row["unreadable_total"])
+
+    def read_tallies(self) -> None:
+        """Read the tallies of the scope's type in this statement too (`tally_rows`)."""
+        self.clauses.append(tally_clauses(self.params, "type", self.scope.node.label))
+        self.results += ["tally_rows", "tally_version"]
 
     def _records(self, chart: Chart) -> str:
         """The variable holding the records this chart counts (its own field's filter left out or not)."""
@@ -154,7 +255,7 @@ class _Statement:
                 f"RETURN collect({{key: key, count: count, unreadable: unreadable}}) AS r{index} }}"
             )
             self.results.append(f"r{index}")
-            return lambda row: self._value_counts(chart.field, row[f"r{index}"])
+            return self._reader(chart, index)
         # Default bounds: the values the caller may see, so no bucket key is an unreadable value.
         bounded = "value" if self.scope.shows_values else "CASE WHEN unreadable = 0 THEN value END"
         stats = [
@@ -168,15 +269,14 @@ class _Statement:
             f"RETURN {', '.join(stats)} }}"
         )
         self.results += [f"{stat}{index}" for stat in (*_STATS, "unreadable", "low", "high")]
-        if not chart.binned:
-            return lambda row: self._stats(row, index)
-        self._add_buckets(chart, index, records, values)
-        return lambda row: self._buckets(chart, row, index)
+        if chart.binned:
+            self._add_buckets(chart, index, records, values)
+        return self._reader(chart, index)
 
     def _reader(self, chart: Chart, index: int) -> Any:
         """How to read a chart's buckets from the result row, by the columns `add` names."""
         if not chart.field.numeric:
-            return lambda row: self._value_counts(chart.field, row[f"r{index}"])
+            return lambda row: value_counts(self.scope, chart.field, row[f"r{index}"])
         if chart.binned:
             return lambda row: self._buckets(chart, row, index)
         return lambda row: self._stats(row, index)
@@ -205,23 +305,6 @@ class _Statement:
             f"{', '.join(f'{stat}: {stat}' for stat in _STATS)}}}) AS r{index} }}"
         )
         self.results.append(f"r{index}")
-
-    def _value_counts(self, field: Facet, rows: list[dict]) -> list[Bucket]:
-        """Most frequent first, by the counts as shown (a hidden count's rank would tell it);
-        records without a value count under guppy's "no data".
-
-        Buckets whose key the caller may not learn are left out (engine/query/access.py).
-        """
-        access, counted = self.scope.access, self.scope.counted
-        buckets = [
-            {
-                "key": MISSING if row["key"] is None else row["key"],
-                "count": self.scope.shown(row["count"], row["unreadable"]),
-            }
-            for row in rows
-        ]
-        shown = [b for b in buckets if access.shows_bucket(field, b["key"], counted)]
-        return sorted(shown, key=lambda bucket: (-bucket["count"], str(bucket["key"])))
 
     def _numbers(self, key: list[float] | None, stats: dict, unreadable: int) -> Bucket:
         """A number bucket as the caller may see it: its count as the tier shows it, and

@@ -27,7 +27,7 @@ def order_by(scope: Scope, sort: Any) -> str:
     """Guppy's sort (`[{"field": "asc"}]` or `{"field": "desc"}`) as an ORDER BY clause.
 
     Records without a value come last either way, as in guppy (Cypher would
-    put them first when descending).
+    put them first when descending); required properties always have one.
     """
     if sort is None:
         items: list[tuple[Any, Any]] = []
@@ -38,6 +38,9 @@ def order_by(scope: Scope, sort: Any) -> str:
     else:
         raise QueryError(f'sort: expected [{{"<field>": "asc" | "desc"}}, ...], got {sort!r}')
     known = facets(scope.node)
+    # A key every record has needs no `IS NULL` key before it, and one key less to sort by
+    # halves the time of a page over many records on the embedded store.
+    always = {"id", "project_id", *scope.node.required}
     keys = []
     for name, direction in items:
         if name not in known:
@@ -45,7 +48,9 @@ def order_by(scope: Scope, sort: Any) -> str:
         if str(direction).lower() not in ("asc", "desc"):
             raise QueryError(f"sort: '{name}' must be asc or desc, got {direction!r}")
         prop = f"{VARIABLE}.{cypher.name(name)}"
-        keys += [f"{prop} IS NULL", f"{prop} {str(direction).upper()}"]
+        if name not in always:
+            keys.append(f"{prop} IS NULL")
+        keys.append(f"{prop} {str(direction).upper()}")
     return "ORDER BY " + ", ".join([*keys, f"{VARIABLE}.id"])
 
 

@@ -16,11 +16,11 @@ from typing import Any
 from engine.dictionary.model import Dictionary, NodeType
 from engine.graph import cypher
 from engine.query.access import Access, Accessibility
-from engine.query.cypher import ConditionBuilder
+from engine.query.cypher import ConditionBuilder, arrow
 from engine.query.guppy import ARGUMENT, GuppyFilter
 from engine.query.guppy_extras import expand_paths, without_field
 from engine.query.limits import bounded
-from engine.query.tree import ALWAYS, Predicate
+from engine.query.tree import ALWAYS, And, HasEdge, Predicate, conjunction
 
 VARIABLE = "n"
 
@@ -59,9 +59,30 @@ class Scope:
         )
 
     def match(self, builder: ConditionBuilder, skip_field: str | None = None) -> str:
-        """`MATCH (n:<type>) [WHERE ...]`; `skip_field` leaves that field's own conditions out."""
+        """`MATCH (n:<type>) [WHERE ...]`; `skip_field` leaves that field's own conditions out.
+
+        A filter on a linked record (guppy's `nested`) is matched from the linked side:
+        `MATCH (o:<linked type>) WHERE <its filter> MATCH (n:<type>)-->(o)`, which starts
+        from the linked type's indexed values, instead of testing every record of the type
+        for such a neighbour (the embedded store reads each record it tests).
+        """
         conditions = builder.visible(VARIABLE, self.node.label)
         predicate = self.predicate(skip_field)
+        parts = list(predicate.predicates) if isinstance(predicate, And) else [predicate]
+        linked = next((p for p in parts if isinstance(p, HasEdge) and p.where != ALWAYS), None)
+        start = ""
+        if linked is not None:
+            parts.remove(linked)
+            predicate = conjunction(parts) if parts else ALWAYS
+            other = builder.variable()
+            edge = linked.edge
+            start = (
+                f"MATCH {cypher.node(other, edge.target)}"
+                f"{builder.where(other, edge.target, linked.where)} "
+                f"MATCH {cypher.node(VARIABLE, self.node.label)}"
+                f"{arrow(edge, cypher.name(edge.relationship))}({other}) "
+                f"WITH DISTINCT {VARIABLE}"
+            )
         if predicate != ALWAYS:
             conditions.append(builder.condition(VARIABLE, predicate))
         if self.counted == "unaccessible":
@@ -70,6 +91,8 @@ class Scope:
                 f"NOT {self._readable(builder)}" if self.spans_unreadable else "false"
             )
         where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
+        if start:
+            return f"{start}{where}"
         return f"MATCH {cypher.node(VARIABLE, self.node.label)}{where}"
 
     def _readable(self, builder: ConditionBuilder) -> str:

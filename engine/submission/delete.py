@@ -11,6 +11,7 @@ from __future__ import annotations
 from engine.dictionary.model import Dictionary
 from engine.graph import cypher
 from engine.graph.store import GraphStore, Transaction
+from engine.query.tallies import record_changes
 from engine.submission.fetch import linking_to, types_of
 from engine.submission.result import EntityResult, ErrorType, SubmissionResult
 from engine.submission.submit import ProjectNotFound, Target, find_project
@@ -73,6 +74,7 @@ def _deleted(
         for label in sorted(set(every.values()))
     )
     rows = tx.run(f"CALL () {{ {union} }} RETURN id, old", {"ids": list(every)})
+    record_changes(tx, dictionary, [(every[row["id"]], row["old"], {}) for row in rows])
     return answer, [(row["id"], "delete", row["old"], {}) for row in rows]
 
 

@@ -27,6 +27,7 @@ from engine.gc_tuning import collection_paused
 from engine.graph.store import GraphStore, Transaction
 from engine.objects.access import Visibility
 from engine.objects.node_check import check_file_records
+from engine.query.tallies import record_changes
 from engine.submission.documents import SourceDoc
 from engine.submission.entity import add_findings, check_document, validate_entities
 from engine.submission.lookup import (
@@ -133,6 +134,14 @@ def _submit(
     snapshots: list[Snapshot] = []
     if result.success and not dry_run:
         snapshots = write_entities(tx, dictionary, entities, target.project_id)
+        record_changes(
+            tx,
+            dictionary,
+            [
+                (entity.node.name, old, new)
+                for entity, (_, _, old, new) in zip(entities, snapshots, strict=True)
+            ],
+        )
     entry.write(tx, result, snapshots)
     return result
 

@@ -59,6 +59,7 @@ from neo4j.exceptions import DriverError, Neo4jError
 
 from engine.graph.ddl import apply_ddl
 from engine.graph.store import GraphStore, StoreUnavailable, Transaction
+from engine.query.tallies import SCHEMA as TALLY_SCHEMA
 from engine.submission.result import SubmissionResult
 
 LABEL = "CommonsTransaction"
@@ -123,9 +124,9 @@ class Origin:
 def _claim(store: GraphStore) -> int:
     """The next id (run by the `_CLAIMS` worker). The schema is applied on a store's first
     claim, so every way into a submission (API, GraphQL, demo loading, tests) has the
-    constraints that keep ids unique."""
+    constraints that keep ids unique, and tally keys (engine/query/tallies.py) too."""
     if store not in _PREPARED:
-        apply_ddl(store, SCHEMA)
+        apply_ddl(store, SCHEMA + TALLY_SCHEMA)
         _PREPARED.add(store)
     return store.write(CLAIM, upsert=True)[0]["id"]
 
