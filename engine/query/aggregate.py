@@ -264,13 +264,15 @@ class _Statement:
             f"min({bounded}) AS low{index}",
             f"max({bounded}) AS high{index}",
         ]
-        self.clauses.append(
-            f"CALL ({records}) {{ {values} WITH value, unreadable WHERE value IS NOT NULL "
-            f"RETURN {', '.join(stats)} }}"
-        )
-        self.results += [f"{stat}{index}" for stat in (*_STATS, "unreadable", "low", "high")]
+        columns = [f"{stat}{index}" for stat in (*_STATS, "unreadable", "low", "high")]
         if chart.binned:
-            self._add_buckets(chart, index, records, values)
+            self._add_binned(chart, index, records, values, stats, columns)
+        else:
+            self.clauses.append(
+                f"CALL ({records}) {{ {values} WITH value, unreadable WHERE value IS NOT NULL "
+                f"RETURN {', '.join(stats)} }}"
+            )
+        self.results += columns
         return self._reader(chart, index)
 
     def _reader(self, chart: Chart, index: int) -> Any:
@@ -281,7 +283,19 @@ class _Statement:
             return lambda row: self._buckets(chart, row, index)
         return lambda row: self._stats(row, index)
 
-    def _add_buckets(self, chart: Chart, index: int, records: str, values: str) -> None:
+    def _add_binned(
+        self,
+        chart: Chart,
+        index: int,
+        records: str,
+        values: str,
+        stats: list[str],
+        columns: list[str],
+    ) -> None:
+        """One CALL for a histogram: one pass over the records reads each value once, keeps
+        it in a list of numbers (with its record's `unreadable` where the scope spans
+        unreadable records) beside the stats and default bounds, and the buckets are counted
+        from that list, not by reading every record's property a second time."""
         start, end = self.params.add(chart.range_start), self.params.add(chart.range_end)
         if chart.range_step is not None:
             width = f"toFloat({self.params.add(chart.range_step)})"
@@ -290,19 +304,31 @@ class _Statement:
             bins = self.params.add(chart.bin_count)
             width = f"CASE WHEN high > low THEN (high - low) / toFloat({bins}) ELSE 1.0 END"
             last = f"{bins} - 1"
+        if self.unreadable == "0":
+            kept, unwind = (
+                "collect(value) AS kept",
+                "UNWIND kept AS value WITH value, 0 AS unreadable",
+            )
+        else:
+            kept = "collect([value, unreadable]) AS kept"
+            unwind = "UNWIND kept AS pair WITH pair[0] AS value, pair[1] AS unreadable"
+        carried = ", ".join(columns)
         self.clauses.append(
-            f"CALL ({records}, low{index}, high{index}) {{ "
-            f"WITH {records}, coalesce({start}, low{index}) AS low, "
+            f"CALL ({records}) {{ {values} WITH value, unreadable WHERE value IS NOT NULL "
+            f"WITH {kept}, {', '.join(stats)} "
+            f"WITH kept, {carried}, coalesce({start}, low{index}) AS low, "
             f"coalesce({end}, high{index}) AS high "
-            f"WITH {records}, low, high, {width} AS width "
-            f"WITH {records}, low, high, width, {last} AS last "
-            f"{values}, low, high, width, last WHERE value >= low AND value <= high "
+            f"WITH kept, {carried}, low, high, {width} AS width "
+            f"WITH kept, {carried}, low, high, width, {last} AS last "
+            "CALL (kept, low, high, width, last) { "
+            f"{unwind}, low, high, width, last WHERE value >= low AND value <= high "
             "WITH value, unreadable, last, toInteger(floor((value - low) / width)) AS raw "
             "WITH value, unreadable, CASE WHEN raw > last THEN last ELSE raw END AS bin "
             f"WITH bin, sum(unreadable) AS unreadable, "
             f"{', '.join(f'{stat}(value) AS {stat}' for stat in _STATS)} "
             "RETURN collect({bin: bin, unreadable: unreadable, "
-            f"{', '.join(f'{stat}: {stat}' for stat in _STATS)}}}) AS r{index} }}"
+            f"{', '.join(f'{stat}: {stat}' for stat in _STATS)}}}) AS r{index} }} "
+            f"RETURN {carried}, r{index} }}"
         )
         self.results.append(f"r{index}")
 
