@@ -19,6 +19,8 @@ from engine.graph.store import GraphStore
 from engine.objects.store import ObjectStore
 
 COMMONS = str(Path(sys.executable).parent / "commons")
+# A loaded 2-core machine starts ArcadeDB and SeaweedFS in well over 30 s.
+STARTUP_S = 60
 
 
 def _children(pid: int) -> list[int]:
@@ -61,7 +63,7 @@ class Serve:
             stderr=subprocess.STDOUT,
             text=True,
         )
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + STARTUP_S
         while time.monotonic() < deadline:
             assert self.process.poll() is None, self.process.stdout.read()
             try:
@@ -70,7 +72,8 @@ class Serve:
             except httpx.HTTPError:
                 pass
             time.sleep(0.2)
-        pytest.fail("commons serve did not report healthy stores within 30 s")
+        output = self.terminate()  # stops its stores too, rather than leaving them running
+        pytest.fail(f"commons serve did not report healthy stores within {STARTUP_S} s:\n{output}")
 
     def graph(self) -> GraphStore:
         password = (self.data_dir / "graph" / "root-password").read_text().strip()
