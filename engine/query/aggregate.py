@@ -283,6 +283,17 @@ class _Statement:
             return lambda row: self._buckets(chart, row, index)
         return lambda row: self._stats(row, index)
 
+    def bins(self, chart: Chart) -> tuple[str, str, str, str]:
+        """A binned chart's given bounds (parameters, maybe null), and its bin width and last
+        bin index as Cypher over the `low` and `high` in scope."""
+        start, end = self.params.add(chart.range_start), self.params.add(chart.range_end)
+        if chart.range_step is not None:
+            width = f"toFloat({self.params.add(chart.range_step)})"
+            return start, end, width, f"toInteger(floor((high - low) / {width}))"
+        bins = self.params.add(chart.bin_count)
+        width = f"CASE WHEN high > low THEN (high - low) / toFloat({bins}) ELSE 1.0 END"
+        return start, end, width, f"{bins} - 1"
+
     def _add_binned(
         self,
         chart: Chart,
@@ -296,14 +307,7 @@ class _Statement:
         it in a list of numbers (with its record's `unreadable` where the scope spans
         unreadable records) beside the stats and default bounds, and the buckets are counted
         from that list, not by reading every record's property a second time."""
-        start, end = self.params.add(chart.range_start), self.params.add(chart.range_end)
-        if chart.range_step is not None:
-            width = f"toFloat({self.params.add(chart.range_step)})"
-            last = f"toInteger(floor((high - low) / {width}))"
-        else:
-            bins = self.params.add(chart.bin_count)
-            width = f"CASE WHEN high > low THEN (high - low) / toFloat({bins}) ELSE 1.0 END"
-            last = f"{bins} - 1"
+        start, end, width, last = self.bins(chart)
         if self.unreadable == "0":
             kept, unwind = (
                 "collect(value) AS kept",

@@ -154,14 +154,7 @@ def add_linked_chart(statement: _Statement, chart: Chart, index: int, records: s
     ]
     if not chart.binned:
         return
-    start, end = statement.params.add(chart.range_start), statement.params.add(chart.range_end)
-    if chart.range_step is not None:
-        width = f"toFloat({statement.params.add(chart.range_step)})"
-        last = f"toInteger(floor((high - low) / {width}))"
-    else:
-        bins = statement.params.add(chart.bin_count)
-        width = f"CASE WHEN high > low THEN (high - low) / toFloat({bins}) ELSE 1.0 END"
-        last = f"{bins} - 1"
+    start, end, width, last = statement.bins(chart)
     carry = "low, high, width, last"
     statement.clauses.append(
         f"CALL ({records}, low{index}, high{index}) {{ "
