@@ -1,13 +1,15 @@
-"""Facet tallies (engine/query/tallies.py) never drift from the records they count.
+"""Facet tallies and column tables never drift from the records they count.
 
 Random submissions, updates and deletes go through the real submission API;
-after them the tallies as kept must equal the tallies counted again from
-the records, and the explorer's unfiltered charts (read from the tallies)
-must equal the same charts counted over the records.
+after them the tallies as kept (engine/query/tallies.py) must equal the
+tallies counted again from the records, and the explorer's charts (read
+from the tallies and the column tables of engine/query/columns.py), filtered
+or not, must equal the same charts counted by plain Cypher over the records.
 """
 
 from __future__ import annotations
 
+import math
 import random
 from typing import Any
 
@@ -25,7 +27,9 @@ TISSUE_TYPES = ("Tumor", "Normal", "Peritumoral", None)
 CHARTS = """query ($filter: JSON) { _aggregation { sample(filter: $filter) {
   _totalCount project_id { histogram { key count } } sample_type { histogram { key count } }
   tissue_type { histogram { key count } } is_ffpe { histogram { key count } }
+  weight_mg { histogram(binCount: 4) { key count } }
 } } }"""
+TEXT = ("project_id", "sample_type", "tissue_type", "is_ffpe")
 
 
 @pytest.fixture(scope="module")
@@ -50,10 +54,47 @@ def charts(client: TestClient) -> dict[str, Any]:
     return guppy(client, CHARTS)["_aggregation"]["sample"]
 
 
-def charts_over_records(client: TestClient) -> dict[str, Any]:
-    """The same charts counted over the records: a filter that every sample meets."""
-    everything = {"!=": {"submitter_id": "no such sample"}}
-    return guppy(client, CHARTS, {"filter": everything})["_aggregation"]["sample"]
+def charts_by_cypher(client: TestClient, where: str = "") -> dict[str, Any]:
+    """The same charts counted by plain Cypher over the records (and binned here)."""
+    graph = graph_of(client)
+    found: dict[str, Any] = {
+        "_totalCount": graph.read(f"MATCH (n:sample) {where} RETURN count(n) AS n")[0]["n"]
+    }
+    for name in TEXT:
+        rows = graph.read(
+            f"MATCH (n:sample) {where} RETURN n.{name} AS key, count(*) AS count "
+            "ORDER BY count DESC"
+        )
+        keys = {True: "true", False: "false", None: "no data"}
+        found[name] = {
+            keys.get(r["key"], r["key"]) if name == "is_ffpe" or r["key"] is None else r["key"]: r[
+                "count"
+            ]
+            for r in rows
+        }
+    weights = [
+        row["w"]
+        for row in graph.read(f"MATCH (n:sample) {where} RETURN n.weight_mg AS w")
+        if row["w"] is not None
+    ]
+    low, high = min(weights), max(weights)
+    width = (high - low) / 4 if high > low else 1.0
+    counts = [0] * 4
+    for weight in weights:
+        counts[min(math.floor((weight - low) / width), 3)] += 1
+    found["weight_mg"] = {
+        (low + i * width, low + (i + 1) * width): count for i, count in enumerate(counts)
+    }
+    return found
+
+
+def as_counts(answer: dict[str, Any]) -> dict[str, Any]:
+    """An aggregation answer in the shape of `charts_by_cypher`."""
+    found: dict[str, Any] = {"_totalCount": answer["_totalCount"]}
+    for name in TEXT:
+        found[name] = {b["key"]: b["count"] for b in answer[name]["histogram"]}
+    found["weight_mg"] = {tuple(b["key"]): b["count"] for b in answer["weight_mg"]["histogram"]}
+    return found
 
 
 def _sample(rng: random.Random, submitter_id: str, subject: str) -> dict[str, Any]:
@@ -68,6 +109,8 @@ def _sample(rng: random.Random, submitter_id: str, subject: str) -> dict[str, An
         doc["tissue_type"] = tissue
     if rng.random() < 0.7:
         doc["is_ffpe"] = rng.random() < 0.5
+    if rng.random() < 0.8:
+        doc["weight_mg"] = rng.choice([rng.randint(1, 90), round(rng.uniform(0, 100), 2)])
     return doc
 
 
@@ -101,9 +144,49 @@ def test_tallies_equal_a_recount_after_random_writes(cohort: TestClient) -> None
             assert answer.status_code == 200, answer.text
             for sid in gone:
                 del alive[sid]
+        if step % 10 == 9:
+            # Read between writes, so tables loaded at one revision must be noticed stale.
+            assert as_counts(charts(cohort)) == charts_by_cypher(cohort)
     kept, recounted = kept_and_recounted(cohort)
     assert kept == recounted
-    assert charts(cohort) == charts_over_records(cohort)
+    assert as_counts(charts(cohort)) == charts_by_cypher(cohort)
+    filtered = guppy(cohort, CHARTS, {"filter": {"=": {"sample_type": "Saliva"}}})
+    saliva = charts_by_cypher(cohort, "WHERE n.sample_type = 'Saliva'")
+    assert as_counts(filtered["_aggregation"]["sample"]) == saliva
+
+
+def test_a_table_is_read_again_only_after_a_write_to_its_records(
+    cohort: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Values are read from the records once per revision of a project's samples: a
+    second request reads none, and changing only a number (no tally moves) is seen."""
+    graph = graph_of(cohort)
+    sent: list[str] = []
+    read = graph.read
+
+    def recorded(text: str, *args: Any, **kwargs: Any) -> Any:
+        sent.append(text)
+        return read(text, *args, **kwargs)
+
+    monkeypatch.setattr(graph, "read", recorded)
+    charts(cohort)
+    sent.clear()
+    before = charts(cohort)
+    assert not [text for text in sent if "collect([n.id" in text]
+    heaviest = max(b["key"][1] for b in before["weight_mg"]["histogram"])
+    doc = {
+        "type": "sample",
+        "submitter_id": "sa-1",
+        "sample_type": "Primary Tumor",
+        "weight_mg": heaviest + 1000,
+        "subjects": {"submitter_id": "su-1"},
+    }
+    assert cohort.put(f"{BASE}/demo/omics", json=[doc]).status_code == 200
+    sent.clear()
+    after = charts(cohort)
+    assert max(b["key"][1] for b in after["weight_mg"]["histogram"]) == heaviest + 1000
+    loads = [text for text in sent if "collect([n.id" in text]
+    assert len(loads) == 1, "only demo-omics's samples are read again"
 
 
 def test_a_sample_submitted_a_moment_ago_is_counted(cohort: TestClient) -> None:
@@ -145,6 +228,6 @@ def test_tallies_kept_for_another_dictionary_are_counted_again(cohort: TestClien
         f"WITH count(*) AS changed MATCH (m:CommonsCounter {{name: '{tallies.MARKER}'}}) "
         "SET m.value = 'another dictionary'"
     )
-    assert charts(cohort) == charts_over_records(cohort)
+    assert as_counts(charts(cohort)) == charts_by_cypher(cohort)
     kept, recounted = kept_and_recounted(cohort)
     assert kept == recounted

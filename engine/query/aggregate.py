@@ -1,14 +1,22 @@
-"""Counts, value counts and numeric histograms, computed by the graph store in one statement.
+"""Counts, value counts and numeric histograms, from one statement on the live graph.
 
 Gen3 copies the graph into Elasticsearch to count it, so its explorer lags
-behind submissions; here an aggregation is a Cypher statement on the live
-graph, so a record submitted a moment ago counts. The records in scope are
-matched once (`collect(n)`), and each chart is a `CALL (s0) { UNWIND ... }` over
-them (grouping, `count`, `min/max/avg/sum`, buckets by arithmetic): a
-dashboard's whole set of charts costs one filter evaluation and one round
-trip, and no row crosses the wire to be counted. A chart with guppy's
-`filterSelf: false` counts over the records its own field's conditions
-would have removed too, which is a second match, made once per such field.
+behind submissions; here an aggregation reads the live graph, so a record
+submitted a moment ago counts. One statement evaluates the filter once and
+answers, in one round trip:
+
+- charts of every record of a type by an enum or boolean, and unfiltered
+  totals: from the tallies (engine/query/tallies.py);
+- charts of a type's own single-valued fields: the ids of the records the
+  filter keeps (`collect(n.id)`), whose values the column tables give
+  (engine/query/columns.py, checked against the revision tokens read in the
+  same statement);
+- the others (list fields, linked types' fields): a `CALL (s0) { UNWIND ... }`
+  over the matched records (`collect(n)`), grouping and bucketing in Cypher.
+
+A chart with guppy's `filterSelf: false` counts over the records its own
+field's conditions would have removed too, which is a second match, made
+once per such field.
 """
 
 from __future__ import annotations
@@ -20,6 +28,7 @@ from typing import Any
 
 from engine.graph import cypher
 from engine.graph.store import GraphStore
+from engine.query.columns import TABLES, Part, chart_row, select
 from engine.query.errors import QueryError
 from engine.query.facets import MISSING, Facet
 from engine.query.linked import add_linked_chart
@@ -79,6 +88,12 @@ def _from_tallies(scope: Scope, chart: Chart) -> bool:
     return scope.predicate(None if chart.filter_self else name) == ALWAYS
 
 
+def _from_columns(scope: Scope, chart: Chart) -> bool:
+    """Whether the chart counts the type's own single values (columns.py)."""
+    field = chart.field
+    return bool(tallied_fields(scope.node)) and field.linked is None and not field.array
+
+
 def aggregate(
     store: GraphStore, scope: Scope, charts: Sequence[Chart]
 ) -> tuple[int, list[list[Bucket]]]:
@@ -86,20 +101,27 @@ def aggregate(
 
     Charts over every record of the type by a tallied value, and the
     unfiltered total, are read from the tallies (engine/query/tallies.py) in
-    that statement: no record is read for them.
+    that statement: no record is read for them. Charts of the type's own
+    single values count the ids the statement answers in the column tables.
     """
     for chart in charts:
         chart.check()
     tallied = bool(tallied_fields(scope.node))
     unfiltered = tallied and scope.predicate() == ALWAYS
-    counted = [chart for chart in charts if not _from_tallies(scope, chart)]
+    left = [chart for chart in charts if not _from_tallies(scope, chart)]
+    columns = [chart for chart in left if _from_columns(scope, chart)]
+    counted = [chart for chart in left if not _from_columns(scope, chart)]
     readers: dict[int, Any] = {}
+    selections: dict[int, str | None] = {}
     statement: _Statement | None = None
 
     def text() -> tuple[str, dict[str, Any]]:
         nonlocal statement
-        statement = _Statement(scope, bool(counted) or not unfiltered, bool(counted))
+        statement = _Statement(scope, not unfiltered)
         readers.update((id(chart), statement.add(chart)) for chart in counted)
+        for number, chart in enumerate(columns):
+            selections[id(chart)] = statement.ids(chart)
+            readers[id(chart)] = statement.reader(chart, f"c{number}")
         if unfiltered or len(counted) < len(charts):
             statement.read_tallies()
         return statement.text(), statement.params.values
@@ -109,6 +131,8 @@ def aggregate(
     if "tally_rows" not in row:
         return statement.total(row), [readers[id(chart)](row) for chart in charts]
     tallies = _Tallied(scope, tallies_of(row["tally_rows"]))
+    if columns:
+        row = {**row, **tallies.column_rows(store, row, columns, selections)}
     total = tallies.total() if unfiltered else statement.total(row)
     return total, [
         readers[id(chart)](row) if id(chart) in readers else tallies.chart(chart.field)
@@ -137,6 +161,31 @@ class _Tallied:
         return self.scope.shown(
             sum(count for count, _ in counts), sum(count * hidden for count, hidden in counts)
         )
+
+    def column_rows(
+        self,
+        store: GraphStore,
+        row: dict[str, Any],
+        charts: Sequence[Chart],
+        selections: dict[int, str | None],
+    ) -> dict[str, Any]:
+        """The column charts' result columns, counted in the tables at the tokens `row` read
+        (`selections`: the result column of the ids each chart counts; None: every record)."""
+        tokens = {project: self.tallies.token(project) or "" for project, _ in self.parts}
+        fields = {chart.field.name: chart.field.numeric for chart in charts}
+        tables = TABLES.get(store, self.scope.node.label, tokens, fields)
+        rows: dict[str | None, dict[str, Any]] = {None: {project: None for project in tables}}
+        found: dict[str, Any] = {}
+        for number, chart in enumerate(charts):
+            column = selections[id(chart)]
+            if column not in rows:
+                rows[column] = select(tables, row[column])
+            parts = [
+                Part(tables[project], rows[column][project], bool(hidden))
+                for project, hidden in self.parts
+            ]
+            found |= chart_row(chart, f"c{number}", parts, self.scope.shows_values)
+        return found
 
     def chart(self, field: Facet) -> list[Bucket]:
         rows: dict[Any, dict[str, Any]] = {}
@@ -178,32 +227,31 @@ class _Statement:
     caller may see values of.
     """
 
-    def __init__(self, scope: Scope, records: bool, charts: bool) -> None:
-        """`records`: whether any record is to be matched (not when tallies answer it all);
-        `charts`: whether charts will count them (else they are only counted)."""
+    def __init__(self, scope: Scope, records: bool) -> None:
+        """`records`: whether the records in scope are to be counted (not when tallies
+        count them all); charts may ask for them (`s0`) or their ids (`i0`) too."""
         self.scope = scope
         self.builder = scope.builder()
         self.params = self.builder.parameters
         self.unreadable = scope.unreadable(self.builder)
+        self.records = records
         self.clauses: list[str] = []
         self.results: list[str] = []
         self.sets: dict[str | None, str] = {}
-        if records and charts:
-            self.clauses.append(
-                f"{scope.match(self.builder)} "
-                f"WITH collect({VARIABLE}) AS s0, sum({self.unreadable}) AS unreadable_total"
-            )
-            self.sets[None] = "s0"
-            self.results += ["size(s0) AS total", "unreadable_total"]
-        elif records:
-            self.clauses.append(
-                f"{scope.match(self.builder)} "
-                f"WITH count(*) AS total, sum({self.unreadable}) AS unreadable_total"
-            )
-            self.results += ["total", "unreadable_total"]
+        self.id_sets: dict[str | None, str] = {}
 
     def text(self) -> str:
-        return "\n".join([*self.clauses, "RETURN " + ", ".join(self.results)])
+        """The statement: the records in scope matched once first, if anything counts them."""
+        kept = [f"collect({VARIABLE}) AS s0"] if "s0" in self.sets.values() else []
+        if "i0" in self.id_sets.values():
+            kept.append(f"collect({VARIABLE}.id) AS i0")
+        first: list[str] = []
+        if self.records or kept:
+            kept += ["count(*) AS total", f"sum({self.unreadable}) AS unreadable_total"]
+            first.append(f"{self.scope.match(self.builder)} WITH {', '.join(kept)}")
+        carried = ["total", "unreadable_total"] if first else []
+        carried += ["i0"] if "i0" in self.id_sets.values() else []
+        return "\n".join([*first, *self.clauses, "RETURN " + ", ".join(carried + self.results)])
 
     def total(self, row: dict[str, Any]) -> int:
         return self.scope.shown(row["total"], row["unreadable_total"])
@@ -213,6 +261,26 @@ class _Statement:
         self.clauses.append(tally_clauses(self.params, "type", self.scope.node.label))
         self.results += ["tally_rows", "tally_version"]
 
+    def ids(self, chart: Chart) -> str | None:
+        """The result column of the ids of the records this chart counts; None: every record
+        of the type in the projects in scope (which the tallies list)."""
+        skip = None if chart.filter_self else chart.field.name
+        if skip not in self.id_sets:
+            predicate = self.scope.predicate(skip)
+            if predicate == ALWAYS:
+                self.id_sets[skip] = None
+            elif predicate == self.scope.predicate():
+                self.id_sets[skip] = "i0"
+            else:
+                name = f"i{len(self.id_sets) + 1}"
+                match = self.scope.match(self.builder, skip_field=skip)
+                self.clauses.append(
+                    f"CALL () {{ {match} RETURN collect({VARIABLE}.id) AS {name} }}"
+                )
+                self.results.append(name)
+                self.id_sets[skip] = name
+        return self.id_sets[skip]
+
     def _records(self, chart: Chart) -> str:
         """The variable holding the records this chart counts (its own field's filter left out or not)."""
         skip = None if chart.filter_self else chart.field.name
@@ -220,7 +288,7 @@ class _Statement:
             if self.scope.predicate(skip) == self.scope.predicate():
                 self.sets[skip] = "s0"
             else:
-                name = f"s{len(self.sets)}"
+                name = f"s{len(self.sets) + 1}"
                 match = self.scope.match(self.builder, skip_field=skip)
                 self.clauses.append(f"CALL () {{ {match} RETURN collect({VARIABLE}) AS {name} }}")
                 self.sets[skip] = name
@@ -246,7 +314,7 @@ class _Statement:
         records = self._records(chart)
         if chart.field.linked is not None:
             add_linked_chart(self, chart, index, records)
-            return self._reader(chart, index)
+            return self.reader(chart, index)
         values = self._values(records, chart.field)
         if not chart.field.numeric:
             self.clauses.append(
@@ -255,7 +323,7 @@ class _Statement:
                 f"RETURN collect({{key: key, count: count, unreadable: unreadable}}) AS r{index} }}"
             )
             self.results.append(f"r{index}")
-            return self._reader(chart, index)
+            return self.reader(chart, index)
         # Default bounds: the values the caller may see, so no bucket key is an unreadable value.
         bounded = "value" if self.scope.shows_values else "CASE WHEN unreadable = 0 THEN value END"
         stats = [
@@ -273,9 +341,9 @@ class _Statement:
                 f"RETURN {', '.join(stats)} }}"
             )
         self.results += columns
-        return self._reader(chart, index)
+        return self.reader(chart, index)
 
-    def _reader(self, chart: Chart, index: int) -> Any:
+    def reader(self, chart: Chart, index: int | str) -> Any:
         """How to read a chart's buckets from the result row, by the columns `add` names."""
         if not chart.field.numeric:
             return lambda row: value_counts(self.scope, chart.field, row[f"r{index}"])
@@ -345,14 +413,14 @@ class _Statement:
             return {"key": key, **stats, "count": count}
         return {"key": key, "count": count, "min": None, "max": None, "avg": None, "sum": None}
 
-    def _stats(self, row: dict, index: int) -> list[Bucket]:
+    def _stats(self, row: dict, index: int | str) -> list[Bucket]:
         stats = {stat: row[f"{stat}{index}"] for stat in _STATS}
         if not stats["count"]:
             return []
         key = [stats["min"], stats["max"]] if self.scope.shows_values else None
         return [self._numbers(key, stats, row[f"unreadable{index}"])]
 
-    def _buckets(self, chart: Chart, row: dict, index: int) -> list[Bucket]:
+    def _buckets(self, chart: Chart, row: dict, index: int | str) -> list[Bucket]:
         low = chart.range_start if chart.range_start is not None else row[f"low{index}"]
         high = chart.range_end if chart.range_end is not None else row[f"high{index}"]
         if not row[f"count{index}"] or low is None or high is None:

@@ -18,6 +18,11 @@ hundred tallies. Programs and projects are left out: the admin routes write
 them, and there are few. A tally names its project `project`, not `project_id`: it is no
 record of the project, and nothing that looks for records by `project_id` finds it.
 
+Each (project, node type) also has a revision tally (facet REVISION) whose
+value is a token the writer replaces in every transaction that changes such
+records, whatever field changed: engine/query/columns.py keeps facet values
+in this process and uses them only at the token the graph holds now.
+
 Tallies are trusted only when the marker (a `CommonsCounter` named
 `facet_tallies`) carries the fingerprint of the tallied facets: a store
 filled before tallies existed, or by another dictionary, is counted again
@@ -27,6 +32,7 @@ from scratch once (`rebuild`), at start-up or on the first read.
 from __future__ import annotations
 
 import hashlib
+import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -45,6 +51,8 @@ LABEL = "CommonsTally"
 MARKER = "facet_tallies"
 # The key of a (project, type) tally: how many records there are.
 TOTAL = ""
+# The facet of a (project, type) revision tally: its value is a token, its count the writes.
+REVISION = "#revision"
 UNTALLIED_TYPES = frozenset({"program", "project"})
 # Written as engine/graph/ddl.py writes its own, so that `apply_ddl` finds them present.
 SCHEMA = [
@@ -57,7 +65,7 @@ _APPLY = (
     f"UNWIND $tallies AS t MERGE (c:{LABEL} {{key: t.key}}) "
     "ON CREATE SET c.project = t.project, c.type = t.type, c.field = t.field, "
     "c.value = t.value, c.count = 0 "
-    "SET c.count = c.count + t.delta"
+    "SET c.count = c.count + t.delta, c.value = coalesce(t.token, c.value)"
 )
 _MARK = f"MERGE (m:CommonsCounter {{name: '{MARKER}'}}) SET m.value = $version"
 # (node type, properties before, properties after): {} before a create, {} after a delete.
@@ -78,6 +86,7 @@ def tallied_fields(node: NodeType) -> tuple[str, ...]:
 def fingerprint(dictionary: Dictionary) -> str:
     """Which facets the tallies count: tallies kept for another set are counted again."""
     spec = sorted((label, tallied_fields(node)) for label, node in dictionary.nodes.items())
+    spec.append(("", (REVISION,)))
     return hashlib.sha1(orjson.dumps(spec)).hexdigest()[:16]
 
 
@@ -85,7 +94,14 @@ def _key(project: str, label: str, field: str, value: Any) -> str:
     return orjson.dumps([project, label, field, value]).decode()
 
 
-def _tally(project: str, label: str, field: str, value: Any, delta: int) -> dict[str, Any]:
+def revision_key(project: str, label: str) -> str:
+    """The key of the revision tally of a project's records of a type."""
+    return _key(project, label, REVISION, None)
+
+
+def _tally(
+    project: str, label: str, field: str, value: Any, delta: int, token: str | None = None
+) -> dict[str, Any]:
     return {
         "key": _key(project, label, field, value),
         "project": project,
@@ -93,12 +109,23 @@ def _tally(project: str, label: str, field: str, value: Any, delta: int) -> dict
         "field": field,
         "value": value,
         "delta": delta,
+        "token": token,
     }
+
+
+def _revisions(pairs: Iterable[tuple[str, str]]) -> list[dict[str, Any]]:
+    """A new token for the revision tally of each (project, type)."""
+    token = uuid.uuid4().hex
+    return [
+        {**_tally(project, label, REVISION, None, 1, token), "key": revision_key(project, label)}
+        for project, label in sorted(set(pairs))
+    ]
 
 
 def _deltas(dictionary: Dictionary, changes: Iterable[Change]) -> list[dict[str, Any]]:
     """What `changes` add to and take from each tally; tallies left as they were are omitted."""
     found: dict[tuple[str, str, str, Any], int] = defaultdict(int)
+    revised: set[tuple[str, str]] = set()
     for label, old, new in changes:
         node = dictionary.nodes.get(label)
         if node is None or label in UNTALLIED_TYPES:
@@ -107,12 +134,13 @@ def _deltas(dictionary: Dictionary, changes: Iterable[Change]) -> list[dict[str,
             project = props.get("project_id")
             if project is None:
                 continue
+            revised.add((project, label))
             found[(project, label, TOTAL, TOTAL)] += sign
             for field in tallied_fields(node):
                 value = props.get(field)
                 if value is not None:
                     found[(project, label, field, value)] += sign
-    return [_tally(*key, delta) for key, delta in found.items() if delta]
+    return [_tally(*key, delta) for key, delta in found.items() if delta] + _revisions(revised)
 
 
 def record_changes(tx: Transaction, dictionary: Dictionary, changes: Iterable[Change]) -> None:
@@ -144,18 +172,26 @@ def count_from_scratch(tx: Transaction, dictionary: Dictionary) -> dict[str, int
 
 
 def kept_counts(tx: Transaction) -> dict[str, int]:
-    """The tallies as kept, by key, without those at 0."""
-    rows = tx.run(f"MATCH (c:{LABEL}) WHERE c.count <> 0 RETURN c.key AS key, c.count AS count")
+    """The tallies as kept, by key, without those at 0 and the revision tallies."""
+    rows = tx.run(
+        f"MATCH (c:{LABEL}) WHERE c.count <> 0 AND c.field <> $revision "
+        "RETURN c.key AS key, c.count AS count",
+        {"revision": REVISION},
+    )
     return {row["key"]: row["count"] for row in rows}
 
 
 def rebuild(store: GraphStore, dictionary: Dictionary) -> None:
-    """Count every tally again from the records, in one transaction, and mark them trusted."""
+    """Count every tally again from the records, in one transaction, and mark them trusted;
+    revision tallies are kept (a token is never used twice) and given new tokens."""
 
     def work(tx: Transaction) -> None:
-        tx.run(f"MATCH (c:{LABEL}) DETACH DELETE c")
+        tx.run(
+            f"MATCH (c:{LABEL}) WHERE c.field <> $revision DETACH DELETE c", {"revision": REVISION}
+        )
         counts = count_from_scratch(tx, dictionary)
         rows = [_tally(*orjson.loads(key), count) for key, count in counts.items()]
+        rows += _revisions((row["project"], row["type"]) for row in rows)
         if rows:
             tx.run(_APPLY, {"tallies": rows})
         tx.run(_MARK, {"version": fingerprint(dictionary)})
@@ -188,6 +224,10 @@ class Tallies:
 
     def total(self, project: str) -> int:
         return self.counts.get(project, {}).get(TOTAL, {}).get(TOTAL, 0)
+
+    def token(self, project: str) -> str | None:
+        """The revision token of the project's records of this type (None: never written)."""
+        return next(iter(self.counts.get(project, {}).get(REVISION, {})), None)
 
     def values(self, project: str, field: str) -> dict[Any, int]:
         """Value counts of `field` in `project`, records without a value under None."""

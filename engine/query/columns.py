@@ -1,0 +1,319 @@
+"""Facet values held in this process, one table per (node type, project) and revision.
+
+Counting a facet on the embedded ArcadeDB costs a few microseconds per record
+read, so a dashboard's charts over 250,000 samples took seconds however the
+statement was shaped. Elasticsearch is fast because it keeps the values in
+columns; so do we, without its lag: a table holds the values of one project's
+records of one type as they were at one revision, and the revision is the
+token the submission writer changes in the very transaction that changes
+those records (engine/query/tallies.py). A request reads the tokens in its
+own statement and uses only tables at those tokens, loading the others
+again, so a record submitted a moment ago is counted.
+
+The store still decides which records a filter keeps (it returns their
+ids); the tables give their values, and the charts are counted here with
+numpy. Tables are kept least recently used first out, up to MAX_CELLS values.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections import OrderedDict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from engine.graph import cypher
+from engine.graph.store import GraphStore
+from engine.query.tallies import LABEL, revision_key
+
+if TYPE_CHECKING:
+    from engine.query.aggregate import Chart
+
+# About 8 bytes a number and 4 a coded value, plus each record's id.
+MAX_CELLS = 20_000_000
+STATS = ("count", "min", "max", "avg", "sum")
+
+
+@dataclass
+class Column:
+    """One field's values: numbers as floats (NaN: none), anything else coded, 0 for none."""
+
+    numbers: np.ndarray | None = None
+    # Whether every number is an integer, so min, max and sum are answered as integers.
+    integral: bool = True
+    codes: np.ndarray | None = None
+    keys: list[Any] = field(default_factory=lambda: [None])
+
+
+def _column(values: Sequence[Any], numeric: bool) -> Column:
+    if numeric:
+        found = [
+            v if isinstance(v, (int, float)) and not isinstance(v, bool) else None for v in values
+        ]
+        numbers = np.array([math.nan if v is None else v for v in found], dtype=np.float64)
+        integral = all(isinstance(v, int) for v in found if v is not None)
+        return Column(numbers=numbers, integral=integral)
+    coded: dict[Any, int] = {None: 0}
+    keys: list[Any] = [None]
+    codes = np.empty(len(values), dtype=np.int32)
+    for row, value in enumerate(values):
+        code = coded.get(value)
+        if code is None:
+            code = coded[value] = len(keys)
+            keys.append(value)
+        codes[row] = code
+    return Column(codes=codes, keys=keys)
+
+
+@dataclass
+class Table:
+    """One project's records of one type at one revision: their ids and some fields' values."""
+
+    token: str
+    ids: list[str]
+    columns: dict[str, Column] = field(default_factory=dict)
+    _rows: dict[str, int] | None = None
+
+    def index(self) -> dict[str, int]:
+        """Row by record id."""
+        if self._rows is None:
+            self._rows = {record: row for row, record in enumerate(self.ids)}
+        return self._rows
+
+    def cells(self) -> int:
+        return len(self.ids) * (1 + len(self.columns))
+
+
+class Tables:
+    """The tables this process holds, by (type, project, token)."""
+
+    def __init__(self, max_cells: int = MAX_CELLS) -> None:
+        self.max_cells = max_cells
+        self._tables: OrderedDict[tuple[str, str, str], Table] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(
+        self,
+        store: GraphStore,
+        label: str,
+        tokens: dict[str, str],
+        fields: dict[str, bool],
+    ) -> dict[str, Table]:
+        """Each project's table (project -> token given) holding `fields` (name -> numeric);
+        loaded from the store where this process holds none at that token.
+
+        A table loaded while another write lands is kept under the token it was read at,
+        which the next request's statement will name."""
+        found: dict[str, Table] = {}
+        for project, token in tokens.items():
+            with self._lock:
+                table = self._tables.get((label, project, token))
+                if table is not None:
+                    self._tables.move_to_end((label, project, token))
+            missing = {
+                name: numeric
+                for name, numeric in fields.items()
+                if table is None or name not in table.columns
+            }
+            if missing:
+                table = self._load(store, label, project, table, missing)
+            assert table is not None
+            found[project] = table
+        return found
+
+    def _load(
+        self,
+        store: GraphStore,
+        label: str,
+        project: str,
+        table: Table | None,
+        fields: dict[str, bool],
+    ) -> Table:
+        values = ", ".join(f"n.{cypher.name(name)}" for name in fields)
+        row = store.read(
+            f"MATCH {cypher.node('n', label)} WHERE n.project_id = $project "
+            f"WITH collect([n.id, {values}]) AS records "
+            f"OPTIONAL MATCH (c:{LABEL} {{key: $key}}) "
+            "RETURN records, c.value AS token",
+            {"project": project, "key": revision_key(project, label)},
+        )[0]
+        records = row["records"]
+        token = row["token"] or ""
+        if table is None or table.token != token:
+            table = Table(token, [record[0] for record in records])
+            order = range(len(records))
+        else:
+            # Same revision, so the same records: placed in the rows the table gave them.
+            index = table.index()
+            order = [index[record[0]] for record in records]
+        for place, (name, numeric) in enumerate(fields.items(), start=1):
+            ordered: list[Any] = [None] * len(table.ids)
+            for row_number, record in zip(order, records, strict=True):
+                ordered[row_number] = record[place]
+            table.columns[name] = _column(ordered, numeric)
+        with self._lock:
+            self._tables[(label, project, token)] = table
+            self._tables.move_to_end((label, project, token))
+            self._evict()
+        return table
+
+    def _evict(self) -> None:
+        total = sum(table.cells() for table in self._tables.values())
+        while total > self.max_cells and len(self._tables) > 1:
+            _, table = self._tables.popitem(last=False)
+            total -= table.cells()
+
+
+TABLES = Tables()
+
+
+@dataclass(frozen=True)
+class Part:
+    """The records a chart counts in one project's table: `rows` (None: all of them), and
+    whether they are records the caller cannot read."""
+
+    table: Table
+    rows: np.ndarray | None
+    hidden: bool
+
+    def codes(self, name: str) -> np.ndarray:
+        codes = self.table.columns[name].codes
+        assert codes is not None
+        return codes if self.rows is None else codes[self.rows]
+
+    def numbers(self, name: str) -> np.ndarray:
+        numbers = self.table.columns[name].numbers
+        assert numbers is not None
+        return numbers if self.rows is None else numbers[self.rows]
+
+
+def value_rows(parts: Sequence[Part], name: str) -> list[dict[str, Any]]:
+    """`[{key, count, unreadable}]` of a coded field over the parts, as the statement's
+    value-count CALL returns them (engine/query/aggregate.py)."""
+    found: dict[Any, dict[str, Any]] = {}
+    for part in parts:
+        keys = part.table.columns[name].keys
+        counts = np.bincount(part.codes(name), minlength=len(keys))
+        for code in np.flatnonzero(counts):
+            row = found.setdefault(keys[code], {"key": keys[code], "count": 0, "unreadable": 0})
+            row["count"] += int(counts[code])
+            row["unreadable"] += int(counts[code]) * part.hidden
+    return list(found.values())
+
+
+@dataclass(frozen=True)
+class Numbers:
+    """A number field's values over the parts, with each value's record unreadable or not."""
+
+    values: np.ndarray
+    unreadable: np.ndarray
+    integral: bool
+
+    @classmethod
+    def of(cls, parts: Sequence[Part], name: str) -> Numbers:
+        values = [part.numbers(name) for part in parts]
+        hidden = [
+            np.full(len(v), int(part.hidden), dtype=np.int64)
+            for v, part in zip(values, parts, strict=True)
+        ]
+        joined = np.concatenate(values) if values else np.empty(0)
+        flags = np.concatenate(hidden) if hidden else np.empty(0, dtype=np.int64)
+        present = ~np.isnan(joined)
+        integral = all(part.table.columns[name].integral for part in parts)
+        return cls(joined[present], flags[present], integral)
+
+    def number(self, value: float) -> int | float:
+        return int(value) if self.integral else float(value)
+
+    def stats(self, values: np.ndarray | None = None) -> dict[str, Any]:
+        """count, min, max, avg and sum as Cypher gives them (None over no values)."""
+        values = self.values if values is None else values
+        if not len(values):
+            return {"count": 0, "min": None, "max": None, "avg": None, "sum": None}
+        total = math.fsum(values.tolist())
+        return {
+            "count": len(values),
+            "min": self.number(values.min()),
+            "max": self.number(values.max()),
+            "avg": total / len(values),
+            "sum": self.number(total),
+        }
+
+    def bounds(self, shows_values: bool) -> tuple[Any, Any]:
+        """The default histogram bounds: over the values the caller may see."""
+        seen = self.values if shows_values else self.values[self.unreadable == 0]
+        if not len(seen):
+            return None, None
+        return self.number(seen.min()), self.number(seen.max())
+
+    def bins(self, low: float, high: float, width: float, last: int) -> list[dict[str, Any]]:
+        """`[{bin, unreadable, count, min, max, avg, sum}]` of the values within [low, high], as
+        the binned histogram's CALL counts them: bin floor((value - low) / width), the last
+        one taking what rounds beyond it."""
+        inside = (self.values >= low) & (self.values <= high)
+        values, unreadable = self.values[inside], self.unreadable[inside]
+        bins = np.minimum(np.floor((values - low) / width).astype(np.int64), last)
+        order = np.argsort(bins, kind="stable")
+        bins, values, unreadable = bins[order], values[order], unreadable[order]
+        numbers, starts = np.unique(bins, return_index=True)
+        ends = [*starts[1:], len(bins)]
+        return [
+            {
+                "bin": int(number),
+                "unreadable": int(unreadable[start:end].sum()),
+                **self.stats(values[start:end]),
+            }
+            for number, start, end in zip(numbers, starts, ends, strict=True)
+        ]
+
+
+def select(tables: dict[str, Table], ids: Iterable[str]) -> dict[str, np.ndarray]:
+    """The rows of each project's table holding one of `ids` (a filter's records)."""
+    indexes = [(project, table.index()) for project, table in tables.items()]
+    found: dict[str, list[int]] = {project: [] for project in tables}
+    for record in ids:
+        for project, index in indexes:
+            row = index.get(record)
+            if row is not None:
+                found[project].append(row)
+                break
+    return {project: np.array(rows, dtype=np.int64) for project, rows in found.items()}
+
+
+def chart_row(chart: Chart, index: str, parts: Sequence[Part], shows_values: bool) -> dict:
+    """A chart's columns as the statement's CALLs would return them (engine/query/aggregate.py
+    reads them alike): `r<index>` value counts, or a number field's stats, bounds and bins."""
+    name = chart.field.name
+    if not chart.field.numeric:
+        return {f"r{index}": value_rows(parts, name)}
+    numbers = Numbers.of(parts, name)
+    found = {f"{stat}{index}": value for stat, value in numbers.stats().items()}
+    low, high = numbers.bounds(shows_values)
+    found |= {
+        f"unreadable{index}": int(numbers.unreadable.sum()),
+        f"low{index}": low,
+        f"high{index}": high,
+    }
+    if chart.binned:
+        low = chart.range_start if chart.range_start is not None else low
+        high = chart.range_end if chart.range_end is not None else high
+        found[f"r{index}"] = (
+            [] if low is None or high is None else _binned(numbers, chart, low, high)
+        )
+    return found
+
+
+def _binned(numbers: Numbers, chart: Chart, low: float, high: float) -> list[dict[str, Any]]:
+    """Bins as the statement's binned CALL draws them (engine/query/aggregate.py `bins`)."""
+    if chart.range_step is not None:
+        width = float(chart.range_step)
+        last = math.floor((high - low) / width)
+    else:
+        assert chart.bin_count is not None
+        width = (high - low) / float(chart.bin_count) if high > low else 1.0
+        last = chart.bin_count - 1
+    return numbers.bins(low, high, width, last)
