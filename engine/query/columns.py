@@ -47,6 +47,16 @@ class Column:
     integral: bool = True
     codes: np.ndarray | None = None
     keys: list[Any] = field(default_factory=lambda: [None])
+    _ranks: np.ndarray | None = None
+
+    def ranks(self) -> np.ndarray:
+        """Each code's place in the order of the values (Cypher's: by code point, false first)."""
+        if self._ranks is None:
+            order = sorted(range(1, len(self.keys)), key=lambda code: self.keys[code])
+            ranks = np.zeros(len(self.keys), dtype=np.int64)
+            ranks[order] = np.arange(1, len(order) + 1)
+            self._ranks = ranks
+        return self._ranks
 
 
 def _column(values: Sequence[Any], numeric: bool) -> Column:
@@ -77,12 +87,30 @@ class Table:
     ids: list[str]
     columns: dict[str, Column] = field(default_factory=dict)
     _rows: dict[str, int] | None = None
+    _id_ranks: np.ndarray | None = None
 
     def index(self) -> dict[str, int]:
         """Row by record id."""
         if self._rows is None:
             self._rows = {record: row for row, record in enumerate(self.ids)}
         return self._rows
+
+    def id_ranks(self) -> np.ndarray:
+        """Each row's place in the order of the ids."""
+        if self._id_ranks is None:
+            ranks = np.empty(len(self.ids), dtype=np.int64)
+            ranks[np.argsort(np.array(self.ids))] = np.arange(len(self.ids))
+            self._id_ranks = ranks
+        return self._id_ranks
+
+    def value(self, name: str, row: int) -> Any:
+        """The value of a row as stored (None where it has none)."""
+        column = self.columns[name]
+        if column.numbers is not None:
+            number = column.numbers[row]
+            return None if math.isnan(number) else int(number) if column.integral else float(number)
+        assert column.codes is not None
+        return column.keys[column.codes[row]]
 
     def cells(self) -> int:
         return len(self.ids) * (1 + len(self.columns))
@@ -119,7 +147,7 @@ class Tables:
                 for name, numeric in fields.items()
                 if table is None or name not in table.columns
             }
-            if missing:
+            if table is None or missing:
                 table = self._load(store, label, project, table, missing)
             assert table is not None
             found[project] = table
@@ -133,10 +161,10 @@ class Tables:
         table: Table | None,
         fields: dict[str, bool],
     ) -> Table:
-        values = ", ".join(f"n.{cypher.name(name)}" for name in fields)
+        values = "".join(f", n.{cypher.name(name)}" for name in fields)
         row = store.read(
             f"MATCH {cypher.node('n', label)} WHERE n.project_id = $project "
-            f"WITH collect([n.id, {values}]) AS records "
+            f"WITH collect([n.id{values}]) AS records "
             f"OPTIONAL MATCH (c:{LABEL} {{key: $key}}) "
             "RETURN records, c.value AS token",
             {"project": project, "key": revision_key(project, label)},
@@ -317,3 +345,29 @@ def _binned(numbers: Numbers, chart: Chart, low: float, high: float) -> list[dic
         width = (high - low) / float(chart.bin_count) if high > low else 1.0
         last = chart.bin_count - 1
     return numbers.bins(low, high, width, last)
+
+
+def first_rows(
+    table: Table, rows: np.ndarray | None, keys: Sequence[tuple[str, bool]], count: int
+) -> list[int]:
+    """The first `count` of `rows` (None: all) by `keys` ((field, descending) held in the
+    table), records without a value last either way, then by id: ORDER BY as rows.py
+    writes it, here within one table; rows.py merges tables by the values themselves."""
+    chosen = np.arange(len(table.ids)) if rows is None else rows
+    if not len(chosen) or count <= 0:
+        return []
+    ordering = [table.id_ranks()[chosen]]
+    for name, descending in reversed(keys):
+        column = table.columns[name]
+        if column.numbers is not None:
+            values = column.numbers[chosen]
+            missing = np.isnan(values)
+            ranks = np.where(missing, 0.0, values)
+        else:
+            codes = column.codes[chosen] if column.codes is not None else None
+            assert codes is not None
+            missing = codes == 0
+            ranks = column.ranks()[codes]
+        ordering += [-ranks if descending else ranks, missing]
+    order = np.lexsort(ordering)[:count]
+    return chosen[order].tolist()
