@@ -34,7 +34,6 @@ def test_a_filter_on_linked_records_is_matched_from_the_linked_side(
     scope = Scope(dictionary, dictionary.nodes["sample"], spec)
     statement = scope.match(scope.builder())
     assert statement.startswith("MATCH (n0:`subject`) WHERE n0.`species`")
-    assert (
-        "MATCH (n:`sample`)-[:`SUBJECTS`]->(n0) WITH DISTINCT n WHERE n.`tissue_type`" in statement
-    )
+    assert "MATCH (n:`sample`)-[:`SUBJECTS`]->(n0) WHERE n.`tissue_type`" in statement
+    assert statement.endswith("WITH DISTINCT n")
     assert "EXISTS" not in statement

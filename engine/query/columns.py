@@ -301,15 +301,41 @@ class Numbers:
 
 def select(tables: dict[str, Table], ids: Iterable[str]) -> dict[str, np.ndarray]:
     """The rows of each project's table holding one of `ids` (a filter's records)."""
-    indexes = [(project, table.index()) for project, table in tables.items()]
-    found: dict[str, list[int]] = {project: [] for project in tables}
-    for record in ids:
-        for project, index in indexes:
-            row = index.get(record)
-            if row is not None:
-                found[project].append(row)
-                break
-    return {project: np.array(rows, dtype=np.int64) for project, rows in found.items()}
+    index, ends = _joined(tables)
+    found = np.fromiter((index.get(record, -1) for record in ids), dtype=np.int64)
+    found = np.sort(found[found >= 0])
+    starts = [0, *ends[:-1]]
+    return {
+        project: found[np.searchsorted(found, start) : np.searchsorted(found, end)] - start
+        for project, start, end in zip(tables, starts, ends, strict=True)
+    }
+
+
+_JOINED: OrderedDict[tuple[tuple[str, str], ...], tuple[dict[str, int], list[int]]] = OrderedDict()
+_JOINED_KEPT = 4
+_JOINED_LOCK = threading.Lock()
+
+
+def _joined(tables: dict[str, Table]) -> tuple[dict[str, int], list[int]]:
+    """One index over the tables' ids (rows numbered on from one table to the next) and where
+    each table's rows end: a filter's ids are each looked up once, whatever their project.
+    Kept for the last few sets of tables (tokens are never reused)."""
+    key = tuple((project, table.token) for project, table in tables.items())
+    with _JOINED_LOCK:
+        found = _JOINED.get(key)
+    if found is None:
+        index: dict[str, int] = {}
+        ends: list[int] = []
+        for table in tables.values():
+            start = len(index)
+            index.update(zip(table.ids, range(start, start + len(table.ids)), strict=True))
+            ends.append(len(index))
+        found = (index, ends)
+        with _JOINED_LOCK:
+            _JOINED[key] = found
+            while len(_JOINED) > _JOINED_KEPT:
+                _JOINED.popitem(last=False)
+    return found
 
 
 def chart_row(chart: Chart, index: str, parts: Sequence[Part], shows_values: bool) -> dict:

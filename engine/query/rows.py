@@ -99,9 +99,10 @@ def _column_page(
     filtered = scope.predicate() != ALWAYS or scope.counted == "unaccessible"
 
     def statement() -> tuple[str, dict[str, Any]]:
-        text = tally_clauses(builder.parameters, "type", scope.node.label)
-        if filtered:
-            text += f" CALL () {{ {scope.match(builder)} RETURN collect({VARIABLE}.id) AS ids }}"
+        # The filter's match first, not in a CALL: there the embedded store reads every
+        # record to test `IN $list` instead of looking the values up in the index.
+        text = f"{scope.match(builder)} WITH collect({VARIABLE}.id) AS ids " if filtered else ""
+        text += tally_clauses(builder.parameters, "type", scope.node.label)
         text += " RETURN tally_rows, tally_version" + (", ids" if filtered else "")
         return text, builder.parameters.values
 

@@ -114,10 +114,12 @@ def _tally(
 
 
 def _revisions(pairs: Iterable[tuple[str, str]]) -> list[dict[str, Any]]:
-    """A new token for the revision tally of each (project, type)."""
-    token = uuid.uuid4().hex
+    """A new token for the revision tally of each (project, type), never given to another."""
     return [
-        {**_tally(project, label, REVISION, None, 1, token), "key": revision_key(project, label)}
+        {
+            **_tally(project, label, REVISION, None, 1, uuid.uuid4().hex),
+            "key": revision_key(project, label),
+        }
         for project, label in sorted(set(pairs))
     ]
 
