@@ -14,7 +14,8 @@ explorer's aggregation (`_totalCount` and a chart of every charted facet of
 `sample`, numbers with binCount, filterSelf: false) unfiltered, with a
 selective filter (at most 10% of the samples), a broad one, a linked-node
 one, and as a user who reads two of the four projects; `_totalCount` alone; a
-binned histogram; a page of 20 rows; the project overview; the dictionary
+binned histogram; a page of 20 rows; linked-node facets (a subject's and an
+aliquot's values, by distinct sample); the project overview; the dictionary
 counts. Each kind's p50 and p95 is printed, then over all of them:
 
 Usage: python tests/bench/bench_explore.py [NODES] [RUNS]
@@ -230,6 +231,15 @@ def kinds(store: GraphStore, dictionary: Dictionary) -> dict[str, tuple[Callable
         found[f"total_{name}"] = (guppy(total, guppy_filter), name)
         found[f"histogram_{name}"] = (guppy(binned, guppy_filter), name)
         found[f"rows_{name}"] = (guppy(rows_query(node, charts), guppy_filter), name)
+    # The explorer's linked-node facets: a parent's (subject) and a child's (aliquot) values,
+    # counted by distinct sample.
+    linked = (
+        f"query ($filter: JSON) {{ _aggregation {{ {ROOT}(filter: $filter) {{ _totalCount "
+        "subject { species { histogram { key count } } } "
+        "aliquot { analyte_type { histogram { key count } } } } } }"
+    )
+    for name in ("unfiltered", "selective"):
+        found[f"linked_charts_{name}"] = (guppy(linked, filters(node)[name]), name)
     found["overview"] = (lambda: counts_by_project(store, dictionary), "unfiltered")
     found["dictionary"] = (lambda: counts_by_type(store, dictionary), "unfiltered")
     return found
