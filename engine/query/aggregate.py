@@ -28,12 +28,20 @@ from typing import Any
 
 from engine.graph import cypher
 from engine.graph.store import GraphStore
-from engine.query.columns import TABLES, Part, chart_row, select
+from engine.query.columns import TABLES, Part, Table, chart_row, select
 from engine.query.errors import QueryError
 from engine.query.facets import MISSING, Facet
 from engine.query.linked import add_linked_chart
+from engine.query.reaches import linked_chart_row, reached, walked_types
 from engine.query.scope import VARIABLE, Scope
-from engine.query.tallies import Tallies, read_trusted, tallied_fields, tallies_of, tally_clauses
+from engine.query.tallies import (
+    Tallies,
+    read_trusted,
+    revision_clause,
+    tallied_fields,
+    tallies_of,
+    tally_clauses,
+)
 from engine.query.tree import ALWAYS
 
 # Beyond this, a histogram is a request for rows, not a chart.
@@ -89,9 +97,12 @@ def _from_tallies(scope: Scope, chart: Chart) -> bool:
 
 
 def _from_columns(scope: Scope, chart: Chart) -> bool:
-    """Whether the chart counts the type's own single values (columns.py)."""
+    """Whether the chart counts single values of the type's own records or of linked ones
+    (columns.py, reaches.py): of types whose revisions are kept."""
     field = chart.field
-    return bool(tallied_fields(scope.node)) and field.linked is None and not field.array
+    if field.array or not tallied_fields(scope.node):
+        return False
+    return field.linked is None or bool(tallied_fields(scope.dictionary.nodes[field.linked]))
 
 
 def aggregate(
@@ -124,6 +135,8 @@ def aggregate(
             readers[id(chart)] = statement.reader(chart, f"c{number}")
         if unfiltered or len(counted) < len(charts):
             statement.read_tallies()
+        if any(chart.field.linked for chart in columns):
+            statement.read_revisions()
         return statement.text(), statement.params.values
 
     row = read_trusted(store, scope.dictionary, text)
@@ -172,7 +185,7 @@ class _Tallied:
         """The column charts' result columns, counted in the tables at the tokens `row` read
         (`selections`: the result column of the ids each chart counts; None: every record)."""
         tokens = {project: self.tallies.token(project) or "" for project, _ in self.parts}
-        fields = {chart.field.name: chart.field.numeric for chart in charts}
+        fields = {c.field.name: c.field.numeric for c in charts if c.field.linked is None}
         tables = TABLES.get(store, self.scope.node.label, tokens, fields)
         rows: dict[str | None, dict[str, Any]] = {None: {project: None for project in tables}}
         found: dict[str, Any] = {}
@@ -184,8 +197,44 @@ class _Tallied:
                 Part(tables[project], rows[column][project], bool(hidden))
                 for project, hidden in self.parts
             ]
-            found |= chart_row(chart, f"c{number}", parts, self.scope.shows_values)
+            if chart.field.linked is None:
+                found |= chart_row(chart, f"c{number}", parts, self.scope.shows_values)
+            else:
+                found |= self._linked_row(store, row, chart, f"c{number}", tables, parts)
         return found
+
+    def _linked_row(
+        self,
+        store: GraphStore,
+        row: dict[str, Any],
+        chart: Chart,
+        index: str,
+        tables: dict[str, Table],
+        parts: list[Part],
+    ) -> dict[str, Any]:
+        """A linked facet counted over the pairs its root records reach (reaches.py), the
+        linked records from readable projects only where the scope keeps to them."""
+        linked = chart.field.linked
+        assert linked is not None
+        dictionary = self.scope.dictionary
+        revisions = [tuple(revision) for revision in row["revision_rows"]]
+        limited = self.scope.builder().readable
+        tokens = {
+            project: token
+            for label, project, token in revisions
+            if label == linked and (limited is None or project in limited)
+        }
+        others = TABLES.get(store, linked, tokens, {chart.field.prop: chart.field.numeric})
+        walked = walked_types(dictionary, self.scope.node.label, linked)
+        pairs = reached(
+            store,
+            dictionary,
+            self.scope.node.label,
+            linked,
+            (tables, others),
+            [revision for revision in revisions if revision[0] in walked],
+        )
+        return linked_chart_row(chart, index, parts, pairs, others, self.scope.shows_values)
 
     def chart(self, field: Facet) -> list[Bucket]:
         rows: dict[Any, dict[str, Any]] = {}
@@ -255,6 +304,12 @@ class _Statement:
 
     def total(self, row: dict[str, Any]) -> int:
         return self.scope.shown(row["total"], row["unreadable_total"])
+
+    def read_revisions(self) -> None:
+        """Read every revision token in this statement too (`revision_rows`: type, project,
+        token), for the linked types' tables and walks (reaches.py)."""
+        self.clauses.append(revision_clause(self.params))
+        self.results.append("revision_rows")
 
     def read_tallies(self) -> None:
         """Read the tallies of the scope's type in this statement too (`tally_rows`)."""

@@ -235,11 +235,16 @@ def value_rows(parts: Sequence[Part], name: str) -> list[dict[str, Any]]:
 
 @dataclass(frozen=True)
 class Numbers:
-    """A number field's values over the parts, with each value's record unreadable or not."""
+    """A number field's values over the parts, with each value's record unreadable or not.
+
+    With `roots` (a linked facet: each value's root record, engine/query/reaches.py), counts
+    are of distinct root records, as `count(DISTINCT n)` counts them.
+    """
 
     values: np.ndarray
     unreadable: np.ndarray
     integral: bool
+    roots: np.ndarray | None = None
 
     @classmethod
     def of(cls, parts: Sequence[Part], name: str) -> Numbers:
@@ -257,14 +262,21 @@ class Numbers:
     def number(self, value: float) -> int | float:
         return int(value) if self.integral else float(value)
 
-    def stats(self, values: np.ndarray | None = None) -> dict[str, Any]:
+    def counts(self, chosen: Any = slice(None)) -> tuple[int, int]:
+        """How many records (or distinct roots) the chosen values count, and unreadable ones."""
+        if self.roots is None:
+            return len(self.values[chosen]), int(self.unreadable[chosen].sum())
+        roots, hidden = self.roots[chosen], self.unreadable[chosen]
+        return len(np.unique(roots)), len(np.unique(roots[hidden == 1]))
+
+    def stats(self, chosen: Any = slice(None)) -> dict[str, Any]:
         """count, min, max, avg and sum as Cypher gives them (None over no values)."""
-        values = self.values if values is None else values
+        values = self.values[chosen]
         if not len(values):
             return {"count": 0, "min": None, "max": None, "avg": None, "sum": None}
         total = math.fsum(values.tolist())
         return {
-            "count": len(values),
+            "count": self.counts(chosen)[0],
             "min": self.number(values.min()),
             "max": self.number(values.max()),
             "avg": total / len(values),
@@ -282,18 +294,17 @@ class Numbers:
         """`[{bin, unreadable, count, min, max, avg, sum}]` of the values within [low, high], as
         the binned histogram's CALL counts them: bin floor((value - low) / width), the last
         one taking what rounds beyond it."""
-        inside = (self.values >= low) & (self.values <= high)
-        values, unreadable = self.values[inside], self.unreadable[inside]
-        bins = np.minimum(np.floor((values - low) / width).astype(np.int64), last)
+        inside = np.flatnonzero((self.values >= low) & (self.values <= high))
+        bins = np.minimum(np.floor((self.values[inside] - low) / width).astype(np.int64), last)
         order = np.argsort(bins, kind="stable")
-        bins, values, unreadable = bins[order], values[order], unreadable[order]
+        bins, inside = bins[order], inside[order]
         numbers, starts = np.unique(bins, return_index=True)
         ends = [*starts[1:], len(bins)]
         return [
             {
                 "bin": int(number),
-                "unreadable": int(unreadable[start:end].sum()),
-                **self.stats(values[start:end]),
+                "unreadable": self.counts(inside[start:end])[1],
+                **self.stats(inside[start:end]),
             }
             for number, start, end in zip(numbers, starts, ends, strict=True)
         ]
@@ -301,7 +312,7 @@ class Numbers:
 
 def select(tables: dict[str, Table], ids: Iterable[str]) -> dict[str, np.ndarray]:
     """The rows of each project's table holding one of `ids` (a filter's records)."""
-    index, ends = _joined(tables)
+    index, ends = joined(tables)
     found = np.fromiter((index.get(record, -1) for record in ids), dtype=np.int64)
     found = np.sort(found[found >= 0])
     starts = [0, *ends[:-1]]
@@ -316,7 +327,7 @@ _JOINED_KEPT = 4
 _JOINED_LOCK = threading.Lock()
 
 
-def _joined(tables: dict[str, Table]) -> tuple[dict[str, int], list[int]]:
+def joined(tables: dict[str, Table]) -> tuple[dict[str, int], list[int]]:
     """One index over the tables' ids (rows numbered on from one table to the next) and where
     each table's rows end: a filter's ids are each looked up once, whatever their project.
     Kept for the last few sets of tables (tokens are never reused)."""
@@ -344,11 +355,15 @@ def chart_row(chart: Chart, index: str, parts: Sequence[Part], shows_values: boo
     name = chart.field.name
     if not chart.field.numeric:
         return {f"r{index}": value_rows(parts, name)}
-    numbers = Numbers.of(parts, name)
+    return number_row(chart, index, Numbers.of(parts, name), shows_values)
+
+
+def number_row(chart: Chart, index: str, numbers: Numbers, shows_values: bool) -> dict:
+    """A number chart's stats, bounds and (if binned) buckets, as its CALLs return them."""
     found = {f"{stat}{index}": value for stat, value in numbers.stats().items()}
     low, high = numbers.bounds(shows_values)
     found |= {
-        f"unreadable{index}": int(numbers.unreadable.sum()),
+        f"unreadable{index}": numbers.counts()[1],
         f"low{index}": low,
         f"high{index}": high,
     }

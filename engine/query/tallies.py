@@ -252,6 +252,14 @@ def tally_clauses(parameters: Parameters, key: str, value: str) -> str:
     )
 
 
+def revision_clause(parameters: Parameters) -> str:
+    """A `CALL` adding `revision_rows`, `[type, project, token]` of every revision tally."""
+    return (
+        f"CALL () {{ MATCH (c:{LABEL}) WHERE c.field = {parameters.add(REVISION)} "
+        "RETURN collect([c.type, c.project, c.value]) AS revision_rows }"
+    )
+
+
 def trusted(dictionary: Dictionary, row: Mapping[str, Any]) -> bool:
     """Whether a row read with `tally_clauses` (if it was) read tallies kept for this dictionary."""
     return "tally_version" not in row or row["tally_version"] == fingerprint(dictionary)
