@@ -148,7 +148,7 @@ class Tables:
                 if table is None or name not in table.columns
             }
             if table is None or missing:
-                table = self._load(store, label, project, table, missing)
+                table = self._load(store, label, project, table, missing, fields)
             assert table is not None
             found[project] = table
         return found
@@ -160,7 +160,10 @@ class Tables:
         project: str,
         table: Table | None,
         fields: dict[str, bool],
+        every: dict[str, bool],
     ) -> Table:
+        """`fields` added to `table` (None: a new table); where the records changed since the
+        table was read, a new table with `every` field the request needs."""
         values = "".join(f", n.{cypher.name(name)}" for name in fields)
         row = store.read(
             f"MATCH {cypher.node('n', label)} WHERE n.project_id = $project "
@@ -171,7 +174,9 @@ class Tables:
         )[0]
         records = row["records"]
         token = row["token"] or ""
-        if table is None or table.token != token:
+        if table is not None and table.token != token:
+            return self._load(store, label, project, None, every, every)
+        if table is None:
             table = Table(token, [record[0] for record in records])
             order = range(len(records))
         else:
