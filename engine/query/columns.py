@@ -304,7 +304,7 @@ class Numbers:
         order = np.argsort(bins, kind="stable")
         bins, inside = bins[order], inside[order]
         numbers, starts = np.unique(bins, return_index=True)
-        ends = [*starts[1:], len(bins)]
+        ends = [*starts[1:], len(bins)][: len(starts)]
         return [
             {
                 "bin": int(number),
@@ -320,7 +320,7 @@ def select(tables: dict[str, Table], ids: Iterable[str]) -> dict[str, np.ndarray
     index, ends = joined(tables)
     found = np.fromiter((index.get(record, -1) for record in ids), dtype=np.int64)
     found = np.sort(found[found >= 0])
-    starts = [0, *ends[:-1]]
+    starts = [0, *ends][: len(ends)]
     return {
         project: found[np.searchsorted(found, start) : np.searchsorted(found, end)] - start
         for project, start, end in zip(tables, starts, ends, strict=True)
