@@ -13,12 +13,18 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import jsonschema
+import neo4j
 import pytest
+import sqlglot
 from starlette.testclient import TestClient
 
 from engine.api.app import create_app
+from engine.api.data_connect import tables
 from engine.auth.policy_store import save_policy
 from engine.config import load_settings
+from engine.dataconnect import sql
+from engine.dataconnect.cypher import Statement, build
+from engine.dataconnect.sql import read_query
 from tests.auth_fixture import access_token, as_admin
 from tests.auth_world import project_tree, role
 from tests.explore_cohort import cohort_client
@@ -488,6 +494,54 @@ def test_cursor_is_signed(paged: TestClient) -> None:
     token = paged.headers["Authorization"].removeprefix("Bearer ")
     response = paged.get(f"{PREFIX}/page", params={"cursor": token})  # an access token is no cursor
     assert response.status_code == 400
+
+
+# Speed -----------------------------------------------------------------------------------------
+
+
+def _plan(endpoint: Any, statement: Statement) -> str:
+    """ArcadeDB's own account of how it would run a statement (EXPLAIN)."""
+    driver = neo4j.GraphDatabase.driver(endpoint.uri, auth=(endpoint.user, endpoint.password))
+    try:
+        with driver.session(database=endpoint.database) as session:
+            result = session.run(f"EXPLAIN {statement.text}", statement.parameters)
+            return result.consume().plan["args"]["string-representation"]
+    finally:
+        driver.close()
+
+
+@pytest.mark.parametrize("readable", [None, frozenset({"demo-omics"})])
+def test_link_columns_leave_the_search_to_arcadedbs_optimizer(
+    admin: TestClient, request: pytest.FixtureRequest, readable: frozenset[str] | None
+) -> None:
+    """A CALL subquery sends the whole statement to ArcadeDB's traditional executor; the
+    link columns, read by pattern comprehension, leave it to the cost-based one (an index seek)."""
+    if request.node.callspec.params.get("graph_store") != "arcadedb":
+        pytest.skip("a plan of the embedded ArcadeDB")
+    query = "SELECT submitter_id, subjects FROM commons.sample WHERE sample_type = ?"
+    plan = read_query(tables(admin.app), query, ["Metastatic"])
+    explained = _plan(
+        request.getfixturevalue("arcadedb_server").endpoint, build(plan, readable, 0, 3)
+    )
+    assert "Cost-Based" in explained and "NodeIndexSeek" in explained, explained
+
+
+def test_pages_of_a_search_parse_its_sql_once(
+    paged: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    parsed: list[str] = []
+    real = sqlglot.parse
+
+    def parse(text: str, **options: Any) -> Any:
+        parsed.append(text)
+        return real(text, **options)
+
+    monkeypatch.setattr(sql.sqlglot, "parse", parse)
+    query = (
+        "SELECT submitter_id AS once FROM commons.sample WHERE weight_mg > ? OR weight_mg IS NULL"
+    )
+    pages = walk(paged, paged.post(f"{PREFIX}/search", json={"query": query, "parameters": [1]}))
+    assert [len(page["data"]) for page in pages] == [2, 2, 2] and len(parsed) == 1
 
 
 # Access ----------------------------------------------------------------------------------------

@@ -5,7 +5,11 @@ parent along the dictionary link; each table's conditions and the
 readable-projects condition are written by the query builder GraphQL uses
 (`ConditionBuilder.where`), so a joined or linked record is held to the
 same access as the first. Rows are cut to the window (`SKIP`/`LIMIT`) before
-link columns are read, so a page costs its own rows' links only. Without
+link columns are read, so a page costs its own rows' links only; a link
+column is a pattern comprehension, not a `CALL` subquery: the embedded
+ArcadeDB runs any statement holding a `CALL` with its traditional executor,
+and one without it with its cost-based optimizer (an index seek on the
+first table's conditions; tests/test_data_connect.py asks its EXPLAIN). Without
 ORDER BY, rows come in the store's own order, which is the same for every
 page while the data do not change, and the store stops reading at the
 page's end: sorting 100,000 samples by id to serve the first 100 took
@@ -91,15 +95,13 @@ def _rows(
         if column.edge is None:
             fields[variable].append(f".{name(column.name)}")
             continue
-        target, column_name = builder.variable(), f"l{position}"
+        target = builder.variable()
         walk = arrow(column.edge, name(column.edge.relationship))
         linked = column.edge.target
-        clauses.append(
-            f"CALL ({variable}) {{ MATCH ({variable}){walk}({target}:{name(linked)})"
-            f"{builder.where(target, linked, ALWAYS)} "
-            f"RETURN collect({target} {{.id, .submitter_id}}) AS {column_name} }}"
+        links.append(
+            f"[({variable}){walk}({target}:{name(linked)}){builder.where(target, linked, ALWAYS)}"
+            f" | {target} {{.id, .submitter_id}}] AS l{position}"
         )
-        links.append(column_name)
     projections = [
         f"{variable} {{{', '.join(dict.fromkeys(selected))}}} AS {variable}"
         for variable, selected in fields.items()

@@ -24,6 +24,7 @@ and reaches Cypher as a parameter like every literal.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 import secrets
@@ -57,6 +58,10 @@ from engine.query.tree import (
 )
 
 DIALECT = "trino"
+# What each `?` becomes before parsing, numbered (`:<MARKER>0`); a name no user may send,
+# as named parameters are refused before it is written.
+MARKER = f"dc{secrets.token_hex(4)}_"
+PARSED_QUERIES = 256
 MAX_QUERY_CHARS = 20_000
 SUPPORTED = (
     "supported: SELECT columns, *, count/min/max/sum, ga4gh_type; FROM one table; JOIN along "
@@ -203,6 +208,27 @@ def _operands(node: exp.Expression) -> list[exp.Expression]:
     return items
 
 
+@functools.lru_cache(maxsize=PARSED_QUERIES)
+def _statement(text: str) -> exp.Select:
+    """The SELECT of a query whose `?` are numbered markers, parsed once per text: each page of
+    a search reads its query again, and parsing is most of the time the plan takes. The tree is
+    shared, so nothing that reads it may change it."""
+    try:
+        statements = [s for s in sqlglot.parse(text, read=DIALECT) if s is not None]
+    except ParseError as error:
+        detail = error.errors[0]["description"] if error.errors else str(error)
+        raise DataConnectError(f"the query is not valid SQL: {detail}") from None
+    if len(statements) != 1:
+        raise DataConnectError(f"send one SQL statement, not {len(statements)}")
+    statement = statements[0]
+    if not isinstance(statement, exp.Select):
+        raise refuse(construct(statement))
+    for part, value in statement.args.items():
+        if value and part not in SELECT_PARTS:
+            raise refuse(part.upper().replace("_", " "))
+    return statement
+
+
 class Reader:
     """Reads one query against the registry's tables, with its `?` parameters."""
 
@@ -212,7 +238,6 @@ class Reader:
         self.registry = registry
         self.parameters = parameters
         self.who = who
-        self.marker = f"dc{secrets.token_hex(4)}_"
         self.sources: dict[str, Source] = {}
         self.qualifiers: dict[str, str] = {}
 
@@ -235,30 +260,17 @@ class Reader:
             )
         text = query
         for number, token in reversed(list(enumerate(marks))):
-            text = f"{text[: token.start]}:{self.marker}{number}{text[token.end + 1 :]}"
-        try:
-            statements = [s for s in sqlglot.parse(text, read=DIALECT) if s is not None]
-        except ParseError as error:
-            detail = error.errors[0]["description"] if error.errors else str(error)
-            raise DataConnectError(f"the query is not valid SQL: {detail}") from None
-        if len(statements) != 1:
-            raise DataConnectError(f"send one SQL statement, not {len(statements)}")
-        statement = statements[0]
-        if not isinstance(statement, exp.Select):
-            raise refuse(construct(statement))
-        for part, value in statement.args.items():
-            if value and part not in SELECT_PARTS:
-                raise refuse(part.upper().replace("_", " "))
-        return statement
+            text = f"{text[: token.start]}:{MARKER}{number}{text[token.end + 1 :]}"
+        return _statement(text)
 
     # Values ----------------------------------------------------------------------------
 
     def value(self, node: exp.Expression) -> Any:
         """A literal or a `?` parameter's value; null is refused (SQL compares nothing with it)."""
         if isinstance(node, exp.Placeholder):
-            if not str(node.this).startswith(self.marker):
+            if not str(node.this).startswith(MARKER):
                 raise refuse(f"the named parameter :{node.this} (use ?)")
-            found = self.parameters[int(str(node.this).removeprefix(self.marker))]
+            found = self.parameters[int(str(node.this).removeprefix(MARKER))]
             if isinstance(found, list | dict):
                 raise refuse(f"a {type(found).__name__} parameter (arrays and rows) in a condition")
             if found is None:
