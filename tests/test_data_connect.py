@@ -307,6 +307,48 @@ def test_aggregates_and_group_by(admin: TestClient) -> None:
     assert stats["data"] == [{"_col0": 5, "_col1": 100, "_col2": 147, "_col3": 4}]
 
 
+def test_select_distinct(admin: TestClient, reader: TestClient) -> None:
+    types = "SELECT DISTINCT sample_type FROM sample"
+    assert search(admin, f"{types} ORDER BY 1 DESC")["data"] == [
+        {"sample_type": t} for t in ["Solid Tissue Normal", "Primary Tumor", "Metastatic"]
+    ]
+    assert search(admin, f"{types} ORDER BY sample_type LIMIT 2 OFFSET 1")["data"] == [
+        {"sample_type": t} for t in ["Primary Tumor", "Solid Tissue Normal"]
+    ]
+    pairs = search(admin, "SELECT DISTINCT sample_type AS t, tissue_type FROM sample")
+    assert pairs["data"] == [  # sorted by every column, nulls last, when not told otherwise
+        {"t": "Metastatic", "tissue_type": "Tumor"},
+        {"t": "Primary Tumor", "tissue_type": "Tumor"},
+        {"t": "Primary Tumor", "tissue_type": None},
+        {"t": "Solid Tissue Normal", "tissue_type": "Normal"},
+    ]
+    assert set(pairs["data_model"]["properties"]) == {"t", "tissue_type"}
+    tissues = "SELECT DISTINCT tissue_type FROM sample WHERE sample_type = ? ORDER BY 1 DESC"
+    assert search(admin, tissues, ["Primary Tumor"])["data"] == [
+        {"tissue_type": "Tumor"},
+        {"tissue_type": None},
+    ]
+    joined = search(
+        admin,
+        "SELECT DISTINCT su.species FROM sample s JOIN subject su ON s.subjects = su.id "
+        "WHERE s.sample_type = 'Primary Tumor'",
+    )
+    assert joined["data"] == [{"species": "Homo sapiens"}, {"species": "Macaca mulatta"}]
+    assert search(admin, "SELECT DISTINCT count(*) AS n FROM sample")["data"] == [{"n": 6}]
+    species = "SELECT DISTINCT species FROM subject"
+    everyone = [row["species"] for row in search(admin, species)["data"]]
+    assert everyone == ["Homo sapiens", "Macaca mulatta", "Mus musculus", "Rattus norvegicus"]
+    mine = [row["species"] for row in search(reader, species)["data"]]
+    assert mine == everyone[:3]  # the rats are demo-other's
+
+
+def test_distinct_pages_hold_each_value_once(paged: TestClient) -> None:
+    first = paged.post(f"{PREFIX}/search", json={"query": "SELECT DISTINCT species FROM subject"})
+    pages = walk(paged, first)
+    assert [len(page["data"]) for page in pages] == [2, 2]
+    assert len({row["species"] for page in pages for row in page["data"]}) == 4
+
+
 def test_joins_along_links_both_ways(admin: TestClient) -> None:
     forward = search(
         admin,
@@ -348,7 +390,16 @@ def test_ga4gh_type_puts_a_ref_in_the_data_model(admin: TestClient) -> None:
 @pytest.mark.parametrize(
     ("query", "parameters", "named"),
     [
-        ("SELECT DISTINCT sample_type FROM sample", [], "DISTINCT"),
+        ("SELECT DISTINCT subjects FROM sample", [], "subjects is a link"),
+        ("SELECT DISTINCT * FROM sample", [], "is a link"),
+        ("SELECT count(DISTINCT sample_type) FROM sample", [], "DISTINCT in count()"),
+        ("SELECT DISTINCT ON (sample_type) sample_type FROM sample", [], "DISTINCT ON"),
+        (
+            "SELECT DISTINCT sample_type FROM sample ORDER BY submitter_id",
+            [],
+            "names one of its outputs",
+        ),
+        ("SELECT DISTINCT sample_type, count(*) FROM sample", [], "neither aggregated"),
         ("SELECT upper(submitter_id) FROM sample", [], "the function upper"),
         ("SELECT submitter_id FROM sample UNION SELECT submitter_id FROM subject", [], "UNION"),
         ("WITH x AS (SELECT 1) SELECT * FROM sample", [], "WITH"),

@@ -132,6 +132,16 @@ def test_search_aggregates(api: TestClient) -> None:
         {"program": None, "n": 2, "top": 10},
         {"program": "other", "n": 1, "top": 7.5},
     ]
+    programs = f"SELECT DISTINCT program FROM {TABLE}"
+    assert _search(api, f"{programs} ORDER BY program") == [
+        {"program": "demo"},
+        {"program": "other"},
+        {"program": None},
+    ]
+    assert _search(api, f"SELECT DISTINCT program, public FROM {TABLE} WHERE program = 'demo'") == [
+        {"program": "demo", "public": False},
+        {"program": "demo", "public": None},
+    ]
 
 
 def test_unsupported_constructs_are_refused_by_name(api: TestClient) -> None:

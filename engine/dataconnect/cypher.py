@@ -16,7 +16,8 @@ page's end: sorting 100,000 samples by id to serve the first 100 took
 1.5 s where the unsorted page took 0.18 s (embedded ArcadeDB, a busy
 2-core machine). An ORDER BY is followed by each table's `id`, so rows with
 equal sort values keep one order across pages. Aggregates group in `RETURN`
-and are sorted and cut after it, by the group's value last.
+(as DISTINCT makes its rows, `RETURN DISTINCT`) and are sorted and cut after
+it, by the group's values last.
 """
 
 from __future__ import annotations
@@ -132,7 +133,8 @@ def _aggregates(plan: Plan, variables: dict[str, str], window: str) -> str:
     grouped = [f"o{i}" for i, output in enumerate(plan.outputs) if output.aggregate is None]
     keys += grouped
     order = f" ORDER BY {', '.join(keys)}" if keys else ""
-    return f"RETURN {', '.join(columns)}{order} {window}"
+    distinct = "DISTINCT " if plan.distinct else ""
+    return f"RETURN {distinct}{', '.join(columns)}{order} {window}"
 
 
 def rows(statement: Statement, records: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -3,8 +3,9 @@
 sqlglot parses the text (Trino dialect); this module walks the tree and
 keeps to what the graph can answer the way SQL means it:
 
-- `SELECT` columns, `*` (one table), `alias.*`, `AS` names, `count(*)`,
+- `SELECT [DISTINCT]` columns, `*` (one table), `alias.*`, `AS` names, `count(*)`,
   `count(col)`, `min`, `max`, `sum`, and `ga4gh_type(col, '$ref:<url>')`;
+  DISTINCT takes columns that hold values (not links), as GROUP BY does;
 - `FROM` one table (`commons.<node>`, or `<node>` alone; a live table such
   as `commons.discovery_metadata` is opened for the caller here); `[INNER] JOIN`
   along a dictionary link, `ON a.<link> = b.id`, either way round;
@@ -64,7 +65,8 @@ MARKER = f"dc{secrets.token_hex(4)}_"
 PARSED_QUERIES = 256
 MAX_QUERY_CHARS = 20_000
 SUPPORTED = (
-    "supported: SELECT columns, *, count/min/max/sum, ga4gh_type; FROM one table; JOIN along "
+    "supported: SELECT [DISTINCT] columns, *, count/min/max/sum, ga4gh_type; FROM one table; "
+    "JOIN along "
     "a link (ON a.<link> = b.id); WHERE with AND, OR, NOT, comparisons, IN, LIKE, "
     "IS [NOT] NULL; GROUP BY one column; ORDER BY; LIMIT; OFFSET"
 )
@@ -85,6 +87,7 @@ COMPARISONS: dict[type[exp.Expression], Any] = {
 FLIPPED = {"=": "=", "<>": "<>", ">": "<", ">=": "<=", "<": ">", "<=": ">="}
 # The parts of a SELECT this subset reads; any other one set is refused by name.
 SELECT_PARTS = {
+    "distinct",
     "expressions",
     "from",
     "from_",
@@ -146,11 +149,12 @@ class Plan:
     sources: tuple[Source, ...]
     outputs: tuple[Output, ...]
     where: dict[str, Predicate] = field(default_factory=dict)
-    aggregated: bool = False
+    aggregated: bool = False  # rows made in RETURN: by aggregates, GROUP BY or DISTINCT
     group: ColumnRef | None = None
     order: tuple[OrderKey, ...] = ()
     limit: int | None = None
     offset: int = 0
+    distinct: bool = False
 
 
 def refuse(construct: str) -> DataConnectError:
@@ -575,7 +579,7 @@ class Reader:
             if aggregated:
                 if position is None:
                     raise DataConnectError(
-                        "ORDER BY in a query with aggregates names one of its outputs"
+                        "ORDER BY in a query with aggregates or DISTINCT names one of its outputs"
                     )
                 keys.append(OrderKey(None, position, desc, first))
                 continue
@@ -615,8 +619,10 @@ class Reader:
             for alias, predicate in self.conjuncts(select.args["where"].this):
                 where.setdefault(alias, []).append(predicate)
         group = self.group(select)
-        aggregated = group is not None or any(output.aggregate for output in outputs)
-        if aggregated:
+        distinct = self.distinct(select, outputs)
+        grouped = group is not None or any(output.aggregate for output in outputs)
+        aggregated = grouped or distinct
+        if grouped:
             for output in outputs:
                 if output.aggregate is None and (group is None or output.ref != group):
                     raise DataConnectError(
@@ -634,7 +640,22 @@ class Reader:
             tuple(self.order(select, outputs, aggregated)),
             self.count(limit, "LIMIT"),
             self.count(select.args.get("offset"), "OFFSET") or 0,
+            distinct,
         )
+
+    def distinct(self, select: exp.Select, outputs: list[Output]) -> bool:
+        """`SELECT DISTINCT`: each output a column that holds values, or an aggregate."""
+        distinct = select.args.get("distinct")
+        if distinct is None:
+            return False
+        if distinct.args.get("on"):
+            raise refuse("DISTINCT ON")
+        for output in outputs:
+            if output.ref is not None and output.ref.column.is_link:
+                raise DataConnectError(
+                    f"SELECT DISTINCT takes columns that hold values; {output.key} is a link"
+                )
+        return True
 
     def group(self, select: exp.Select) -> ColumnRef | None:
         group = select.args.get("group")
