@@ -8,6 +8,7 @@ policy makes a project public.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -349,6 +350,67 @@ def test_distinct_pages_hold_each_value_once(paged: TestClient) -> None:
     assert len({row["species"] for page in pages for row in page["data"]}) == 4
 
 
+@pytest.mark.parametrize(
+    ("condition", "parameters", "expected"),
+    [
+        ("weight_mg > CAST(? AS DOUBLE)", ["30"], ["sa-3", "sa-5"]),
+        ("CAST(? AS DOUBLE) > weight_mg", ["2.55e1"], ["sa-1"]),
+        ("days_to_collection = CAST(? AS BIGINT)", [" 12 "], ["sa-2"]),
+        ("days_to_collection IN (CAST(? AS INTEGER), CAST(-4.5 AS SMALLINT))", [4.5], ["sa-1"]),
+        ("is_ffpe = CAST(? AS BOOLEAN)", ["t"], ["sa-1", "sa-3"]),
+        ("is_ffpe = CAST(0 AS BOOLEAN)", [], ["sa-2"]),
+        ("submitter_id = CAST(? AS VARCHAR)", ["sa-4"], ["sa-4"]),
+        ("created_datetime > CAST(? AS TIMESTAMP)", ["2000-01-01 10:00:00"], ALL_SAMPLES),
+        ("created_datetime < CAST(? AS DATE)", ["2000-01-01"], []),
+    ],
+)
+def test_cast_values_in_where(
+    admin: TestClient, condition: str, parameters: list[Any], expected: list[str]
+) -> None:
+    assert ids(search(admin, f"{S} WHERE {condition} ORDER BY 1", parameters)["data"]) == expected
+
+
+def test_cast_columns_in_select(admin: TestClient) -> None:
+    found = search(
+        admin,
+        "SELECT submitter_id, CAST(weight_mg AS BIGINT) AS w, CAST(weight_mg AS VARCHAR) AS wt, "
+        "CAST(days_to_collection AS VARCHAR), CAST(is_ffpe AS VARCHAR) AS f, "
+        "CAST(days_to_collection AS DOUBLE) AS d, CAST(created_datetime AS DATE) AS day, "
+        "CAST(created_datetime AS TIMESTAMP) AS at "
+        "FROM sample WHERE submitter_id IN ('sa-1', 'sa-2', 'sa-5') ORDER BY submitter_id "
+        "LIMIT CAST(? AS BIGINT)",
+        ["2"],
+    )
+    (one, two) = found["data"]
+    assert {key: one[key] for key in ("w", "wt", "_col3", "f", "d")} == {
+        "w": 10,
+        "wt": "10.0",
+        "_col3": "5",
+        "f": "true",
+        "d": 5.0,
+    }
+    assert {key: two[key] for key in ("w", "wt", "_col3", "f", "d")} == {
+        "w": 26,
+        "wt": "25.5",
+        "_col3": "12",
+        "f": "false",
+        "d": 12.0,
+    }  # 25.5 rounds away from zero, as Trino does
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d", one["day"]), one
+    assert one["at"].startswith(one["day"] + "T") and "+" not in one["at"]
+    model = found["data_model"]["properties"]
+    assert model["w"] == {"type": ["integer", "null"]}
+    assert model["day"] == {"type": ["string", "null"], "format": "date"}
+    assert (
+        model["submitter_id"]
+        == search(admin, S + " LIMIT 1")["data_model"]["properties"]["submitter_id"]
+    )
+    nulls = search(
+        admin, "SELECT CAST(weight_mg AS BIGINT) AS w FROM sample WHERE weight_mg IS NULL"
+    )
+    assert nulls["data"] == [{"w": None}, {"w": None}]
+
+
 def test_joins_along_links_both_ways(admin: TestClient) -> None:
     forward = search(
         admin,
@@ -436,7 +498,22 @@ def test_ga4gh_type_puts_a_ref_in_the_data_model(admin: TestClient) -> None:
         ("SELEC * FROM", [], "not valid SQL"),
         ("DELETE FROM sample", [], "DELETE"),
         ("SELECT CASE WHEN is_ffpe THEN 1 END FROM sample", [], "CASE"),
-        (f"{S} WHERE CAST(days_to_collection AS VARCHAR) = '5'", [], "CAST"),
+        (f"{S} WHERE CAST(days_to_collection AS VARCHAR) = '5'", [], "CAST in WHERE"),
+        ("SELECT CAST(weight_mg AS DECIMAL(5, 2)) FROM sample", [], "CAST to DECIMAL(5, 2)"),
+        ("SELECT CAST(weight_mg AS REAL) FROM sample", [], "CAST to REAL"),
+        (f"{S} WHERE submitter_id = CAST(? AS VARCHAR(3))", ["sa-1"], "CAST to VARCHAR(3)"),
+        ("SELECT TRY_CAST(weight_mg AS BIGINT) FROM sample", [], "TRY_CAST"),
+        (f"{S} WHERE days_to_collection = CAST(? AS BIGINT)", ["12.0"], "cannot CAST '12.0'"),
+        (f"{S} WHERE days_to_collection = CAST(? AS TINYINT)", [300], "out of range"),
+        (f"{S} WHERE created_datetime > CAST(? AS DATE)", ["yesterday"], "to DATE"),
+        (f"{S} WHERE is_ffpe = CAST(? AS BOOLEAN)", ["yes"], "to BOOLEAN"),
+        (f"{S} WHERE weight_mg = CAST(? AS VARCHAR)", [5], "holds integer or number"),
+        ("SELECT CAST(sample_type AS BIGINT) FROM sample", [], "cannot CAST 'Primary Tumor'"),
+        ("SELECT DISTINCT CAST(weight_mg AS BIGINT) FROM sample", [], "CAST in a query with"),
+        ("SELECT CAST(weight_mg AS BIGINT) AS w FROM sample ORDER BY w", [], "ORDER BY a CAST"),
+        ("SELECT CAST(subjects AS VARCHAR) FROM sample", [], "subjects is a link"),
+        ("SELECT CAST(consent_codes AS VARCHAR) FROM subject", [], "consent_codes is a list"),
+        ("SELECT CAST(? AS VARCHAR) FROM sample", ["x"], "PLACEHOLDER in CAST"),
         (f"{S} WHERE submitter_id LIKE 'a!%' ESCAPE '!'", [], "ESCAPE"),
         (f"{S} FETCH FIRST 2 ROWS ONLY", [], "FETCH"),
         (f"{S} WHERE subjects IS NULL", [], "is a link"),

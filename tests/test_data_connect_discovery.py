@@ -132,6 +132,8 @@ def test_search_aggregates(api: TestClient) -> None:
         {"program": None, "n": 2, "top": 10},
         {"program": "other", "n": 1, "top": 7.5},
     ]
+    casted = f"SELECT CAST(subjects AS BIGINT) AS n FROM {TABLE} WHERE guid IN ('s-4', 's-5')"
+    assert _search(api, casted) == [{"n": 8}, {"n": None}]
     programs = f"SELECT DISTINCT program FROM {TABLE}"
     assert _search(api, f"{programs} ORDER BY program") == [
         {"program": "demo"},

@@ -6,6 +6,8 @@ keeps to what the graph can answer the way SQL means it:
 - `SELECT [DISTINCT]` columns, `*` (one table), `alias.*`, `AS` names, `count(*)`,
   `count(col)`, `min`, `max`, `sum`, and `ga4gh_type(col, '$ref:<url>')`;
   DISTINCT takes columns that hold values (not links), as GROUP BY does;
+  `CAST(col AS <type>)` of a column, and `CAST(<value> AS <type>)` wherever
+  a value goes (engine/dataconnect/casts.py names the types);
 - `FROM` one table (`commons.<node>`, or `<node>` alone; a live table such
   as `commons.discovery_metadata` is opened for the caller here); `[INNER] JOIN`
   along a dictionary link, `ON a.<link> = b.id`, either way round;
@@ -39,6 +41,7 @@ from sqlglot.errors import ParseError, TokenError
 from sqlglot.tokens import TokenType
 
 from engine.auth.principal import Principal
+from engine.dataconnect.casts import cast_type, cast_value
 from engine.dataconnect.errors import DataConnectError
 from engine.dataconnect.tables import Column, LiveTable, NodeTable, TableRegistry
 from engine.dictionary.model import Edge, Property
@@ -65,8 +68,8 @@ MARKER = f"dc{secrets.token_hex(4)}_"
 PARSED_QUERIES = 256
 MAX_QUERY_CHARS = 20_000
 SUPPORTED = (
-    "supported: SELECT [DISTINCT] columns, *, count/min/max/sum, ga4gh_type; FROM one table; "
-    "JOIN along "
+    "supported: SELECT [DISTINCT] columns, *, count/min/max/sum, ga4gh_type, CAST; "
+    "FROM one table; JOIN along "
     "a link (ON a.<link> = b.id); WHERE with AND, OR, NOT, comparisons, IN, LIKE, "
     "IS [NOT] NULL; GROUP BY one column; ORDER BY; LIMIT; OFFSET"
 )
@@ -132,6 +135,7 @@ class Output:
     ref: ColumnRef | None
     aggregate: str | None = None
     semantic: str | None = None  # the `$ref` ga4gh_type gives it
+    cast: str | None = None  # the Trino type CAST makes its values
 
 
 @dataclass(frozen=True)
@@ -188,9 +192,10 @@ def accepted_types(prop: Property) -> tuple[str, ...]:
 
 
 def _is_value(node: exp.Expression) -> bool:
-    """A literal, a `?`, or a negated one: what a column may be compared with."""
-    inner = node.this if isinstance(node, exp.Neg) else node
-    return isinstance(inner, exp.Literal | exp.Placeholder | exp.Boolean | exp.Null)
+    """A literal, a `?`, or a negated or CAST one: what a column may be compared with."""
+    if isinstance(node, exp.Neg | exp.Cast):
+        return _is_value(node.this)
+    return isinstance(node, exp.Literal | exp.Placeholder | exp.Boolean | exp.Null)
 
 
 def _unwrapped(node: exp.Expression) -> exp.Expression:
@@ -294,6 +299,8 @@ class Reader:
             return -inner
         if isinstance(node, exp.Null):
             raise DataConnectError("nothing compares with NULL: use IS NULL or IS NOT NULL")
+        if isinstance(node, exp.Cast) and _is_value(node):
+            return cast_value(self.value(node.this), cast_type(node))
         raise refuse(construct(node))
 
     def count(self, node: exp.Expression | None, clause: str) -> int | None:
@@ -453,6 +460,8 @@ class Reader:
                 found.append(self.aggregate(inner, named or f"_col{position}"))
             elif isinstance(inner, exp.Anonymous) and inner.name.lower() == "ga4gh_type":
                 found.append(self.typed(inner, named))
+            elif isinstance(inner, exp.Cast):
+                found.append(self.cast(inner, named or f"_col{position}"))
             else:
                 raise refuse(construct(inner))
         keys = [output.key for output in found]
@@ -499,6 +508,16 @@ class Reader:
         if not isinstance(marked, str) or not marked.startswith("$ref:"):
             raise DataConnectError("ga4gh_type's second argument must read '$ref:<url>'")
         return Output(named or ref.column.name, ref, semantic=marked.removeprefix("$ref:"))
+
+    def cast(self, node: exp.Cast, key: str) -> Output:
+        """`CAST(col AS <type>)`: the column's values made that type as each row is read."""
+        kind = cast_type(node)
+        ref = self.scalar(node.this, "CAST")
+        if self.is_list(ref):
+            raise DataConnectError(
+                f"CAST takes a column of single values; {ref.column.name} is a list"
+            )
+        return Output(key, ref, cast=kind)
 
     # WHERE --------------------------------------------------------------------------------
 
@@ -583,6 +602,8 @@ class Reader:
                     )
                 keys.append(OrderKey(None, position, desc, first))
                 continue
+            if position is not None and outputs[position].cast:
+                raise DataConnectError("ORDER BY a CAST output: order by its column instead")
             ref = outputs[position].ref if position is not None else self.scalar(node, "ORDER BY")
             if ref is None or ref.column.is_link:
                 raise DataConnectError("ORDER BY takes columns that hold values, not links")
@@ -622,6 +643,8 @@ class Reader:
         distinct = self.distinct(select, outputs)
         grouped = group is not None or any(output.aggregate for output in outputs)
         aggregated = grouped or distinct
+        if aggregated and any(output.cast for output in outputs):
+            raise refuse("CAST in a query with aggregates, GROUP BY or DISTINCT")
         if grouped:
             for output in outputs:
                 if output.aggregate is None and (group is None or output.ref != group):
