@@ -505,6 +505,13 @@ def test_ga4gh_type_puts_a_ref_in_the_data_model(admin: TestClient) -> None:
         ("SELECT TRY_CAST(weight_mg AS BIGINT) FROM sample", [], "TRY_CAST"),
         (f"{S} WHERE days_to_collection = CAST(? AS BIGINT)", ["12.0"], "cannot CAST '12.0'"),
         (f"{S} WHERE days_to_collection = CAST(? AS TINYINT)", [300], "out of range"),
+        (f"{S} WHERE days_to_collection = CAST(1e400 AS BIGINT)", [], "cannot CAST inf"),
+        (f"{S} WHERE days_to_collection = CAST(? AS BIGINT)", ["9" * 5000], "cannot CAST '99"),
+        (
+            f"{S} WHERE created_datetime > CAST(? AS TIMESTAMP)",
+            ["0001-01-01T00:00:00+01:00"],
+            "to TIMESTAMP",
+        ),
         (f"{S} WHERE created_datetime > CAST(? AS DATE)", ["yesterday"], "to DATE"),
         (f"{S} WHERE is_ffpe = CAST(? AS BOOLEAN)", ["yes"], "to BOOLEAN"),
         (f"{S} WHERE weight_mg = CAST(? AS VARCHAR)", [5], "holds integer or number"),

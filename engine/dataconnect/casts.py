@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 import re
+import reprlib
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -78,7 +79,7 @@ def _java_double(value: float) -> str:
 
 
 def _failed(value: Any, kind: str) -> DataConnectError:
-    return DataConnectError(f"cannot CAST {value!r} to {kind}")
+    return DataConnectError(f"cannot CAST {reprlib.repr(value)} to {kind}")
 
 
 def _whole(value: Any, kind: str, bits: int) -> int:
@@ -86,19 +87,19 @@ def _whole(value: Any, kind: str, bits: int) -> int:
         found = int(value)
     elif isinstance(value, int):
         found = value
-    elif isinstance(value, float):  # Trino rounds, halves away from zero
+    elif isinstance(value, float) and math.isfinite(value):  # Trino rounds halves away from 0
         found = int(Decimal(repr(value)).quantize(Decimal(1), rounding=ROUND_HALF_UP))
-    elif isinstance(value, str) and _WHOLE.fullmatch(value.strip()):
+    elif isinstance(value, str) and _WHOLE.fullmatch(value.strip()) and len(value) <= 40:
         found = int(value.strip())
     else:
         raise _failed(value, kind)
     if not -(2 ** (bits - 1)) <= found < 2 ** (bits - 1):
-        raise DataConnectError(f"cannot CAST {value!r} to {kind}: out of range")
+        raise DataConnectError(f"cannot CAST {reprlib.repr(value)} to {kind}: out of range")
     return found
 
 
 def _double(value: Any) -> float:
-    if isinstance(value, int | float):
+    if isinstance(value, int | float) and math.isfinite(value):
         return float(value)
     if isinstance(value, str) and _NUMBER.fullmatch(value.strip()):
         found = float(value.strip())
@@ -110,7 +111,7 @@ def _double(value: Any) -> float:
 def _text(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, float):
+    if isinstance(value, float) and math.isfinite(value):
         return _java_double(value)
     if isinstance(value, int | str):
         return str(value)
@@ -133,9 +134,9 @@ def _moment(value: Any, kind: str) -> datetime:
         raise _failed(value, kind)
     try:
         found = datetime.fromisoformat(value.strip())
-    except ValueError:
+        return found.astimezone(UTC).replace(tzinfo=None) if found.tzinfo else found
+    except (ValueError, OverflowError):
         raise _failed(value, kind) from None
-    return found.astimezone(UTC).replace(tzinfo=None) if found.tzinfo else found
 
 
 def cast_value(value: Any, kind: str) -> Any:
