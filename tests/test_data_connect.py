@@ -411,6 +411,47 @@ def test_cast_columns_in_select(admin: TestClient) -> None:
     assert nulls["data"] == [{"w": None}, {"w": None}]
 
 
+def test_case_when(admin: TestClient) -> None:
+    sizes = search(
+        admin,
+        "SELECT submitter_id, CASE WHEN weight_mg >= 40 THEN 'heavy' WHEN weight_mg < 20 "
+        "THEN 'light' ELSE 'medium' END AS size FROM sample ORDER BY submitter_id",
+    )
+    assert [row["size"] for row in sizes["data"]] == [  # a null weight meets neither WHEN
+        "medium",
+        "light",
+        "medium",
+        "heavy",
+        "medium",
+        "heavy",
+    ]
+    assert sizes["data_model"]["properties"]["size"] == {"type": ["string", "null"]}
+    codes = search(
+        admin,
+        "SELECT CASE sample_type WHEN 'Primary Tumor' THEN 1 WHEN ? THEN 2.5 END AS code "
+        "FROM sample ORDER BY submitter_id",
+        ["Metastatic"],
+    )
+    assert [row["code"] for row in codes["data"]] == [1.0, 1.0, None, 1.0, 2.5, 1.0]
+    assert codes["data_model"]["properties"]["code"] == {"type": ["number", "null"]}
+    flagged = search(
+        admin,
+        "SELECT CASE WHEN is_ffpe = ? THEN ? ELSE ? END AS f, "
+        "CASE WHEN NOT weight_mg IS NULL THEN false ELSE true END AS unweighed "
+        "FROM sample ORDER BY submitter_id",
+        [True, "ffpe", None],
+    )
+    assert [row["f"] for row in flagged["data"]] == [None, "ffpe", None, "ffpe", None, None]
+    assert [row["unweighed"] for row in flagged["data"]] == [True, False, False, False, True, False]
+    joined = search(
+        admin,
+        "SELECT s.submitter_id, CASE WHEN su.species = 'Homo sapiens' THEN 'human' "
+        "ELSE 'other' END AS kind FROM sample s JOIN subject su ON s.subjects = su.id "
+        "ORDER BY s.submitter_id",
+    )
+    assert [row["kind"] for row in joined["data"]] == ["human"] * 4 + ["other"] * 2
+
+
 def test_joins_along_links_both_ways(admin: TestClient) -> None:
     forward = search(
         admin,
@@ -497,7 +538,31 @@ def test_ga4gh_type_puts_a_ref_in_the_data_model(admin: TestClient) -> None:
         (f"{S}; {S}", [], "one SQL statement"),
         ("SELEC * FROM", [], "not valid SQL"),
         ("DELETE FROM sample", [], "DELETE"),
-        ("SELECT CASE WHEN is_ffpe THEN 1 END FROM sample", [], "CASE"),
+        ("SELECT CASE WHEN is_ffpe THEN 1 END FROM sample", [], "COLUMN in"),
+        ("SELECT CASE WHEN weight_mg > 1 THEN 'a' ELSE 1 END FROM sample", [], "one type"),
+        (
+            "SELECT CASE WHEN weight_mg > 1 THEN submitter_id END FROM sample",
+            [],
+            "COLUMN as a CASE",
+        ),
+        ("SELECT CASE WHEN subjects IS NULL THEN 1 END FROM sample", [], "subjects is a link"),
+        (f"{S} WHERE CASE WHEN is_ffpe = true THEN 1 END = 1", [], "CASE in WHERE"),
+        (
+            "SELECT DISTINCT CASE WHEN is_ffpe = true THEN 1 END FROM sample",
+            [],
+            "CASE in a query with",
+        ),
+        (
+            "SELECT CASE WHEN is_ffpe = true THEN 1 END AS f FROM sample ORDER BY f",
+            [],
+            "ORDER BY a CASE output",
+        ),
+        (
+            "SELECT CASE WHEN s.is_ffpe = true OR su.species = 'x' THEN 1 END "
+            "FROM sample s JOIN subject su ON s.subjects = su.id",
+            [],
+            "OR across",
+        ),
         (f"{S} WHERE CAST(days_to_collection AS VARCHAR) = '5'", [], "CAST in WHERE"),
         ("SELECT CAST(weight_mg AS DECIMAL(5, 2)) FROM sample", [], "CAST to DECIMAL(5, 2)"),
         ("SELECT CAST(weight_mg AS REAL) FROM sample", [], "CAST to REAL"),

@@ -134,6 +134,14 @@ def test_search_aggregates(api: TestClient) -> None:
     ]
     casted = f"SELECT CAST(subjects AS BIGINT) AS n FROM {TABLE} WHERE guid IN ('s-4', 's-5')"
     assert _search(api, casted) == [{"n": 8}, {"n": None}]
+    sized = f"SELECT CASE WHEN subjects > ? THEN 'big' ELSE 'small' END AS size FROM {TABLE}"
+    assert [row["size"] for row in _search(api, f"{sized} ORDER BY guid", 8)] == [
+        "big",
+        "big",
+        "small",
+        "small",
+        "small",
+    ]
     programs = f"SELECT DISTINCT program FROM {TABLE}"
     assert _search(api, f"{programs} ORDER BY program") == [
         {"program": "demo"},

@@ -25,7 +25,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from engine.dataconnect.sql import ColumnRef, OrderKey, Output, Plan
+from engine.dataconnect.sql import Case, ColumnRef, OrderKey, Output, Plan
 from engine.graph.cypher import name
 from engine.query.cypher import ConditionBuilder, arrow
 from engine.query.tree import ALWAYS
@@ -87,9 +87,12 @@ def _rows(
         keys += [f"{variable}.id" for variable in variables.values()]
     order = f" ORDER BY {', '.join(keys)}" if keys else ""
     clauses = [f"WITH {', '.join(variables.values())}{order} {window}"]
-    links: list[str] = []
+    computed: list[str] = []  # link columns and CASEs
     fields: dict[str, list[str]] = {variable: [] for variable in variables.values()}
     for position, output in enumerate(plan.outputs):
+        if output.case is not None:
+            computed.append(f"{_case(output.case, variables, builder)} AS c{position}")
+            continue
         assert output.ref is not None
         variable = variables[output.ref.alias]
         column = output.ref.column
@@ -99,7 +102,7 @@ def _rows(
         target = builder.variable()
         walk = arrow(column.edge, name(column.edge.relationship))
         linked = column.edge.target
-        links.append(
+        computed.append(
             f"[({variable}){walk}({target}:{name(linked)}){builder.where(target, linked, ALWAYS)}"
             f" | {target} {{.id, .submitter_id}}] AS l{position}"
         )
@@ -108,8 +111,17 @@ def _rows(
         for variable, selected in fields.items()
         if selected
     ]
-    clauses.append(f"RETURN {', '.join(projections + links)}")
+    clauses.append(f"RETURN {', '.join(projections + computed)}")
     return clauses
+
+
+def _case(case: Case, variables: dict[str, str], builder: ConditionBuilder) -> str:
+    branches = " ".join(
+        f"WHEN {builder.condition(variables[alias], predicate)} "
+        f"THEN {builder.parameters.add(value)}"
+        for alias, predicate, value in case.branches
+    )
+    return f"CASE {branches} ELSE {builder.parameters.add(case.default)} END"
 
 
 def _aggregate(variables: dict[str, str], output: Output) -> str:
@@ -146,6 +158,9 @@ def rows(statement: Statement, records: list[dict[str, Any]]) -> list[dict[str, 
         for position, output in enumerate(plan.outputs):
             if plan.aggregated:
                 row[output.key] = record[f"o{position}"]
+                continue
+            if output.case is not None:
+                row[output.key] = record[f"c{position}"]
                 continue
             assert output.ref is not None
             column = output.ref.column

@@ -95,7 +95,9 @@ def _scalar_items(prop: Property) -> bool:
 
 def _check_scalars(plan: Plan, table: HeldTable) -> None:
     """Refuse a condition, sort, group or aggregate on an object column, naming it."""
-    used = {name for p in plan.where.values() for name in _props(p)}
+    conditions = [*plan.where.values()]
+    conditions += [p for o in plan.outputs if o.case for _, p, _ in o.case.branches]
+    used = {name for p in conditions for name in _props(p)}
     used |= {o.ref.column.name for o in plan.outputs if o.aggregate and o.ref is not None}
     used |= {k.ref.column.name for k in plan.order if k.ref is not None}
     if plan.group is not None:
@@ -152,6 +154,9 @@ def _column(ref: ColumnRef) -> Callable[[Row], Any]:
 
 
 def _value(output: Output, row: Row) -> Any:
+    if output.case is not None:
+        found = (value for _, predicate, value in output.case.branches if holds(predicate, row))
+        return next(found, output.case.default)
     return row.get(output.ref.column.name) if output.ref is not None else None
 
 

@@ -61,6 +61,8 @@ def _output_schema(output: Output, plan: Plan, base_url: str) -> Schema:
         return {"$ref": output.semantic}
     if output.cast is not None:
         return SCHEMAS[output.cast]
+    if output.case is not None:
+        return {"type": "null" if output.case.kind == "null" else [output.case.kind, "null"]}
     if output.aggregate == "count":
         return {"type": "integer"}
     if output.aggregate == "sum":

@@ -7,7 +7,9 @@ keeps to what the graph can answer the way SQL means it:
   `count(col)`, `min`, `max`, `sum`, and `ga4gh_type(col, '$ref:<url>')`;
   DISTINCT takes columns that hold values (not links), as GROUP BY does;
   `CAST(col AS <type>)` of a column, and `CAST(<value> AS <type>)` wherever
-  a value goes (engine/dataconnect/casts.py names the types);
+  a value goes (engine/dataconnect/casts.py names the types); `CASE [col]
+  WHEN <condition or value> THEN <value> ... [ELSE <value>] END`, its
+  conditions those of WHERE, its results values of one type (or NULL);
 - `FROM` one table (`commons.<node>`, or `<node>` alone; a live table such
   as `commons.discovery_metadata` is opened for the caller here); `[INNER] JOIN`
   along a dictionary link, `ON a.<link> = b.id`, either way round;
@@ -68,7 +70,7 @@ MARKER = f"dc{secrets.token_hex(4)}_"
 PARSED_QUERIES = 256
 MAX_QUERY_CHARS = 20_000
 SUPPORTED = (
-    "supported: SELECT [DISTINCT] columns, *, count/min/max/sum, ga4gh_type, CAST; "
+    "supported: SELECT [DISTINCT] columns, *, count/min/max/sum, ga4gh_type, CAST, CASE; "
     "FROM one table; JOIN along "
     "a link (ON a.<link> = b.id); WHERE with AND, OR, NOT, comparisons, IN, LIKE, "
     "IS [NOT] NULL; GROUP BY one column; ORDER BY; LIMIT; OFFSET"
@@ -128,14 +130,25 @@ class ColumnRef:
 
 
 @dataclass(frozen=True)
+class Case:
+    """`CASE WHEN ... THEN ... ELSE ... END`: the first branch whose condition holds gives the
+    value; each condition is on one table (its alias), as a condition joined with OR is."""
+
+    branches: tuple[tuple[str, Predicate, Any], ...]
+    default: Any
+    kind: str  # the JSON type of its values
+
+
+@dataclass(frozen=True)
 class Output:
-    """A column of the result: a table column, or an aggregate (`ref` None: `count(*)`)."""
+    """A column of the result: a table column, an aggregate (`ref` None: `count(*)`) or a CASE."""
 
     key: str
     ref: ColumnRef | None
     aggregate: str | None = None
     semantic: str | None = None  # the `$ref` ga4gh_type gives it
     cast: str | None = None  # the Trino type CAST makes its values
+    case: Case | None = None
 
 
 @dataclass(frozen=True)
@@ -462,6 +475,8 @@ class Reader:
                 found.append(self.typed(inner, named))
             elif isinstance(inner, exp.Cast):
                 found.append(self.cast(inner, named or f"_col{position}"))
+            elif isinstance(inner, exp.Case):
+                found.append(Output(named or f"_col{position}", None, case=self.case(inner)))
             else:
                 raise refuse(construct(inner))
         keys = [output.key for output in found]
@@ -518,6 +533,39 @@ class Reader:
                 f"CAST takes a column of single values; {ref.column.name} is a list"
             )
         return Output(key, ref, cast=kind)
+
+    def case(self, node: exp.Case) -> Case:
+        """A CASE's branches: `CASE col WHEN v` is `CASE WHEN col = v`; results are values."""
+        subject, conditions, values = node.this, [], []
+        for branch in node.args.get("ifs") or []:
+            when = branch.this if subject is None else exp.EQ(this=subject, expression=branch.this)
+            conditions.append(self.condition(when, False))
+            values.append(self.result(branch.args["true"]))
+        values.append(self.result(node.args.get("default") or exp.Null()))
+        kinds = {json_type(value) for value in values if value is not None}
+        if kinds == {"integer", "number"}:  # Trino's common type of the two: double
+            values, kinds = [v if v is None else float(v) for v in values], {"number"}
+        if len(kinds) > 1:
+            raise DataConnectError(
+                f"CASE gives values of one type; these are {' and '.join(sorted(kinds))}"
+            )
+        branches = tuple(
+            (*condition, value) for condition, value in zip(conditions, values[:-1], strict=True)
+        )
+        return Case(branches, values[-1], kinds.pop() if kinds else "null")
+
+    def result(self, node: exp.Expression) -> Any:
+        """A THEN or ELSE value: a literal, a `?` (null allowed), a CAST one, or NULL."""
+        node = _unwrapped(node)
+        if isinstance(node, exp.Null) or (
+            isinstance(node, exp.Placeholder)
+            and str(node.this).startswith(MARKER)
+            and self.parameters[int(str(node.this).removeprefix(MARKER))] is None
+        ):
+            return None
+        if not _is_value(node):
+            raise refuse(construct(node) + " as a CASE result")
+        return self.value(node)
 
     # WHERE --------------------------------------------------------------------------------
 
@@ -604,6 +652,8 @@ class Reader:
                 continue
             if position is not None and outputs[position].cast:
                 raise DataConnectError("ORDER BY a CAST output: order by its column instead")
+            if position is not None and outputs[position].case:
+                raise refuse("ORDER BY a CASE output")
             ref = outputs[position].ref if position is not None else self.scalar(node, "ORDER BY")
             if ref is None or ref.column.is_link:
                 raise DataConnectError("ORDER BY takes columns that hold values, not links")
@@ -643,8 +693,10 @@ class Reader:
         distinct = self.distinct(select, outputs)
         grouped = group is not None or any(output.aggregate for output in outputs)
         aggregated = grouped or distinct
-        if aggregated and any(output.cast for output in outputs):
-            raise refuse("CAST in a query with aggregates, GROUP BY or DISTINCT")
+        for output in outputs if aggregated else ():
+            if output.cast or output.case:
+                written = "CAST" if output.cast else "CASE"
+                raise refuse(f"{written} in a query with aggregates, GROUP BY or DISTINCT")
         if grouped:
             for output in outputs:
                 if output.aggregate is None and (group is None or output.ref != group):
