@@ -541,6 +541,13 @@ def test_ga4gh_type_puts_a_ref_in_the_data_model(admin: TestClient) -> None:
         ("SELECT CASE WHEN is_ffpe THEN 1 END FROM sample", [], "COLUMN in"),
         ("SELECT CASE WHEN weight_mg > 1 THEN 'a' ELSE 1 END FROM sample", [], "one type"),
         (
+            "SELECT CASE "
+            + " ".join(f"WHEN weight_mg = {i} THEN {i}" for i in range(120))
+            + " END FROM sample",
+            [],
+            "CASE: 120 conditions, more than the limit of 100",
+        ),
+        (
             "SELECT CASE WHEN weight_mg > 1 THEN submitter_id END FROM sample",
             [],
             "COLUMN as a CASE",

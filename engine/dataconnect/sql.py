@@ -538,7 +538,9 @@ class Reader:
         """A CASE's branches: `CASE col WHEN v` is `CASE WHEN col = v`; results are values."""
         subject, conditions, values = node.this, [], []
         for branch in node.args.get("ifs") or []:
-            when = branch.this if subject is None else exp.EQ(this=subject, expression=branch.this)
+            when = branch.this  # `col = v` built from copies: the parsed tree is shared
+            if subject is not None:
+                when = exp.EQ(this=subject.copy(), expression=branch.this.copy())
             conditions.append(self.condition(when, False))
             values.append(self.result(branch.args["true"]))
         values.append(self.result(node.args.get("default") or exp.Null()))
@@ -766,9 +768,12 @@ def read_query(
         plan = Reader(registry, parameters, who).plan(query)
     except RecursionError:
         raise DataConnectError("query: nested too deeply to read") from None
-    for predicate in plan.where.values():
+    cases = [output.case for output in plan.outputs if output.case is not None]
+    checked = [(predicate, "WHERE") for predicate in plan.where.values()]
+    checked += [(And(tuple(p for _, p, _ in case.branches)), "CASE") for case in cases]
+    for predicate, clause in checked:
         try:
-            bounded(predicate, "WHERE")
+            bounded(predicate, clause)
         except QueryError as error:
             raise DataConnectError(error.message) from None
     return plan
