@@ -132,6 +132,26 @@ def test_search_aggregates(api: TestClient) -> None:
         {"program": None, "n": 2, "top": 10},
         {"program": "other", "n": 1, "top": 7.5},
     ]
+    casted = f"SELECT CAST(subjects AS BIGINT) AS n FROM {TABLE} WHERE guid IN ('s-4', 's-5')"
+    assert _search(api, casted) == [{"n": 8}, {"n": None}]
+    sized = f"SELECT CASE WHEN subjects > ? THEN 'big' ELSE 'small' END AS size FROM {TABLE}"
+    assert [row["size"] for row in _search(api, f"{sized} ORDER BY guid", 8)] == [
+        "big",
+        "big",
+        "small",
+        "small",
+        "small",
+    ]
+    programs = f"SELECT DISTINCT program FROM {TABLE}"
+    assert _search(api, f"{programs} ORDER BY program") == [
+        {"program": "demo"},
+        {"program": "other"},
+        {"program": None},
+    ]
+    assert _search(api, f"SELECT DISTINCT program, public FROM {TABLE} WHERE program = 'demo'") == [
+        {"program": "demo", "public": False},
+        {"program": "demo", "public": None},
+    ]
 
 
 def test_unsupported_constructs_are_refused_by_name(api: TestClient) -> None:

@@ -5,14 +5,19 @@ parent along the dictionary link; each table's conditions and the
 readable-projects condition are written by the query builder GraphQL uses
 (`ConditionBuilder.where`), so a joined or linked record is held to the
 same access as the first. Rows are cut to the window (`SKIP`/`LIMIT`) before
-link columns are read, so a page costs its own rows' links only. Without
+link columns are read, so a page costs its own rows' links only; a link
+column is a pattern comprehension, not a `CALL` subquery: the embedded
+ArcadeDB runs any statement holding a `CALL` with its traditional executor,
+and one without it with its cost-based optimizer (an index seek on the
+first table's conditions; tests/test_data_connect.py asks its EXPLAIN). Without
 ORDER BY, rows come in the store's own order, which is the same for every
 page while the data do not change, and the store stops reading at the
 page's end: sorting 100,000 samples by id to serve the first 100 took
 1.5 s where the unsorted page took 0.18 s (embedded ArcadeDB, a busy
 2-core machine). An ORDER BY is followed by each table's `id`, so rows with
 equal sort values keep one order across pages. Aggregates group in `RETURN`
-and are sorted and cut after it, by the group's value last.
+(as DISTINCT makes its rows, `RETURN DISTINCT`) and are sorted and cut after
+it, by the group's values last.
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from engine.dataconnect.sql import ColumnRef, OrderKey, Output, Plan
+from engine.dataconnect.sql import Case, ColumnRef, OrderKey, Output, Plan
 from engine.graph.cypher import name
 from engine.query.cypher import ConditionBuilder, arrow
 from engine.query.tree import ALWAYS
@@ -82,31 +87,41 @@ def _rows(
         keys += [f"{variable}.id" for variable in variables.values()]
     order = f" ORDER BY {', '.join(keys)}" if keys else ""
     clauses = [f"WITH {', '.join(variables.values())}{order} {window}"]
-    links: list[str] = []
+    computed: list[str] = []  # link columns and CASEs
     fields: dict[str, list[str]] = {variable: [] for variable in variables.values()}
     for position, output in enumerate(plan.outputs):
+        if output.case is not None:
+            computed.append(f"{_case(output.case, variables, builder)} AS c{position}")
+            continue
         assert output.ref is not None
         variable = variables[output.ref.alias]
         column = output.ref.column
         if column.edge is None:
             fields[variable].append(f".{name(column.name)}")
             continue
-        target, column_name = builder.variable(), f"l{position}"
+        target = builder.variable()
         walk = arrow(column.edge, name(column.edge.relationship))
         linked = column.edge.target
-        clauses.append(
-            f"CALL ({variable}) {{ MATCH ({variable}){walk}({target}:{name(linked)})"
-            f"{builder.where(target, linked, ALWAYS)} "
-            f"RETURN collect({target} {{.id, .submitter_id}}) AS {column_name} }}"
+        computed.append(
+            f"[({variable}){walk}({target}:{name(linked)}){builder.where(target, linked, ALWAYS)}"
+            f" | {target} {{.id, .submitter_id}}] AS l{position}"
         )
-        links.append(column_name)
     projections = [
         f"{variable} {{{', '.join(dict.fromkeys(selected))}}} AS {variable}"
         for variable, selected in fields.items()
         if selected
     ]
-    clauses.append(f"RETURN {', '.join(projections + links)}")
+    clauses.append(f"RETURN {', '.join(projections + computed)}")
     return clauses
+
+
+def _case(case: Case, variables: dict[str, str], builder: ConditionBuilder) -> str:
+    branches = " ".join(
+        f"WHEN {builder.condition(variables[alias], predicate)} "
+        f"THEN {builder.parameters.add(value)}"
+        for alias, predicate, value in case.branches
+    )
+    return f"CASE {branches} ELSE {builder.parameters.add(case.default)} END"
 
 
 def _aggregate(variables: dict[str, str], output: Output) -> str:
@@ -130,7 +145,8 @@ def _aggregates(plan: Plan, variables: dict[str, str], window: str) -> str:
     grouped = [f"o{i}" for i, output in enumerate(plan.outputs) if output.aggregate is None]
     keys += grouped
     order = f" ORDER BY {', '.join(keys)}" if keys else ""
-    return f"RETURN {', '.join(columns)}{order} {window}"
+    distinct = "DISTINCT " if plan.distinct else ""
+    return f"RETURN {distinct}{', '.join(columns)}{order} {window}"
 
 
 def rows(statement: Statement, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -142,6 +158,9 @@ def rows(statement: Statement, records: list[dict[str, Any]]) -> list[dict[str, 
         for position, output in enumerate(plan.outputs):
             if plan.aggregated:
                 row[output.key] = record[f"o{position}"]
+                continue
+            if output.case is not None:
+                row[output.key] = record[f"c{position}"]
                 continue
             assert output.ref is not None
             column = output.ref.column

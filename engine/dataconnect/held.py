@@ -4,7 +4,7 @@ The plan is the one sql.py reads for every table, so the SQL subset, its
 refusals and its three-valued NOT are the same; only the execution differs:
 the query tree's predicates are checked on each row, as Cypher would check
 them (a comparison of values of different JSON types holds nowhere), then
-rows are grouped, sorted (nulls last unless NULLS FIRST; otherwise by the
+rows are grouped (or made DISTINCT), sorted (nulls last unless NULLS FIRST; otherwise by the
 table's key column) and returned whole, for read_page to cut into pages.
 Object columns (and lists of objects) are only selected: a condition, sort
 or aggregate on one is refused naming it.
@@ -12,6 +12,7 @@ or aggregate on one is refused naming it.
 
 from __future__ import annotations
 
+import json
 import operator
 import re
 from collections.abc import Callable
@@ -94,7 +95,9 @@ def _scalar_items(prop: Property) -> bool:
 
 def _check_scalars(plan: Plan, table: HeldTable) -> None:
     """Refuse a condition, sort, group or aggregate on an object column, naming it."""
-    used = {name for p in plan.where.values() for name in _props(p)}
+    conditions = [*plan.where.values()]
+    conditions += [p for o in plan.outputs if o.case for _, p, _ in o.case.branches]
+    used = {name for p in conditions for name in _props(p)}
     used |= {o.ref.column.name for o in plan.outputs if o.aggregate and o.ref is not None}
     used |= {k.ref.column.name for k in plan.order if k.ref is not None}
     if plan.group is not None:
@@ -151,6 +154,9 @@ def _column(ref: ColumnRef) -> Callable[[Row], Any]:
 
 
 def _value(output: Output, row: Row) -> Any:
+    if output.case is not None:
+        found = (value for _, predicate, value in output.case.branches if holds(predicate, row))
+        return next(found, output.case.default)
     return row.get(output.ref.column.name) if output.ref is not None else None
 
 
@@ -166,15 +172,26 @@ def held_rows(plan: Plan, table: HeldTable) -> list[Row]:
         default = OrderKey(None, None, descending=False, nulls_first=False)
         found = _sorted(found, [*ordered, (lambda row: row.get(table.key), default)])
         return [{o.key: _value(o, row) for o in plan.outputs} for row in found]
-    groups: dict[Any, list[Row]] = {}
-    if plan.group is None:
-        groups[None] = found
-    for row in found if plan.group is not None else ():
-        groups.setdefault(_rank(row.get(plan.group.column.name)), []).append(row)
-    answered = [
-        {o.key: _aggregate(o, group) if o.aggregate else _value(o, group[0]) for o in plan.outputs}
-        for group in groups.values()
-    ]
+    if plan.group is None and not any(o.aggregate for o in plan.outputs):  # DISTINCT alone
+        answered = [{o.key: _value(o, row) for o in plan.outputs} for row in found]
+    else:
+        groups: dict[Any, list[Row]] = {}
+        if plan.group is None:
+            groups[None] = found
+        for row in found if plan.group is not None else ():
+            groups.setdefault(_rank(row.get(plan.group.column.name)), []).append(row)
+        answered = [
+            {
+                o.key: _aggregate(o, group) if o.aggregate else _value(o, group[0])
+                for o in plan.outputs
+            }
+            for group in groups.values()
+        ]
+    if plan.distinct:  # the first of equal rows kept, in their order
+        unique: dict[str, Row] = {}
+        for row in answered:
+            unique.setdefault(json.dumps(row, sort_keys=True, default=str), row)
+        answered = list(unique.values())
     keys = [
         (lambda row, key=plan.outputs[k.output].key: row.get(key), k)
         for k in plan.order

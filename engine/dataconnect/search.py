@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from engine.auth.principal import Principal
+from engine.dataconnect.casts import SCHEMAS, cast_value
 from engine.dataconnect.cypher import build, rows
 from engine.dataconnect.errors import DataConnectError
 from engine.dataconnect.held import held_rows
@@ -58,6 +59,10 @@ class Page:
 def _output_schema(output: Output, plan: Plan, base_url: str) -> Schema:
     if output.semantic is not None:
         return {"$ref": output.semantic}
+    if output.cast is not None:
+        return SCHEMAS[output.cast]
+    if output.case is not None:
+        return {"type": "null" if output.case.kind == "null" else [output.case.kind, "null"]}
     if output.aggregate == "count":
         return {"type": "integer"}
     if output.aggregate == "sum":
@@ -105,4 +110,13 @@ def read_page(
         statement = build(plan, readable, first, take)
         found = rows(statement, store.read(statement.text, statement.parameters, timeout=timeout))
     more = len(found) > want
-    return Page(model, found[:want], start + want if more else None)
+    return Page(model, cast_rows(plan, found[:want]), start + want if more else None)
+
+
+def cast_rows(plan: Plan, found: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The rows with each CAST output's values made its type (engine/dataconnect/casts.py)."""
+    casts = [(output.key, output.cast) for output in plan.outputs if output.cast]
+    for row in found if casts else ():
+        for key, kind in casts:
+            row[key] = cast_value(row[key], kind)
+    return found

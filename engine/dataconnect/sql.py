@@ -3,8 +3,13 @@
 sqlglot parses the text (Trino dialect); this module walks the tree and
 keeps to what the graph can answer the way SQL means it:
 
-- `SELECT` columns, `*` (one table), `alias.*`, `AS` names, `count(*)`,
+- `SELECT [DISTINCT]` columns, `*` (one table), `alias.*`, `AS` names, `count(*)`,
   `count(col)`, `min`, `max`, `sum`, and `ga4gh_type(col, '$ref:<url>')`;
+  DISTINCT takes columns that hold values (not links), as GROUP BY does;
+  `CAST(col AS <type>)` of a column, and `CAST(<value> AS <type>)` wherever
+  a value goes (engine/dataconnect/casts.py names the types); `CASE [col]
+  WHEN <condition or value> THEN <value> ... [ELSE <value>] END`, its
+  conditions those of WHERE, its results values of one type (or NULL);
 - `FROM` one table (`commons.<node>`, or `<node>` alone; a live table such
   as `commons.discovery_metadata` is opened for the caller here); `[INNER] JOIN`
   along a dictionary link, `ON a.<link> = b.id`, either way round;
@@ -24,6 +29,7 @@ and reaches Cypher as a parameter like every literal.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 import secrets
@@ -37,6 +43,7 @@ from sqlglot.errors import ParseError, TokenError
 from sqlglot.tokens import TokenType
 
 from engine.auth.principal import Principal
+from engine.dataconnect.casts import cast_type, cast_value
 from engine.dataconnect.errors import DataConnectError
 from engine.dataconnect.tables import Column, LiveTable, NodeTable, TableRegistry
 from engine.dictionary.model import Edge, Property
@@ -57,9 +64,14 @@ from engine.query.tree import (
 )
 
 DIALECT = "trino"
+# What each `?` becomes before parsing, numbered (`:<MARKER>0`); a name no user may send,
+# as named parameters are refused before it is written.
+MARKER = f"dc{secrets.token_hex(4)}_"
+PARSED_QUERIES = 256
 MAX_QUERY_CHARS = 20_000
 SUPPORTED = (
-    "supported: SELECT columns, *, count/min/max/sum, ga4gh_type; FROM one table; JOIN along "
+    "supported: SELECT [DISTINCT] columns, *, count/min/max/sum, ga4gh_type, CAST, CASE; "
+    "FROM one table; JOIN along "
     "a link (ON a.<link> = b.id); WHERE with AND, OR, NOT, comparisons, IN, LIKE, "
     "IS [NOT] NULL; GROUP BY one column; ORDER BY; LIMIT; OFFSET"
 )
@@ -80,6 +92,7 @@ COMPARISONS: dict[type[exp.Expression], Any] = {
 FLIPPED = {"=": "=", "<>": "<>", ">": "<", ">=": "<=", "<": ">", "<=": ">="}
 # The parts of a SELECT this subset reads; any other one set is refused by name.
 SELECT_PARTS = {
+    "distinct",
     "expressions",
     "from",
     "from_",
@@ -117,13 +130,25 @@ class ColumnRef:
 
 
 @dataclass(frozen=True)
+class Case:
+    """`CASE WHEN ... THEN ... ELSE ... END`: the first branch whose condition holds gives the
+    value; each condition is on one table (its alias), as a condition joined with OR is."""
+
+    branches: tuple[tuple[str, Predicate, Any], ...]
+    default: Any
+    kind: str  # the JSON type of its values
+
+
+@dataclass(frozen=True)
 class Output:
-    """A column of the result: a table column, or an aggregate (`ref` None: `count(*)`)."""
+    """A column of the result: a table column, an aggregate (`ref` None: `count(*)`) or a CASE."""
 
     key: str
     ref: ColumnRef | None
     aggregate: str | None = None
     semantic: str | None = None  # the `$ref` ga4gh_type gives it
+    cast: str | None = None  # the Trino type CAST makes its values
+    case: Case | None = None
 
 
 @dataclass(frozen=True)
@@ -141,11 +166,12 @@ class Plan:
     sources: tuple[Source, ...]
     outputs: tuple[Output, ...]
     where: dict[str, Predicate] = field(default_factory=dict)
-    aggregated: bool = False
+    aggregated: bool = False  # rows made in RETURN: by aggregates, GROUP BY or DISTINCT
     group: ColumnRef | None = None
     order: tuple[OrderKey, ...] = ()
     limit: int | None = None
     offset: int = 0
+    distinct: bool = False
 
 
 def refuse(construct: str) -> DataConnectError:
@@ -179,9 +205,10 @@ def accepted_types(prop: Property) -> tuple[str, ...]:
 
 
 def _is_value(node: exp.Expression) -> bool:
-    """A literal, a `?`, or a negated one: what a column may be compared with."""
-    inner = node.this if isinstance(node, exp.Neg) else node
-    return isinstance(inner, exp.Literal | exp.Placeholder | exp.Boolean | exp.Null)
+    """A literal, a `?`, or a negated or CAST one: what a column may be compared with."""
+    if isinstance(node, exp.Neg | exp.Cast):
+        return _is_value(node.this)
+    return isinstance(node, exp.Literal | exp.Placeholder | exp.Boolean | exp.Null)
 
 
 def _unwrapped(node: exp.Expression) -> exp.Expression:
@@ -203,6 +230,27 @@ def _operands(node: exp.Expression) -> list[exp.Expression]:
     return items
 
 
+@functools.lru_cache(maxsize=PARSED_QUERIES)
+def _statement(text: str) -> exp.Select:
+    """The SELECT of a query whose `?` are numbered markers, parsed once per text: each page of
+    a search reads its query again, and parsing is most of the time the plan takes. The tree is
+    shared, so nothing that reads it may change it."""
+    try:
+        statements = [s for s in sqlglot.parse(text, read=DIALECT) if s is not None]
+    except ParseError as error:
+        detail = error.errors[0]["description"] if error.errors else str(error)
+        raise DataConnectError(f"the query is not valid SQL: {detail}") from None
+    if len(statements) != 1:
+        raise DataConnectError(f"send one SQL statement, not {len(statements)}")
+    statement = statements[0]
+    if not isinstance(statement, exp.Select):
+        raise refuse(construct(statement))
+    for part, value in statement.args.items():
+        if value and part not in SELECT_PARTS:
+            raise refuse(part.upper().replace("_", " "))
+    return statement
+
+
 class Reader:
     """Reads one query against the registry's tables, with its `?` parameters."""
 
@@ -212,7 +260,6 @@ class Reader:
         self.registry = registry
         self.parameters = parameters
         self.who = who
-        self.marker = f"dc{secrets.token_hex(4)}_"
         self.sources: dict[str, Source] = {}
         self.qualifiers: dict[str, str] = {}
 
@@ -235,30 +282,17 @@ class Reader:
             )
         text = query
         for number, token in reversed(list(enumerate(marks))):
-            text = f"{text[: token.start]}:{self.marker}{number}{text[token.end + 1 :]}"
-        try:
-            statements = [s for s in sqlglot.parse(text, read=DIALECT) if s is not None]
-        except ParseError as error:
-            detail = error.errors[0]["description"] if error.errors else str(error)
-            raise DataConnectError(f"the query is not valid SQL: {detail}") from None
-        if len(statements) != 1:
-            raise DataConnectError(f"send one SQL statement, not {len(statements)}")
-        statement = statements[0]
-        if not isinstance(statement, exp.Select):
-            raise refuse(construct(statement))
-        for part, value in statement.args.items():
-            if value and part not in SELECT_PARTS:
-                raise refuse(part.upper().replace("_", " "))
-        return statement
+            text = f"{text[: token.start]}:{MARKER}{number}{text[token.end + 1 :]}"
+        return _statement(text)
 
     # Values ----------------------------------------------------------------------------
 
     def value(self, node: exp.Expression) -> Any:
         """A literal or a `?` parameter's value; null is refused (SQL compares nothing with it)."""
         if isinstance(node, exp.Placeholder):
-            if not str(node.this).startswith(self.marker):
+            if not str(node.this).startswith(MARKER):
                 raise refuse(f"the named parameter :{node.this} (use ?)")
-            found = self.parameters[int(str(node.this).removeprefix(self.marker))]
+            found = self.parameters[int(str(node.this).removeprefix(MARKER))]
             if isinstance(found, list | dict):
                 raise refuse(f"a {type(found).__name__} parameter (arrays and rows) in a condition")
             if found is None:
@@ -278,6 +312,8 @@ class Reader:
             return -inner
         if isinstance(node, exp.Null):
             raise DataConnectError("nothing compares with NULL: use IS NULL or IS NOT NULL")
+        if isinstance(node, exp.Cast) and _is_value(node):
+            return cast_value(self.value(node.this), cast_type(node))
         raise refuse(construct(node))
 
     def count(self, node: exp.Expression | None, clause: str) -> int | None:
@@ -437,6 +473,10 @@ class Reader:
                 found.append(self.aggregate(inner, named or f"_col{position}"))
             elif isinstance(inner, exp.Anonymous) and inner.name.lower() == "ga4gh_type":
                 found.append(self.typed(inner, named))
+            elif isinstance(inner, exp.Cast):
+                found.append(self.cast(inner, named or f"_col{position}"))
+            elif isinstance(inner, exp.Case):
+                found.append(Output(named or f"_col{position}", None, case=self.case(inner)))
             else:
                 raise refuse(construct(inner))
         keys = [output.key for output in found]
@@ -483,6 +523,51 @@ class Reader:
         if not isinstance(marked, str) or not marked.startswith("$ref:"):
             raise DataConnectError("ga4gh_type's second argument must read '$ref:<url>'")
         return Output(named or ref.column.name, ref, semantic=marked.removeprefix("$ref:"))
+
+    def cast(self, node: exp.Cast, key: str) -> Output:
+        """`CAST(col AS <type>)`: the column's values made that type as each row is read."""
+        kind = cast_type(node)
+        ref = self.scalar(node.this, "CAST")
+        if self.is_list(ref):
+            raise DataConnectError(
+                f"CAST takes a column of single values; {ref.column.name} is a list"
+            )
+        return Output(key, ref, cast=kind)
+
+    def case(self, node: exp.Case) -> Case:
+        """A CASE's branches: `CASE col WHEN v` is `CASE WHEN col = v`; results are values."""
+        subject, conditions, values = node.this, [], []
+        for branch in node.args.get("ifs") or []:
+            when = branch.this  # `col = v` built from copies: the parsed tree is shared
+            if subject is not None:
+                when = exp.EQ(this=subject.copy(), expression=branch.this.copy())
+            conditions.append(self.condition(when, False))
+            values.append(self.result(branch.args["true"]))
+        values.append(self.result(node.args.get("default") or exp.Null()))
+        kinds = {json_type(value) for value in values if value is not None}
+        if kinds == {"integer", "number"}:  # Trino's common type of the two: double
+            values, kinds = [v if v is None else float(v) for v in values], {"number"}
+        if len(kinds) > 1:
+            raise DataConnectError(
+                f"CASE gives values of one type; these are {' and '.join(sorted(kinds))}"
+            )
+        branches = tuple(
+            (*condition, value) for condition, value in zip(conditions, values[:-1], strict=True)
+        )
+        return Case(branches, values[-1], kinds.pop() if kinds else "null")
+
+    def result(self, node: exp.Expression) -> Any:
+        """A THEN or ELSE value: a literal, a `?` (null allowed), a CAST one, or NULL."""
+        node = _unwrapped(node)
+        if isinstance(node, exp.Null) or (
+            isinstance(node, exp.Placeholder)
+            and str(node.this).startswith(MARKER)
+            and self.parameters[int(str(node.this).removeprefix(MARKER))] is None
+        ):
+            return None
+        if not _is_value(node):
+            raise refuse(construct(node) + " as a CASE result")
+        return self.value(node)
 
     # WHERE --------------------------------------------------------------------------------
 
@@ -563,10 +648,14 @@ class Reader:
             if aggregated:
                 if position is None:
                     raise DataConnectError(
-                        "ORDER BY in a query with aggregates names one of its outputs"
+                        "ORDER BY in a query with aggregates or DISTINCT names one of its outputs"
                     )
                 keys.append(OrderKey(None, position, desc, first))
                 continue
+            if position is not None and outputs[position].cast:
+                raise DataConnectError("ORDER BY a CAST output: order by its column instead")
+            if position is not None and outputs[position].case:
+                raise refuse("ORDER BY a CASE output")
             ref = outputs[position].ref if position is not None else self.scalar(node, "ORDER BY")
             if ref is None or ref.column.is_link:
                 raise DataConnectError("ORDER BY takes columns that hold values, not links")
@@ -603,8 +692,14 @@ class Reader:
             for alias, predicate in self.conjuncts(select.args["where"].this):
                 where.setdefault(alias, []).append(predicate)
         group = self.group(select)
-        aggregated = group is not None or any(output.aggregate for output in outputs)
-        if aggregated:
+        distinct = self.distinct(select, outputs)
+        grouped = group is not None or any(output.aggregate for output in outputs)
+        aggregated = grouped or distinct
+        for output in outputs if aggregated else ():
+            if output.cast or output.case:
+                written = "CAST" if output.cast else "CASE"
+                raise refuse(f"{written} in a query with aggregates, GROUP BY or DISTINCT")
+        if grouped:
             for output in outputs:
                 if output.aggregate is None and (group is None or output.ref != group):
                     raise DataConnectError(
@@ -622,7 +717,22 @@ class Reader:
             tuple(self.order(select, outputs, aggregated)),
             self.count(limit, "LIMIT"),
             self.count(select.args.get("offset"), "OFFSET") or 0,
+            distinct,
         )
+
+    def distinct(self, select: exp.Select, outputs: list[Output]) -> bool:
+        """`SELECT DISTINCT`: each output a column that holds values, or an aggregate."""
+        distinct = select.args.get("distinct")
+        if distinct is None:
+            return False
+        if distinct.args.get("on"):
+            raise refuse("DISTINCT ON")
+        for output in outputs:
+            if output.ref is not None and output.ref.column.is_link:
+                raise DataConnectError(
+                    f"SELECT DISTINCT takes columns that hold values; {output.key} is a link"
+                )
+        return True
 
     def group(self, select: exp.Select) -> ColumnRef | None:
         group = select.args.get("group")
@@ -658,9 +768,12 @@ def read_query(
         plan = Reader(registry, parameters, who).plan(query)
     except RecursionError:
         raise DataConnectError("query: nested too deeply to read") from None
-    for predicate in plan.where.values():
+    cases = [output.case for output in plan.outputs if output.case is not None]
+    checked = [(predicate, "WHERE") for predicate in plan.where.values()]
+    checked += [(And(tuple(p for _, p, _ in case.branches)), "CASE") for case in cases]
+    for predicate, clause in checked:
         try:
-            bounded(predicate, "WHERE")
+            bounded(predicate, clause)
         except QueryError as error:
             raise DataConnectError(error.message) from None
     return plan

@@ -9,12 +9,16 @@ a signed cursor to the next) is timed; the same search as a reader of one
 project, and its Cypher statement alone (one store round trip), are timed
 too, for the record.
 
+The machine's load average is printed beside the timings: on a shared
+2-core machine a load of 5 doubles or triples them.
+
 Usage: python tests/bench/bench_dataconnect.py [ROWS] [RUNS]
 Ends with: BENCH dataconnect search_p50_ms=... rows=...
 """
 
 from __future__ import annotations
 
+import os
 import random
 import statistics
 import sys
@@ -161,6 +165,7 @@ def main() -> None:
                 read_query(tables(app), QUERY["query"], QUERY["parameters"]), None, 0, 101
             )
             timed(admin, 3)  # warm the store's caches and the app
+            load_before = os.getloadavg()[0]
             samples, store_samples, page = [], [], {}
             for _ in range(runs):  # interleaved, so both see the same load on a shared machine
                 took, page = timed(admin, 1)
@@ -169,6 +174,7 @@ def main() -> None:
                 store.read(statement.text, statement.parameters)
                 store_samples.append((time.perf_counter() - start) * 1000)
             reader_samples, _ = timed(reader, runs)
+            load_after = os.getloadavg()[0]
         finally:
             store.close()
             server.stop()
@@ -180,6 +186,10 @@ def main() -> None:
     print(f"admin  p50 {p50:.1f} ms  p95 {sorted(samples)[int(0.95 * (runs - 1))]:.1f} ms")
     print(f"reader p50 {statistics.median(reader_samples):.1f} ms (one project of four)")
     print(f"the statement alone (store round trip) p50 {statistics.median(store_samples):.1f} ms")
+    # Others share this machine: a load above its cores' count slows every figure above.
+    print(
+        f"load average (1 min) {load_before:.2f} before, {load_after:.2f} after; {os.cpu_count()} cores"
+    )
     print(f"BENCH dataconnect search_p50_ms={p50:.1f} rows={rows}")
 
 
