@@ -20,6 +20,8 @@ from __future__ import annotations
 import io
 import itertools
 import json
+import queue
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
@@ -30,13 +32,23 @@ from fastavro.write import Writer
 from engine.dictionary.model import Dictionary, NodeType, Property
 from engine.graph import cypher
 from engine.graph.store import GraphStore
-from engine.pfb.schema import as_text, avro_schema, encode_enum, metadata, record_fields
+from engine.pfb.schema import (
+    as_text,
+    avro_schema,
+    encode_enum,
+    metadata,
+    node_record,
+    record_fields,
+)
 from engine.query.access import Access
 from engine.query.counts import counts_by_type
 from engine.query.errors import QueryError
 from engine.query.scope import VARIABLE, Scope
 
 PAGE = 5_000
+# Pages read ahead of the one being encoded: the store works on the next page meanwhile, and
+# memory holds at most this many more.
+READ_AHEAD = 2
 PFB_MEDIA = "avro/binary"
 Convert = Callable[[Any], Any]
 
@@ -63,23 +75,30 @@ class Cohort:
     filter: Any = None
 
 
-def _scalar(kind: str | None) -> Convert:
+def _scalar(kind: str | None) -> Convert | None:
+    """How a stored scalar becomes its Avro value: None where it already is one."""
     if kind == "integer":
         return int
     if kind == "number":
         return float
-    return lambda value: value
+    return None
 
 
-def _converter(prop: Property) -> Convert:
-    """A stored value -> the value its Avro field holds."""
+def _symbols(values: list[Any]) -> Convert:
+    """Enum values -> their Avro symbols: the dictionary's values escaped once, not per entity."""
+    known = {value: encode_enum(value) for value in values if value is not None}
+    return lambda value: known.get(value) or encode_enum(value)
+
+
+def _converter(prop: Property) -> Convert | None:
+    """A stored value -> the value its Avro field holds; None: the stored value is that value."""
     if as_text(prop):
         return lambda value: value if isinstance(value, str) else json.dumps(value)
     if prop.kind == "enum":
-        return encode_enum
+        return _symbols(prop.enum)
     if prop.kind == "array":
-        item = encode_enum if prop.item_kind == "enum" else _scalar(prop.item_kind)
-        return lambda values: [item(value) for value in values]
+        item = _symbols(prop.item_enum) if prop.item_kind == "enum" else _scalar(prop.item_kind)
+        return None if item is None else lambda values: [item(value) for value in values]
     return _scalar(prop.kind)
 
 
@@ -88,7 +107,17 @@ class _NodeWriter:
 
     def __init__(self, node: NodeType) -> None:
         self.node = node
-        self.fields = [(prop.name, _converter(prop)) for prop, _ in record_fields(node)]
+        # Only the fields whose stored value is not already its Avro value are touched per
+        # entity: fastavro reads a record's fields by name and skips the keys it has no field for.
+        self.converted = [
+            (prop.name, convert)
+            for prop, _ in record_fields(node)
+            if (convert := _converter(prop)) is not None
+        ]
+        # A field left out would be written as its default: one the entity lacks is null.
+        self.defaulted = [
+            f["name"] for f in node_record(node)["fields"] if f["default"] is not None
+        ]
         self.links = [(f"l{i}", link) for i, link in enumerate(node.links)]
         self.returns = "n {.*} AS props" + "".join(
             f", [(n)-[:{cypher.name(link.relationship)}]->(m:{cypher.name(link.target)}) | m.id]"
@@ -97,12 +126,15 @@ class _NodeWriter:
         )
 
     def record(self, row: dict[str, Any], kept: set[str] | None) -> dict[str, Any]:
-        """The Entity record of one row; `kept`: the ids a relation may name (None: any)."""
-        props = row["props"]
-        values = {}
-        for name, convert in self.fields:
-            value = props.get(name)
-            values[name] = None if value is None else convert(value)
+        """The Entity record of one row (its `props` converted in place); `kept`: the ids a
+        relation may name (None: any)."""
+        values = row["props"]
+        for name, convert in self.converted:
+            value = values.get(name)
+            if value is not None:
+                values[name] = convert(value)
+        for name in self.defaulted:
+            values.setdefault(name, None)
         relations = [
             {"dst_id": target, "dst_name": link.target}
             for column, link in self.links
@@ -110,7 +142,7 @@ class _NodeWriter:
             if kept is None or target in kept
         ]
         return {
-            "id": props["id"],
+            "id": values["id"],
             "name": self.node.name,
             "object": (self.node.name, values),
             "relations": relations,
@@ -190,6 +222,50 @@ def cohort_ids(
     return {node_type: ids for node_type, ids in chosen.items() if node_type in dictionary.nodes}
 
 
+_DONE = object()
+
+
+def _read_ahead(pages: Iterator[Any], depth: int = READ_AHEAD) -> Iterator[Any]:
+    """`pages`, read by a thread of their own up to `depth` pages ahead of the consumer.
+
+    The store answers the next page while this one is encoded (the driver waits
+    on its socket without the GIL). A reader's error is raised to the consumer;
+    a consumer that stops early (a client gone) stops the reader, which then
+    ends its read transaction.
+    """
+    handed: queue.Queue[Any] = queue.Queue(depth)
+    stop = threading.Event()
+
+    def hand(item: Any) -> bool:
+        while not stop.is_set():
+            try:
+                handed.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def read() -> None:
+        try:
+            for page in pages:
+                if not hand(page):
+                    return
+        except BaseException as error:  # handed to the consumer, which raises it
+            hand(error)
+        else:
+            hand(_DONE)
+
+    reader = threading.Thread(target=read, name="pfb-reader", daemon=True)
+    reader.start()
+    try:
+        while (item := handed.get()) is not _DONE:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+
+
 def _encoded(
     dictionary: Dictionary, pages: Iterator[tuple[_NodeWriter, list[dict]]], kept: set[str] | None
 ) -> Iterator[bytes]:
@@ -255,7 +331,7 @@ def pfb_chunks(
 
     else:
         raise ValueError("export a project_id or a cohort")
-    return _encoded(dictionary, pages(), kept)
+    return _encoded(dictionary, _read_ahead(pages()), kept)
 
 
 def write_pfb(
