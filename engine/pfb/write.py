@@ -3,9 +3,13 @@
 The store is read one page of one node type at a time (node types in import
 order, so every parent is written before its children, as `pfb to tsv`
 needs to name a parent's submitter_id) and each page is encoded and handed
-on at once: memory holds one page, however large the project. A project's
-pages are those of one statement per node type, fetched by the driver a page
-at a time (GraphStore.stream), never `ORDER BY ... SKIP`, which sorts again per page.
+on at once, while a reader thread fetches the next page: memory holds a
+few pages and the ids of one node type, however large the project. A page
+is one statement answering one row, the page's entities with their parents'
+ids collected by the store: the driver's cost is per row, and was half the
+export's time at a row per entity. The ids of a project's entities come from
+one statement per node type; pages of them, never `ORDER BY ... SKIP` (which
+sorts again per page).
 
 A cohort is what Gen3's pelican exports for the portal's "Export to PFB":
 the root entities a guppy filter matches, everything linked below them,
@@ -18,7 +22,6 @@ an entity the file leaves out.
 from __future__ import annotations
 
 import io
-import itertools
 import json
 import queue
 import threading
@@ -118,17 +121,22 @@ class _NodeWriter:
         self.defaulted = [
             f["name"] for f in node_record(node)["fields"] if f["default"] is not None
         ]
-        self.links = [(f"l{i}", link) for i, link in enumerate(node.links)]
-        self.returns = "n {.*} AS props" + "".join(
-            f", [(n)-[:{cypher.name(link.relationship)}]->(m:{cypher.name(link.target)}) | m.id]"
-            f" AS {column}"
-            for column, link in self.links
+        self.links = [(position, link) for position, link in enumerate(node.links, 1)]
+        # A row is a list: [properties, ids of the parents along each link]. (ArcadeDB answers a
+        # map literal holding a map projection with the projection alone.)
+        self.row = (
+            "[n {.*}"
+            + "".join(
+                f", [(n)-[:{cypher.name(link.relationship)}]->(m:{cypher.name(link.target)}) | m.id]"
+                for link in node.links
+            )
+            + "]"
         )
 
     def record(self, row: dict[str, Any], kept: set[str] | None) -> dict[str, Any]:
         """The Entity record of one row (its `props` converted in place); `kept`: the ids a
         relation may name (None: any)."""
-        values = row["props"]
+        values = row[0]
         for name, convert in self.converted:
             value = values.get(name)
             if value is not None:
@@ -149,30 +157,27 @@ class _NodeWriter:
         }
 
 
-def _project_pages(store: GraphStore, node: _NodeWriter, project_id: str) -> Iterator[list[dict]]:
-    """Every entity of one type in the project (for a program: the project's), a page at a time,
-    from one statement whose rows the driver fetches a page at a time."""
+def _project_ids(store: GraphStore, node: _NodeWriter, project_id: str) -> list[str]:
+    """The ids of one type's entities in the project (for a program: the project's)."""
     if node.node.name == "program":
         match = (
             f"MATCH {cypher.node('p', 'project')} WHERE p.project_id = $project_id "
-            f"MATCH (p)-->{cypher.node('n', 'program')} WITH DISTINCT n"
+            f"MATCH (p)-->{cypher.node('n', 'program')}"
         )
     else:
         match = f"MATCH {cypher.node('n', node.node.name)} WHERE n.project_id = $project_id"
-    rows = store.stream(
-        f"{match} RETURN {node.returns}", {"project_id": project_id}, fetch_size=PAGE
-    )
-    while page := list(itertools.islice(rows, PAGE)):
-        yield page
+    query = f"{match} RETURN collect(DISTINCT n.id) AS ids"
+    return store.read(query, {"project_id": project_id})[0]["ids"]
 
 
 def _id_pages(store: GraphStore, node: _NodeWriter, ids: list[str]) -> Iterator[list[dict]]:
+    """The rows of the entities `ids`, a page per statement, each page one collected row."""
     query = (
         f"UNWIND $ids AS key MATCH {cypher.node('n', node.node.name, '{id: key}')} "
-        f"RETURN {node.returns}"
+        f"RETURN collect({node.row}) AS rows"
     )
     for start in range(0, len(ids), PAGE):
-        yield store.read(query, {"ids": ids[start : start + PAGE]})
+        yield store.read(query, {"ids": ids[start : start + PAGE]})[0]["rows"]
 
 
 def _readable(access: Access, variable: str) -> tuple[str, dict[str, Any]]:
@@ -230,8 +235,8 @@ def _read_ahead(pages: Iterator[Any], depth: int = READ_AHEAD) -> Iterator[Any]:
 
     The store answers the next page while this one is encoded (the driver waits
     on its socket without the GIL). A reader's error is raised to the consumer;
-    a consumer that stops early (a client gone) stops the reader, which then
-    ends its read transaction.
+    a consumer that stops early (a client gone) stops the reader before it
+    reads another page.
     """
     handed: queue.Queue[Any] = queue.Queue(depth)
     stop = threading.Event()
@@ -264,6 +269,7 @@ def _read_ahead(pages: Iterator[Any], depth: int = READ_AHEAD) -> Iterator[Any]:
             yield item
     finally:
         stop.set()
+        reader.join()  # a page at most: the reader stops at its next hand-over
 
 
 def _encoded(
@@ -325,7 +331,7 @@ def pfb_chunks(
 
         def pages() -> Iterator[tuple[_NodeWriter, list[dict]]]:
             for writer in (writer for writer in writers if counts.get(writer.node.name)):
-                for rows in _project_pages(store, writer, project_id):
+                for rows in _id_pages(store, writer, _project_ids(store, writer, project_id)):
                     summary.add(writer.node.name, len(rows))
                     yield writer, rows
 
