@@ -133,9 +133,9 @@ class _NodeWriter:
             + "]"
         )
 
-    def record(self, row: dict[str, Any], kept: set[str] | None) -> dict[str, Any]:
-        """The Entity record of one row (its `props` converted in place); `kept`: the ids a
-        relation may name (None: any)."""
+    def record(self, row: list[Any], kept: set[str] | None) -> dict[str, Any]:
+        """The Entity record of one row (its properties, `row[0]`, converted in place); `kept`:
+        the ids a relation may name (None: any)."""
         values = row[0]
         for name, convert in self.converted:
             value = values.get(name)
@@ -145,8 +145,8 @@ class _NodeWriter:
             values.setdefault(name, None)
         relations = [
             {"dst_id": target, "dst_name": link.target}
-            for column, link in self.links
-            for target in row[column]
+            for position, link in self.links
+            for target in row[position]
             if kept is None or target in kept
         ]
         return {
@@ -170,7 +170,7 @@ def _project_ids(store: GraphStore, node: _NodeWriter, project_id: str) -> list[
     return store.read(query, {"project_id": project_id})[0]["ids"]
 
 
-def _id_pages(store: GraphStore, node: _NodeWriter, ids: list[str]) -> Iterator[list[dict]]:
+def _id_pages(store: GraphStore, node: _NodeWriter, ids: list[str]) -> Iterator[list[list[Any]]]:
     """The rows of the entities `ids`, a page per statement, each page one collected row."""
     query = (
         f"UNWIND $ids AS key MATCH {cypher.node('n', node.node.name, '{id: key}')} "
@@ -273,7 +273,9 @@ def _read_ahead(pages: Iterator[Any], depth: int = READ_AHEAD) -> Iterator[Any]:
 
 
 def _encoded(
-    dictionary: Dictionary, pages: Iterator[tuple[_NodeWriter, list[dict]]], kept: set[str] | None
+    dictionary: Dictionary,
+    pages: Iterator[tuple[_NodeWriter, list[list[Any]]]],
+    kept: set[str] | None,
 ) -> Iterator[bytes]:
     """The PFB bytes: the header and Metadata record, then a block or more per page."""
     buffer = io.BytesIO()
@@ -317,7 +319,7 @@ def pfb_chunks(
         chosen = cohort_ids(store, dictionary, cohort, scope)
         kept: set[str] | None = set().union(*chosen.values())
 
-        def pages() -> Iterator[tuple[_NodeWriter, list[dict]]]:
+        def pages() -> Iterator[tuple[_NodeWriter, list[list[Any]]]]:
             for writer in writers:
                 for rows in _id_pages(store, writer, sorted(chosen.get(writer.node.name, ()))):
                     summary.add(writer.node.name, len(rows))
@@ -329,7 +331,7 @@ def pfb_chunks(
         # a few statements, not one per node type of the dictionary.
         counts = counts_by_type(store, dictionary, frozenset({project_id}))
 
-        def pages() -> Iterator[tuple[_NodeWriter, list[dict]]]:
+        def pages() -> Iterator[tuple[_NodeWriter, list[list[Any]]]]:
             for writer in (writer for writer in writers if counts.get(writer.node.name)):
                 for rows in _id_pages(store, writer, _project_ids(store, writer, project_id)):
                     summary.add(writer.node.name, len(rows))
