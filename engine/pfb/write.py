@@ -48,7 +48,9 @@ from engine.query.counts import counts_by_type
 from engine.query.errors import QueryError
 from engine.query.scope import VARIABLE, Scope
 
-PAGE = 5_000
+# Entities per statement. Measured on 100,000 (2 shared cores): pages of 1,000-2,000 kept the
+# store and the encoder both busy better than pages of 5,000 (15.6k vs 13.4k entities/s, median).
+PAGE = 2_000
 # Pages read ahead of the one being encoded: the store works on the next page meanwhile, and
 # memory holds at most this many more.
 READ_AHEAD = 2
