@@ -98,6 +98,7 @@ class Settings:
     graphql_timeout_s: float = 20.0
     jobs_workers: int = 2
     jobs_export_root: str = "subject"
+    jobs_export_ttl: int = 14 * 24 * 3600  # seconds an export job's file is kept (pelican: 14 days)
     data_connect_page_size: int = 100
     explore_link_hops: int = 2
 
@@ -119,6 +120,8 @@ class Settings:
             raise ConfigError(
                 f"DATA_CONNECT_PAGE_SIZE: expected 1 to 10000 rows, got {self.data_connect_page_size}"
             )
+        if self.jobs_export_ttl < 1:
+            raise ConfigError(f"JOBS_EXPORT_TTL: expected seconds >= 1, got {self.jobs_export_ttl}")
         if bool(self.auth_oidc_issuer) != bool(self.auth_oidc_jwks_url):
             raise ConfigError(
                 "AUTH_OIDC_ISSUER and AUTH_OIDC_JWKS_URL go together: set both to trust an "

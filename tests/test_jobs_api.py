@@ -23,6 +23,7 @@ from starlette.testclient import TestClient
 
 from engine.api.jobs import MAX_RUNNING, job_runner
 from engine.auth.policy_store import save_policy
+from engine.config import ConfigError, load_settings
 from engine.dictionary.compile import CompiledDictionary
 from engine.graph.ddl import apply_ddl
 from engine.graph.store import GraphStore
@@ -289,3 +290,57 @@ def test_a_restarted_server_reports_an_interrupted_job_as_failed(
         assert ok(asked) == {**left.info(), "status": "Failed", "reason": INTERRUPTED}
         refused = httpx.get(f"{url}/job/output", params={"UID": left.uid}, headers=headers)
         assert refused.status_code == 409 and INTERRUPTED in refused.json()["message"]
+
+
+def test_an_export_and_its_records_are_removed_after_jobs_export_ttl(
+    jobs: Jobs,
+    seaweedfs_store: ObjectStore,
+    compiled_default: CompiledDictionary,
+    commons_data_dir: Path,
+) -> None:
+    """As pelican's: a GUID export gets an MDS record `{_expires_at}`; once that time is past,
+    the file, its index record and its MDS record go, and the output answers 410."""
+    ttl = 3
+    app = make_app(
+        jobs.graph, seaweedfs_store, compiled_default, commons_data_dir, jobs_export_ttl=str(ttl)
+    )
+    owner = jobs.client("a", app)
+    try:
+        dispatched = [
+            ok(owner.post("/job/dispatch", json={**EVERYTHING, "access_format": form}))
+            for form in ("guid", "presigned_url")
+        ]
+        assert all(_finished(owner, job["uid"])["status"] == "Completed" for job in dispatched)
+        guid = ok(owner.get("/job/output", params={"UID": dispatched[0]["uid"]}))["output"]
+        assert (
+            httpx.get(
+                ok(owner.get("/job/output", params={"UID": dispatched[1]["uid"]}))["output"]
+            ).status_code
+            == 200
+        )
+        expires_at = ok(owner.get(f"/mds/metadata/{guid}"))["_expires_at"]
+        assert time.time() < expires_at <= time.time() + ttl
+        kept = [JobStates(jobs.graph).get(job["uid"], USERS["a"]) for job in dispatched]
+        keys = [job.output_key for job in kept if job is not None and job.output_key]
+        assert len(keys) == 2 and all(seaweedfs_store.stat(key) is not None for key in keys)
+
+        time.sleep(max(0.0, max(job.expires_at or 0 for job in kept if job) - time.time()) + 0.2)
+        for job in dispatched:
+            gone = owner.get("/job/output", params={"UID": job["uid"]})
+            assert gone.status_code == 410, gone.text
+            assert "expired" in gone.json()["message"]
+            assert "JOBS_EXPORT_TTL" in gone.json()["message"]
+            assert ok(owner.get("/job/status", params={"UID": job["uid"]}))["status"] == "Completed"
+        assert all(seaweedfs_store.stat(key) is None for key in keys)
+        assert owner.get(f"/index/index/{guid}").status_code == 404
+        assert owner.get(f"/mds/metadata/{guid}").status_code == 404
+        assert owner.get(f"/ga4gh/drs/v1/objects/{guid}").status_code == 404
+    finally:
+        job_runner(app).stop()
+
+
+def test_jobs_export_ttl_must_be_a_positive_number_of_seconds() -> None:
+    with pytest.raises(ConfigError, match="JOBS_EXPORT_TTL"):
+        load_settings(environ={"COMMONS_CONFIG": "/nonexistent.yaml", "JOBS_EXPORT_TTL": "0"})
+    settings = load_settings(environ={"COMMONS_CONFIG": "/nonexistent.yaml"})
+    assert settings.jobs_export_ttl == 14 * 24 * 3600

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import threading
 from pathlib import Path
 
 import fastavro
@@ -15,7 +16,7 @@ from starlette.testclient import TestClient
 from engine.dictionary.compile import CompiledDictionary
 from engine.graph.store import GraphStore
 from engine.objects.store import ObjectStore
-from engine.pfb.write import Cohort, write_pfb
+from engine.pfb.write import Cohort, _read_ahead, write_pfb
 from engine.query.access import Access
 from engine.query.errors import QueryError
 from tests.pfb_world import (
@@ -199,3 +200,30 @@ def test_export_route_streams_the_project_as_pfb(client: TestClient, tmp_path: P
     assert client.get(f"{BASE}/prog/nothing/export", params={"format": "pfb"}).status_code == 404
     unknown = client.get(f"{BASE}/prog/alpha/export", params={"format": "xml", "node_label": "x"})
     assert "pfb" in unknown.json()["message"]
+
+
+def test_read_ahead_hands_on_pages_in_order_and_raises_the_readers_error() -> None:
+    def pages():
+        yield from ([1], [2], [3])
+        raise QueryError("the store failed")
+
+    found = []
+    with pytest.raises(QueryError, match="the store failed"):
+        for page in _read_ahead(pages(), depth=1):
+            found.append(page)
+    assert found == [[1], [2], [3]]
+
+
+def test_read_ahead_stops_reading_when_the_consumer_stops() -> None:
+    read = []
+
+    def pages():
+        for number in range(1000):
+            read.append(number)
+            yield [number]
+
+    ahead = _read_ahead(pages(), depth=2)
+    assert next(ahead) == [0]
+    ahead.close()  # a client gone: the reader stops at its next hand-over
+    assert not any(thread.name == "pfb-reader" for thread in threading.enumerate())
+    assert len(read) <= 5

@@ -6,22 +6,25 @@
 - `GET /job/status?UID=` answers `{uid, name, status: Running|Completed|Failed}`
   (and a Failed job's `reason`);
 - `GET /job/output?UID=` answers `{"output": <signed URL>}`, or the GUID
-  of the indexed file for `access_format: guid`;
+  of the indexed file for `access_format: guid`; once the export is older
+  than JOBS_EXPORT_TTL its file is gone and this answers 410;
 - `GET /job/list` answers the caller's jobs, newest first.
 
 Jobs belong to the user who dispatched them: another user's job answers as
 an unknown one (404), and anonymous callers have none (401). What an export
 holds is what the caller may read when they dispatch it (guppy's `access`).
 The runner is made on the app's start-up (`lifespan`), or on first use by an
-app served without one.
+app served without one; then, and on each dispatch, list and output, the
+exports whose time is up are removed (engine/jobs/export.py `expire_exports`).
 """
 
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, NotRequired, TypedDict
 
 from starlette.applications import Starlette
@@ -35,7 +38,15 @@ from engine.api.errors import HTTPProblem
 from engine.api.guppy import access
 from engine.api.openapi import BODY, CALLER, JSON, Contract, NodeTypeName, Operation, Param, answer
 from engine.auth.principal import principal
-from engine.jobs.export import ACCESS_FORMATS, ACTION, GUID, PRESIGNED_URL, Export, run_export
+from engine.jobs.export import (
+    ACCESS_FORMATS,
+    ACTION,
+    GUID,
+    PRESIGNED_URL,
+    Export,
+    expire_exports,
+    run_export,
+)
 from engine.jobs.runner import JobRunner
 from engine.jobs.state import Job, new_job
 from engine.pfb.write import Cohort
@@ -57,8 +68,16 @@ def job_runner(app: Starlette) -> JobRunner:
             runner = getattr(app.state, "jobs", None)
             if runner is None:
                 settings = app.state.settings
-                runner = app.state.jobs = JobRunner(app.state.stores.graph, settings.jobs_workers)
+                runner = JobRunner(app.state.stores.graph, settings.jobs_workers)
+                expire_exports(app.state.stores, runner.states)
+                app.state.jobs = runner
     return runner
+
+
+async def _expire(request: Request) -> None:
+    """Remove the exports whose time is up (one read when none is)."""
+    runner = job_runner(request.app)
+    await run_in_threadpool(expire_exports, request.app.state.stores, runner.states)
 
 
 @asynccontextmanager
@@ -120,6 +139,7 @@ async def dispatch(request: Request) -> Response:
         _cohort(request, body.get("input", {}), await access(request)), owner, access_format
     )
     runner = job_runner(request.app)
+    await _expire(request)
     if await run_in_threadpool(runner.states.running, owner) >= MAX_RUNNING:
         raise HTTPProblem(
             409, f"{owner} has {MAX_RUNNING} jobs Running: wait for one to finish, then dispatch"
@@ -129,7 +149,14 @@ async def dispatch(request: Request) -> Response:
     dictionary = request.app.state.compiled.dictionary
 
     def work() -> dict[str, Any]:
-        return run_export(stores, dictionary, export, job.uid, settings.index_guid_prefix)
+        return run_export(
+            stores,
+            dictionary,
+            export,
+            job.uid,
+            settings.jobs_export_ttl,
+            settings.index_guid_prefix,
+        )
 
     await run_in_threadpool(runner.submit, job, work)
     return JSONResponse(job.info())
@@ -158,6 +185,15 @@ async def output(request: Request) -> Response:
         raise HTTPProblem(
             409, f"job {job.uid} is {job.status}{why}; its output is ready once it is Completed"
         )
+    if job.expired or (job.expires_at is not None and job.expires_at <= time.time()):
+        await _expire(request)
+        when = datetime.fromtimestamp(job.expires_at or 0, UTC).isoformat(timespec="seconds")
+        ttl = request.app.state.settings.jobs_export_ttl
+        raise HTTPProblem(
+            410,
+            f"the output of job {job.uid} expired at {when} and was removed (exports are kept "
+            f"JOBS_EXPORT_TTL, {ttl} s): dispatch the export again",
+        )
     if job.access_format == GUID:
         return JSONResponse({"output": job.guid})
     assert job.output_key is not None
@@ -168,6 +204,7 @@ async def output(request: Request) -> Response:
 
 async def list_jobs(request: Request) -> Response:
     owner = await _owner(request)
+    await _expire(request)
     jobs = await run_in_threadpool(job_runner(request.app).states.owned, owner)
     return JSONResponse([job.info() for job in jobs])
 
@@ -222,9 +259,9 @@ CONTRACT = Contract(
         },
         output: {
             "GET": Operation(
-                "What a Completed job made: a signed URL of its PFB, or its GUID",
+                "What a Completed job made: a signed URL of its PFB, or its GUID (410 once expired)",
                 {200: answer("The output.", JobOutput)},
-                (400, *CALLER, 404, 409),
+                (400, *CALLER, 404, 409, 410),
                 query=_UID,
             )
         },

@@ -155,6 +155,7 @@ REASONS = {
     403: "The caller lacks the permission the message names.",
     404: "Not found (or not visible to the caller).",
     409: "Conflicts with the current state (e.g. a stale revision).",
+    410: "Gone: what was asked for existed, and was removed when it expired.",
     413: "The request is past a limit (COMMONS_MAX_BODY_MB, or a list's length).",
 }
 CALLER = (401, 403)  # the route checks what the caller may do

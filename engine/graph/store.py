@@ -155,12 +155,10 @@ class GraphStore:
             _recorder.add(query, params)
 
     @contextmanager
-    def _session(
-        self, access: str = neo4j.WRITE_ACCESS, fetch_size: int = 1000
-    ) -> Iterator[neo4j.Session]:
+    def _session(self, access: str = neo4j.WRITE_ACCESS) -> Iterator[neo4j.Session]:
         try:
             with self._driver.session(
-                database=self.database, default_access_mode=access, fetch_size=fetch_size
+                database=self.database, default_access_mode=access
             ) as session:
                 yield session
         except (ServiceUnavailable, SessionExpired) as error:
@@ -171,21 +169,6 @@ class GraphStore:
     ) -> list[Row]:
         """One statement in a read transaction; Neo4j ends it after `timeout` seconds."""
         return self.execute_read(lambda tx: tx.run(query, params), timeout=timeout)
-
-    def stream(
-        self, query: str, params: dict[str, Any] | None = None, *, fetch_size: int = 1000
-    ) -> Iterator[Row]:
-        """The rows of one read statement as they arrive, `fetch_size` at a time: for an export,
-        whose rows may be more than memory should hold. Paging with `ORDER BY ... LIMIT` would
-        sort the label once per page (measured on ArcadeDB: 5,000 sorted rows of 10,000 took
-        longer than all 10,000 unsorted). The transaction stays open until the rows are read."""
-        with (
-            self._session(neo4j.READ_ACCESS, fetch_size) as session,
-            session.begin_transaction() as tx,
-        ):
-            self._sent(query, params)
-            for record in tx.run(query, params or {}):
-                yield dict(record)
 
     def lookup(self, query: str, params: dict[str, Any] | None = None) -> list[Row]:
         """A short read by key, sent on its own (auto-commit) rather than in a transaction.

@@ -7,6 +7,15 @@ write.py) straight into the store, hashed as it goes, so neither memory nor
 disk holds the file. Its content is what the caller could read when they
 dispatched the job (`cohort.access`, captured then).
 
+An export is kept JOBS_EXPORT_TTL seconds (pelican: RECORD_EXPIRATION_DAYS,
+14). As pelican does, a GUID export also gets an MDS record (engine/metadata/)
+`{"_expires_at": <epoch seconds>}` under its GUID; where Gen3 runs a cron job
+(metadata-delete-expired-objects) that deletes each expired object, its
+index record and its MDS record, Commons sweeps them when the server starts
+and when jobs are dispatched, listed or asked for their output
+(`expire_exports`): no daemon of its own. Every export expires, a signed-URL
+one too (pelican leaves those to the bucket's lifecycle rules).
+
 A GUID's record carries no `authz`: it belongs to its uploader, the caller
 (engine/objects/access.py), and is theirs and the admins' alone. Pelican
 gives it the cohort's project paths instead; Commons lets anyone who may
@@ -18,15 +27,20 @@ from __future__ import annotations
 
 import hashlib
 import io
+import logging
+import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from engine.dictionary.model import Dictionary
+from engine.jobs.state import Job, JobStates
+from engine.metadata.store import MetadataError, MetadataStore
 from engine.objects.index import RecordIndex
 from engine.objects.keys import storage_key
-from engine.objects.record import mint_did
+from engine.objects.record import RecordError, mint_did
 from engine.objects.service import new_record
 from engine.pfb.write import Cohort, ExportSummary, pfb_chunks
 from engine.stores import Stores
@@ -36,6 +50,9 @@ GUID = "guid"
 PRESIGNED_URL = "presigned_url"
 ACCESS_FORMATS = (PRESIGNED_URL, GUID)
 EXPORTS = "exports"
+EXPIRES_AT = "_expires_at"  # pelican's MDS key: when the export goes, in epoch seconds
+log = logging.getLogger(__name__)
+_SWEEPING = threading.Lock()
 
 
 class _ChunkStream(io.RawIOBase):
@@ -79,9 +96,15 @@ def file_name() -> str:
 
 
 def run_export(
-    stores: Stores, dictionary: Dictionary, export: Export, uid: str, guid_prefix: str = ""
+    stores: Stores,
+    dictionary: Dictionary,
+    export: Export,
+    uid: str,
+    ttl: int,
+    guid_prefix: str = "",
 ) -> dict[str, Any]:
-    """Write the PFB to the store; answers what the job keeps (`output_key`, `guid`)."""
+    """Write the PFB to the store, kept `ttl` seconds; answers what the job keeps
+    (`output_key`, `expires_at`, and `guid` for access_format guid)."""
     name = file_name()
     did = mint_did(guid_prefix) if export.access_format == GUID else None
     key = storage_key(did, name) if did else f"{EXPORTS}/{uid}/{name}"
@@ -89,8 +112,9 @@ def run_export(
         pfb_chunks(stores.graph, dictionary, ExportSummary(), cohort=export.cohort)
     )
     stores.objects.put(key, io.BufferedReader(stream, 1024 * 1024))
+    expires_at = time.time() + ttl
     if did is None:
-        return {"output_key": key}
+        return {"output_key": key, "expires_at": expires_at}
     record = new_record(
         {
             "did": did,
@@ -103,4 +127,46 @@ def run_export(
         }
     )
     RecordIndex(stores.graph).create([record])
-    return {"output_key": key, "guid": did}
+    MetadataStore(stores.graph).create(did, {EXPIRES_AT: expires_at})
+    return {"output_key": key, "guid": did, "expires_at": expires_at}
+
+
+def _remove(stores: Stores, job: Job) -> None:
+    """A job's output: its object, and a GUID's index and MDS records (each may be gone)."""
+    if job.output_key:
+        stores.objects.delete(job.output_key)  # S3 answers a missing key's delete as done
+    if job.guid:
+        try:
+            RecordIndex(stores.graph).delete(job.guid, None)
+        except RecordError as error:
+            if error.status != 404:
+                raise
+        try:
+            MetadataStore(stores.graph).delete(job.guid)
+        except MetadataError as error:
+            if error.status != 404:
+                raise
+
+
+def expire_exports(stores: Stores, states: JobStates, now: float | None = None) -> int:
+    """Remove the outputs of the exports whose time is up; answers how many were removed.
+
+    One sweep at a time per process (another caller skips it: the running one
+    does the work). An output that cannot be removed now (a store away) is
+    logged and tried again by the next sweep; its job answers 410 meanwhile.
+    """
+    if not _SWEEPING.acquire(blocking=False):
+        return 0
+    try:
+        removed = 0
+        for job in states.due(time.time() if now is None else now):
+            try:
+                _remove(stores, job)
+            except Exception:  # one output's store failure must not keep the others
+                log.exception("the expired output of job %s was not removed", job.uid)
+                continue
+            states.mark_expired(job.uid)
+            removed += 1
+        return removed
+    finally:
+        _SWEEPING.release()

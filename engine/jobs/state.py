@@ -46,6 +46,8 @@ class Job:
     reason: str | None = None  # why it Failed
     output_key: str | None = None  # the object holding its result
     guid: str | None = None  # the index record of that object (access_format guid)
+    expires_at: float | None = None  # when its output goes: epoch seconds, as pelican's MDS
+    expired: bool | None = None  # its output is gone (engine/jobs/export.py `expire_exports`)
 
     def info(self) -> dict[str, Any]:
         """Sower's JobInfo, with the reason of a failure."""
@@ -114,6 +116,22 @@ class JobStates:
                 "status": status,
                 "updated": now(),
             },
+        )
+
+    def due(self, now: float, limit: int = 100) -> list[Job]:
+        """Completed jobs whose output expired by `now` and is still there, oldest first."""
+        rows = self.graph.read(
+            f"MATCH (j:`{LABEL}`) WHERE j.status = $completed AND j.expires_at <= $now "
+            "AND j.expired IS NULL RETURN properties(j) AS p ORDER BY j.expires_at LIMIT $limit",
+            {"completed": "Completed", "now": now, "limit": limit},
+        )
+        return [_job(row["p"]) for row in rows]
+
+    def mark_expired(self, uid: str) -> None:
+        """The job's output is gone; the job stays, so its owner hears why (410)."""
+        self.graph.write(
+            f"MATCH (j:`{LABEL}` {{uid: $uid}}) SET j.expired = true, j.updated = $updated",
+            {"uid": uid, "updated": now()},
         )
 
     def fail_interrupted(self) -> int:

@@ -87,13 +87,16 @@ def _properties(dictionary: Dictionary, label: str, values: ValueMaker, rng: ran
     return found
 
 
-def load(store: GraphStore, dictionary: Dictionary, nodes: int) -> None:
+def load(
+    store: GraphStore, dictionary: Dictionary, nodes: int, projects: list[str] = PROJECTS
+) -> None:
+    """`nodes` nodes of the PLAN chain, spread over `projects` (bench_pfb: one project)."""
     rng = random.Random(7)
     values = ValueMaker(rng)
     store.write("CREATE (:program {id: $id, name: 'bench'})", {"id": str(uuid.uuid4())})
     store.write(
         "UNWIND $codes AS code CREATE (:project {id: randomUUID(), code: code, project_id: code})",
-        {"codes": PROJECTS},
+        {"codes": projects},
     )
     ids: dict[str, list[str]] = {"study": [str(uuid.uuid4()) for _ in range(STUDIES)]}
     store.write(
@@ -102,7 +105,7 @@ def load(store: GraphStore, dictionary: Dictionary, nodes: int) -> None:
             "rows": [
                 {
                     "id": i,
-                    "project_id": PROJECTS[k % 4],
+                    "project_id": projects[k % len(projects)],
                     "submitter_id": f"study-{k}",
                     "study_design": "Cohort",
                 }
@@ -122,7 +125,7 @@ def load(store: GraphStore, dictionary: Dictionary, nodes: int) -> None:
                 props = {
                     "id": node_id,
                     "submitter_id": f"{label}-{index}",
-                    "project_id": PROJECTS[index % 4],
+                    "project_id": projects[index % len(projects)],
                     "state": "validated",
                     **_properties(dictionary, label, values, rng),
                 }
@@ -280,9 +283,9 @@ def kept(store: GraphStore, dictionary: Dictionary) -> None:
         print(f"filter {name:<18} keeps {count:>9,} {ROOT} ({count / counts['unfiltered']:.1%})")
 
 
-def built_graph(nodes: int) -> Path:
+def built_graph(nodes: int, name: str = "bench-explore", projects: list[str] = PROJECTS) -> Path:
     """The folder of a graph of `nodes` nodes, built once (many minutes at 1M) and then reused."""
-    folder = CACHE / f"bench-explore-{nodes}-{BUILD}"
+    folder = CACHE / f"{name}-{nodes}-{BUILD}"
     if (folder / "built").exists():
         return folder
     shutil.rmtree(folder, ignore_errors=True)
@@ -295,7 +298,7 @@ def built_graph(nodes: int) -> Path:
         indexes = [statement for statement in compiled.ddl if statement.startswith("CREATE INDEX")]
         apply_ddl(store, [s for s in compiled.ddl if s not in indexes])
         start = time.perf_counter()
-        load(store, compiled.dictionary, nodes)
+        load(store, compiled.dictionary, nodes, projects)
         apply_ddl(store, indexes)
         print(f"built {nodes:,} nodes in {time.perf_counter() - start:.0f} s", flush=True)
     finally:
