@@ -37,10 +37,10 @@ from engine.query.scope import VARIABLE, Scope
 from engine.query.tallies import (
     Tallies,
     read_trusted,
-    revision_clause,
+    revision_column,
     tallied_fields,
     tallies_of,
-    tally_clauses,
+    tally_columns,
 )
 from engine.query.tree import ALWAYS
 
@@ -308,13 +308,11 @@ class _Statement:
     def read_revisions(self) -> None:
         """Read every revision token in this statement too (`revision_rows`: type, project,
         token), for the linked types' tables and walks (reaches.py)."""
-        self.clauses.append(revision_clause(self.params))
-        self.results.append("revision_rows")
+        self.results.append(revision_column(self.params))
 
     def read_tallies(self) -> None:
         """Read the tallies of the scope's type in this statement too (`tally_rows`)."""
-        self.clauses.append(tally_clauses(self.params, "type", self.scope.node.label))
-        self.results += ["tally_rows", "tally_version"]
+        self.results.append(tally_columns(self.params, "type", self.scope.node.label))
 
     def ids(self, chart: Chart) -> str | None:
         """The result column of the ids of the records this chart counts; None: every record

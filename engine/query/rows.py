@@ -23,7 +23,7 @@ from engine.query.columns import TABLES, first_rows, select
 from engine.query.errors import QueryError
 from engine.query.facets import facets
 from engine.query.scope import VARIABLE, Scope
-from engine.query.tallies import read_trusted, tallied_fields, tallies_of, tally_clauses
+from engine.query.tallies import read_trusted, tallied_fields, tallies_of, tally_columns
 from engine.query.tree import ALWAYS
 
 # Guppy's own ceiling on offset + first; past it, use the download.
@@ -102,9 +102,8 @@ def _column_page(
         # The filter's match first, not in a CALL: there the embedded store reads every
         # record to test `IN $list` instead of looking the values up in the index.
         text = f"{scope.match(builder)} WITH collect({VARIABLE}.id) AS ids " if filtered else ""
-        text += tally_clauses(builder.parameters, "type", scope.node.label)
-        text += " RETURN tally_rows, tally_version" + (", ids" if filtered else "")
-        return text, builder.parameters.values
+        text += "RETURN " + tally_columns(builder.parameters, "type", scope.node.label)
+        return text + (", ids" if filtered else ""), builder.parameters.values
 
     row = read_trusted(store, scope.dictionary, statement)
     tallies = tallies_of(row["tally_rows"])
