@@ -145,6 +145,8 @@ def aggregate(
         return statement.total(row), [readers[id(chart)](row) for chart in charts]
     tallies = _Tallied(scope, tallies_of(row["tally_rows"]))
     if columns:
+        values = statement.params.values
+        row |= {name: store.read(text, values)[0]["ids"] for name, text in statement.apart.items()}
         row = {**row, **tallies.column_rows(store, row, columns, selections)}
     total = tallies.total() if unfiltered else statement.total(row)
     return total, [
@@ -288,6 +290,9 @@ class _Statement:
         self.results: list[str] = []
         self.sets: dict[str | None, str] = {}
         self.id_sets: dict[str | None, str] = {}
+        # Statements of their own, for the ids of other record sets (`ids`): inside a subquery
+        # the embedded store tests every record for `IN $list` rather than use its index.
+        self.apart: dict[str, str] = {}
 
     def text(self) -> str:
         """The statement: the records in scope matched once first, if anything counts them."""
@@ -327,10 +332,7 @@ class _Statement:
             else:
                 name = f"i{len(self.id_sets) + 1}"
                 match = self.scope.match(self.builder, skip_field=skip)
-                self.clauses.append(
-                    f"CALL () {{ {match} RETURN collect({VARIABLE}.id) AS {name} }}"
-                )
-                self.results.append(name)
+                self.apart[name] = f"{match} RETURN collect({VARIABLE}.id) AS ids"
                 self.id_sets[skip] = name
         return self.id_sets[skip]
 
