@@ -26,6 +26,7 @@ from engine.graph.store import GraphStore
 from engine.query.columns import Numbers, Part, Table, joined, number_row
 from engine.query.linked import walk
 from engine.query.paths import Paths
+from engine.query.tree import ALWAYS, Reach
 
 if TYPE_CHECKING:
     from engine.query.aggregate import Chart
@@ -38,11 +39,12 @@ _PAIRS: OrderedDict[tuple[Any, ...], tuple[np.ndarray, np.ndarray]] = OrderedDic
 def walked_types(dictionary: Dictionary, root: str, linked: str) -> set[str]:
     """The types whose records' links a walk from `root` to `linked` may pass through: those
     at either end of a relationship it follows (a write to one changes its token)."""
-    pattern = walk(Paths(dictionary), root, linked)
+    reach = Paths(dictionary).reach(root, linked, ALWAYS)
+    assert isinstance(reach, Reach)  # as linked.py offers only types reached one way
     found = {root, linked}
     for name, node in dictionary.nodes.items():
         for edge in node.edges.values():
-            if f"`{edge.relationship}`" in pattern or f":{edge.relationship}" in pattern:
+            if edge.relationship in reach.relationships:
                 found |= {name, edge.target}
     return found
 
