@@ -52,11 +52,22 @@ def _read(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
         yield from enumerate(records, 2)
 
 
-def _in_order(path: Path, rank: dict[str, int]) -> Iterator[tuple[int, dict[str, Any]]]:
-    """The entities in import order (types the dictionary lacks last, for the server to name)."""
+def _in_order(
+    path: Path, rank: dict[str, int], schema_name: str
+) -> Iterator[tuple[int, dict[str, Any]]]:
+    """The entities in import order (types the dictionary lacks last, for the server to name).
+
+    The order is read with a reader schema of the `name` alone (under the file's own record
+    name, `schema_name`): the records' objects are skipped, not built, which more than halves the
+    pass that comes before the first batch is sent."""
     last = len(rank)
+    names_only = {
+        "type": "record",
+        "name": schema_name,
+        "fields": [{"name": "name", "type": "string"}],
+    }
     with path.open("rb") as handle:
-        records = avro_reader(handle)
+        records = avro_reader(handle, reader_schema=names_only)
         next(records, None)
         ranks = [rank.get(record["name"], last) for record in records]
     if all(a <= b for a, b in itertools.pairwise(ranks)):
@@ -78,9 +89,10 @@ def pfb_batches(path: Path, batch: int, order: Sequence[str]) -> Iterator[Batch]
         return
     renamed: dict[tuple[str, str], str] = {}  # (type, file id) -> submitter_id, once sent
     rank = {name: position for position, name in enumerate(order)}
+    schema_name = head.writer_schema.get("name", "") if isinstance(head.writer_schema, dict) else ""
     wanted = (
         (number, record)
-        for number, record in _in_order(path, rank)
+        for number, record in _in_order(path, rank, schema_name)
         if record["name"] not in NOT_SUBMITTED
     )
     while chunk := list(itertools.islice(wanted, batch)):
