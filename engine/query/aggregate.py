@@ -71,6 +71,18 @@ class Chart:
     def binned(self) -> bool:
         return self.range_step is not None or self.bin_count is not None
 
+    def layout(self, low: Any, high: Any) -> tuple[float, float, float, int] | None:
+        """A binned chart's bounds (its own range, else the values' `low` and `high`), bin
+        width and number of bins; None where it has no bounds (no values)."""
+        low = self.range_start if self.range_start is not None else low
+        high = self.range_end if self.range_end is not None else high
+        if low is None or high is None:
+            return None
+        if self.range_step is not None:
+            return low, high, float(self.range_step), math.floor((high - low) / self.range_step) + 1
+        assert self.bin_count is not None
+        return low, high, ((high - low) / self.bin_count) or 1.0, self.bin_count
+
     def check(self) -> None:
         name = self.field.name
         if self.range_step is not None and self.range_step <= 0:
@@ -476,15 +488,10 @@ class _Statement:
         return [self._numbers(key, stats, row[f"unreadable{index}"])]
 
     def _buckets(self, chart: Chart, row: dict, index: int | str) -> list[Bucket]:
-        low = chart.range_start if chart.range_start is not None else row[f"low{index}"]
-        high = chart.range_end if chart.range_end is not None else row[f"high{index}"]
-        if not row[f"count{index}"] or low is None or high is None:
+        layout = chart.layout(row[f"low{index}"], row[f"high{index}"])
+        if not row[f"count{index}"] or layout is None:
             return []
-        if chart.range_step is not None:
-            width, count = float(chart.range_step), math.floor((high - low) / chart.range_step) + 1
-        else:
-            assert chart.bin_count is not None
-            width, count = ((high - low) / chart.bin_count) or 1.0, chart.bin_count
+        low, high, width, count = layout
         if count > MAX_BUCKETS:
             raise QueryError(
                 f"{chart.field.name}: {count} buckets of {width} from {low} to {high}; "

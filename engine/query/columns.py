@@ -35,7 +35,6 @@ if TYPE_CHECKING:
 
 # About 8 bytes a number and 4 a coded value, plus each record's id.
 MAX_CELLS = 20_000_000
-STATS = ("count", "min", "max", "avg", "sum")
 
 
 @dataclass
@@ -373,24 +372,9 @@ def number_row(chart: Chart, index: str, numbers: Numbers, shows_values: bool) -
         f"high{index}": high,
     }
     if chart.binned:
-        low = chart.range_start if chart.range_start is not None else low
-        high = chart.range_end if chart.range_end is not None else high
-        found[f"r{index}"] = (
-            [] if low is None or high is None else _binned(numbers, chart, low, high)
-        )
+        layout = chart.layout(low, high)
+        found[f"r{index}"] = [] if layout is None else numbers.bins(*layout[:3], layout[3] - 1)
     return found
-
-
-def _binned(numbers: Numbers, chart: Chart, low: float, high: float) -> list[dict[str, Any]]:
-    """Bins as the statement's binned CALL draws them (engine/query/aggregate.py `bins`)."""
-    if chart.range_step is not None:
-        width = float(chart.range_step)
-        last = math.floor((high - low) / width)
-    else:
-        assert chart.bin_count is not None
-        width = (high - low) / float(chart.bin_count) if high > low else 1.0
-        last = chart.bin_count - 1
-    return numbers.bins(low, high, width, last)
 
 
 def first_rows(
@@ -410,8 +394,8 @@ def first_rows(
             missing = np.isnan(values)
             ranks = np.where(missing, 0.0, values)
         else:
-            codes = column.codes[chosen] if column.codes is not None else None
-            assert codes is not None
+            assert column.codes is not None
+            codes = column.codes[chosen]
             missing = codes == 0
             ranks = column.ranks()[codes]
         ordering += [-ranks if descending else ranks, missing]

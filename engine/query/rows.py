@@ -85,12 +85,18 @@ def read_rows(
     keys = sort_keys(scope, sort)
     known = facets(scope.node)
     if tallied_fields(scope.node) and all(not known[name].array for name, _ in keys):
-        return _column_page(store, scope, keys, offset, first)
+        numeric = {name: known[name].numeric for name, _ in keys}
+        return _column_page(store, scope, numeric, keys, offset, first)
     return _page(store, scope, order_by(scope, sort), offset, first)
 
 
 def _column_page(
-    store: GraphStore, scope: Scope, keys: list[tuple[str, bool]], offset: int, size: int
+    store: GraphStore,
+    scope: Scope,
+    numeric: dict[str, bool],
+    keys: list[tuple[str, bool]],
+    offset: int,
+    size: int,
 ) -> list[Row]:
     """A page ordered over the column tables: each readable project's first `offset + size`
     rows, merged by their values, then the page's records read by id."""
@@ -113,8 +119,7 @@ def _column_page(
         for project in tallies.projects()
         if readable is None or project in readable
     }
-    numeric = {name: known.numeric for name, known in facets(scope.node).items()}
-    tables = TABLES.get(store, scope.node.label, tokens, {name: numeric[name] for name, _ in keys})
+    tables = TABLES.get(store, scope.node.label, tokens, numeric)
     chosen = select(tables, row["ids"]) if filtered else {}
     candidates = [
         (table, found)
