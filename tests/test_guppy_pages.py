@@ -14,6 +14,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from engine.query.access import Access
+from engine.query.columns import cypher_order
 from engine.query.rows import _page, order_by, read_rows
 from engine.query.scope import Scope
 from tests.explore_cohort import cohort_client, guppy
@@ -72,3 +73,13 @@ def test_a_page_holds_only_readable_records(cohort: TestClient) -> None:
     found = [row["submitter_id"] for row in rows]
     assert found == by_cypher(cohort, sort, None, 0, 100, access)
     assert found and all(row["project_id"] == "demo-omics" for row in rows)
+
+
+def test_values_of_several_types_order_as_cypher_orders_them(cohort: TestClient) -> None:
+    """Real data may hold text, booleans and numbers in one property: the column tables
+    order them as the store's ORDER BY does, rather than failing to compare them."""
+    values = ["b", 2, True, "a", 1.5, False, -3, "10"]
+    expected = cohort.app.state.stores.graph.read(
+        "UNWIND $values AS v RETURN v ORDER BY v", {"values": values}
+    )
+    assert sorted(values, key=cypher_order) == [row["v"] for row in expected]

@@ -51,11 +51,23 @@ class Column:
     def ranks(self) -> np.ndarray:
         """Each code's place in the order of the values (Cypher's: by code point, false first)."""
         if self._ranks is None:
-            order = sorted(range(1, len(self.keys)), key=lambda code: self.keys[code])
+            order = sorted(range(1, len(self.keys)), key=lambda code: cypher_order(self.keys[code]))
             ranks = np.zeros(len(self.keys), dtype=np.int64)
             ranks[order] = np.arange(1, len(order) + 1)
             self._ranks = ranks
         return self._ranks
+
+
+def cypher_order(value: Any) -> tuple[int, Any]:
+    """A sort key ordering values as Cypher's ORDER BY does across types: text, then
+    booleans, then numbers (a property may hold more than one type in real data)."""
+    if isinstance(value, str):
+        return 0, value
+    if isinstance(value, bool):
+        return 1, value
+    if isinstance(value, (int, float)):
+        return 2, value
+    return 3, str(value)
 
 
 def _column(values: Sequence[Any], numeric: bool) -> Column:

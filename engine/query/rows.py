@@ -19,7 +19,7 @@ from typing import Any
 
 from engine.graph import cypher
 from engine.graph.store import GraphStore
-from engine.query.columns import TABLES, first_rows, select
+from engine.query.columns import TABLES, cypher_order, first_rows, select
 from engine.query.errors import QueryError
 from engine.query.facets import facets
 from engine.query.scope import VARIABLE, Scope
@@ -130,7 +130,7 @@ def _column_page(
     for name, descending in reversed(keys):
         present = [c for c in ordered if c[0].value(name, c[1]) is not None]
         absent = [c for c in ordered if c[0].value(name, c[1]) is None]
-        present.sort(key=lambda c: c[0].value(name, c[1]), reverse=descending)
+        present.sort(key=lambda c: cypher_order(c[0].value(name, c[1])), reverse=descending)
         ordered = present + absent
     page = [table.ids[found] for table, found in ordered[offset : offset + size]]
     if not page:
